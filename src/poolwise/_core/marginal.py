@@ -1,0 +1,192 @@
+"""One-dimensional posterior marginals and their intervals, vectorised over rows.
+
+A marginal is anything with ``ppf(q)`` mapping probabilities of shape ``(P, m)`` to values of shape
+``(P, m)`` on the natural scale: :class:`BetaRows` (closed form) or :class:`GridMarginal` (a density
+tabulated on a uniform grid of an unconstrained coordinate ``z``, e.g. the logit of a rate, and
+integrated exactly as a cubic spline). :func:`eti` and :func:`hdi` work on either.
+
+NumPy/SciPy only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+from scipy import interpolate, special
+
+
+class Marginal(Protocol):
+    """Rows of univariate distributions that can be inverted."""
+
+    def ppf(self, q: np.ndarray) -> np.ndarray:
+        """Quantiles, ``q`` of shape ``(P, m)``."""
+        ...
+
+
+@dataclass(frozen=True)
+class BetaRows:
+    """Independent Beta(a_p, b_p) distributions, one per row."""
+
+    a: np.ndarray
+    b: np.ndarray
+
+    @property
+    def mean(self) -> np.ndarray:
+        """Posterior means."""
+        return self.a / (self.a + self.b)
+
+    @property
+    def sd(self) -> np.ndarray:
+        """Posterior standard deviations."""
+        s = self.a + self.b
+        return np.sqrt(self.a * self.b / (s * s * (s + 1)))
+
+    def ppf(self, q: np.ndarray) -> np.ndarray:  # noqa: D102
+        return special.betaincinv(self.a[:, None], self.b[:, None], q)
+
+
+@dataclass(frozen=True)
+class GridMarginal:
+    """Densities tabulated on per-row uniform grids of an unconstrained coordinate ``z``.
+
+    Row ``p`` has nodes ``z0[p] + h[p] * j`` for ``j = 0 .. X-1`` and density values ``pdf[p, j]``
+    (with respect to ``z``; they need not be normalised). The density is interpolated by a cubic
+    spline and its integral taken exactly, so quantiles are accurate to O(h^4) where the density
+    is smooth. ``to_natural`` maps ``z`` to the reported scale (monotone increasing), and
+    ``log_dx_dz`` is the log-Jacobian of that map, for densities on the natural scale.
+    """
+
+    z0: np.ndarray
+    h: np.ndarray
+    pdf: np.ndarray
+    to_natural: Callable[[np.ndarray], np.ndarray]
+    log_dx_dz: Callable[[np.ndarray], np.ndarray]
+
+    def __post_init__(self) -> None:
+        n = self.pdf.shape[1]
+        t = np.arange(n, dtype=float)
+        # The spline lives on the node index t (shared by all rows) so one solve serves all rows.
+        density_t = np.maximum(self.pdf, 0.0) * self.h[:, None]
+        spline = interpolate.CubicSpline(t, density_t, axis=1, bc_type="natural")
+        cdf = spline.antiderivative()
+        nodes = cdf(t)  # shape (P, X)
+        total = nodes[:, -1:]
+        object.__setattr__(self, "_dens", spline.c / total.T[None, :, :])  # (4, X-1, P)
+        object.__setattr__(self, "_cdf", cdf.c / total.T[None, :, :])  # (5, X-1, P)
+        object.__setattr__(self, "_nodes", np.maximum.accumulate(nodes / total, axis=1))
+
+    @property
+    def z(self) -> np.ndarray:
+        """Node coordinates, shape ``(P, X)``."""
+        return self.z0[:, None] + self.h[:, None] * np.arange(self.pdf.shape[1])
+
+    def _poly(self, coef: np.ndarray, cell: np.ndarray, dt: np.ndarray) -> np.ndarray:
+        rows = np.arange(cell.shape[0])[:, None]
+        c = coef[:, cell, rows]  # (k, P, m)
+        out = np.zeros_like(dt)
+        for ck in c:
+            out = out * dt + ck
+        return out
+
+    def ppf_z(self, q: np.ndarray) -> np.ndarray:
+        """Quantiles on the ``z`` scale, ``q`` of shape ``(P, m)``."""
+        q = np.clip(np.asarray(q, dtype=float), 0.0, 1.0)
+        n_rows, n_nodes = self._nodes.shape
+        # One searchsorted for all rows: offsetting row p by 2p keeps the flattened array sorted.
+        offset = 2.0 * np.arange(n_rows)[:, None]
+        flat = (self._nodes + offset).ravel()
+        pos = np.searchsorted(flat, (q + offset).ravel(), side="right").reshape(q.shape)
+        cell = np.clip(pos - 1 - np.arange(n_rows)[:, None] * n_nodes, 0, n_nodes - 2)
+        rows = np.arange(n_rows)[:, None]
+        lo, hi = self._nodes[rows, cell], self._nodes[rows, cell + 1]
+        span = np.where(hi > lo, hi - lo, 1.0)
+        dt = np.clip((q - lo) / span, 0.0, 1.0)
+        for _ in range(5):  # Newton on the spline's integral within the cell
+            value = self._poly(self._cdf, cell, dt) - q
+            slope = self._poly(self._dens, cell, dt)
+            step = np.where(slope > 1e-300, value / np.where(slope > 1e-300, slope, 1.0), 0.0)
+            dt = np.clip(dt - step, 0.0, 1.0)
+        t = cell + dt
+        return self.z0[:, None] + self.h[:, None] * t
+
+    def ppf(self, q: np.ndarray) -> np.ndarray:  # noqa: D102
+        return self.to_natural(self.ppf_z(q))
+
+    def mode(self) -> np.ndarray:
+        """Mode of each row on the natural scale (parabolic refinement of the tabulated maximum)."""
+        z = self.z
+        with np.errstate(divide="ignore"):
+            logf = np.log(self.pdf) - self.log_dx_dz(z)
+        j = np.clip(np.argmax(logf, axis=1), 1, z.shape[1] - 2)
+        rows = np.arange(z.shape[0])
+        f0, f1, f2 = logf[rows, j - 1], logf[rows, j], logf[rows, j + 1]
+        denom = f0 - 2 * f1 + f2
+        with np.errstate(invalid="ignore", divide="ignore"):
+            shift = np.where(denom < 0, 0.5 * (f0 - f2) / denom, 0.0)
+        shift = np.clip(np.nan_to_num(shift), -1.0, 1.0)
+        return self.to_natural(z[rows, j] + shift * self.h)
+
+
+def eti(marginal: Marginal, prob: float) -> tuple[np.ndarray, np.ndarray]:
+    """Equal-tailed interval holding ``prob`` of each row's mass."""
+    tail = (1.0 - prob) / 2.0
+    q = marginal.ppf(np.array([[tail, 1.0 - tail]]) * np.ones((_rows(marginal), 1)))
+    return q[:, 0], q[:, 1]
+
+
+def hdi(marginal: Marginal, prob: float) -> tuple[np.ndarray, np.ndarray]:
+    """Shortest interval holding ``prob`` of each row's mass (the highest-density interval when unimodal).
+
+    Minimises the width ``ppf(q + prob) - ppf(q)`` over ``q`` in ``[0, 1 - prob]``: a scan of 129
+    points, then golden-section search in the bracket around the best until it is narrower than
+    1e-9 in probability (an endpoint error of 1e-9 divided by the density there). This is the
+    interval ArviZ's ``hdi`` estimates from draws.
+    """
+    rows = _rows(marginal)
+    free = 1.0 - prob
+    scan = np.linspace(0.0, free, 129)[None, :] * np.ones((rows, 1))
+    width = marginal.ppf(np.concatenate([scan + prob, scan], axis=1))
+    width = width[:, :129] - width[:, 129:]
+    best = np.argmin(width, axis=1)
+    step = free / 128
+    centre = scan[np.arange(rows), best]
+    lo, hi = np.clip(centre - step, 0.0, free), np.clip(centre + step, 0.0, free)
+    ratio = (np.sqrt(5.0) - 1.0) / 2.0
+
+    def w(q: np.ndarray) -> np.ndarray:
+        ends = marginal.ppf(np.stack([q, q + prob], axis=1))
+        return ends[:, 1] - ends[:, 0]
+
+    c, d = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
+    wc, wd = w(c), w(d)
+    while np.max(hi - lo) > 1e-9:
+        left = wc <= wd
+        # Keep [lo, d] when c is better, else [c, hi]; the surviving interior point is reused.
+        hi, lo = np.where(left, d, hi), np.where(left, lo, c)
+        c_new = np.where(left, hi - ratio * (hi - lo), d)
+        d_new = np.where(left, c, lo + ratio * (hi - lo))
+        fresh = np.where(left, c_new, d_new)
+        wf = w(fresh)
+        wc, wd = np.where(left, wf, wd), np.where(left, wc, wf)
+        c, d = c_new, d_new
+    q = (lo + hi) / 2.0
+    ends = marginal.ppf(np.stack([q, q + prob], axis=1))
+    return ends[:, 0], ends[:, 1]
+
+
+def interval(marginal: Marginal, kind: str, prob: float) -> tuple[np.ndarray, np.ndarray]:
+    """Credible interval of ``kind`` ``"hdi"`` or ``"eti"`` with probability ``prob``."""
+    if kind == "hdi":
+        return hdi(marginal, prob)
+    if kind == "eti":
+        return eti(marginal, prob)
+    raise ValueError(f"ci_kind must be 'hdi' or 'eti', got {kind!r}")
+
+
+def _rows(marginal: Marginal) -> int:
+    if isinstance(marginal, BetaRows):
+        return marginal.a.shape[0]
+    return marginal.pdf.shape[0]

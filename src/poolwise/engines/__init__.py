@@ -1,0 +1,1 @@
+"""Inference engines: ``exact`` (grid and closed forms) and, later, ``nuts`` (PyMC)."""

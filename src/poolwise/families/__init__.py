@@ -1,0 +1,1 @@
+"""Likelihood families: the maths of each model, as pure functions on arrays."""

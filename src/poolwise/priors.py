@@ -1,0 +1,308 @@
+"""Prior distributions for the hyperparameters and group parameters.
+
+Each prior is a small immutable object with a vectorised log-density, a sampler and a printable form
+(``HalfNormal(sigma=10)``) that round-trips through :func:`parse`. Parameter names follow PyMC
+(``HalfNormal(sigma)``, ``HalfCauchy(beta)``, ``Exponential(lam)``, ``Gamma(alpha, beta)`` with
+``beta`` a rate), so a model written for PyMC reads the same here.
+
+A :class:`JointPrior` is a density on the pair ``(alpha, beta)`` that does not factorise, such as the
+prior of Gelman et al. (BDA3 §5.3), ``p(alpha, beta) ∝ (alpha + beta)^(-5/2)``.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from dataclasses import dataclass, fields
+from typing import ClassVar
+
+import numpy as np
+from scipy import special
+
+__all__ = [
+    "BDA3",
+    "Beta",
+    "Exponential",
+    "Gamma",
+    "HalfCauchy",
+    "HalfNormal",
+    "JointPrior",
+    "LogNormal",
+    "Prior",
+    "PriorError",
+    "Uniform",
+    "names",
+    "parse",
+]
+
+
+class PriorError(ValueError):
+    """A prior was specified wrongly: unknown name, bad parameter, or wrong place in the model."""
+
+
+def _positive(cls_name: str, **params: float) -> None:
+    for key, value in params.items():
+        if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+            raise PriorError(f"{cls_name}: parameter {key} must be a finite number > 0, got {value!r}")
+
+
+@dataclass(frozen=True)
+class Prior:
+    """Base class of the univariate priors; subclasses are frozen dataclasses of their parameters."""
+
+    support: ClassVar[tuple[float, float]] = (0.0, math.inf)
+    proper: ClassVar[bool] = True
+
+    def logpdf(self, x: np.ndarray) -> np.ndarray:
+        """Log-density at ``x``; ``-inf`` outside the support."""
+        x = np.asarray(x, dtype=float)
+        lo, hi = self.bounds
+        inside = (x >= lo) & (x <= hi)
+        # Outside the support the formula may give nan or a finite value: neither may leak out.
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            out = self._logpdf(x)
+        return np.where(inside, out, -np.inf)
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """Support of the distribution as ``(lower, upper)``."""
+        return self.support
+
+    def sample(self, rng: np.random.Generator, size: int | tuple[int, ...]) -> np.ndarray:
+        """Independent draws from the prior."""
+        return self._sample(rng, size)
+
+    def _logpdf(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _sample(self, rng: np.random.Generator, size: int | tuple[int, ...]) -> np.ndarray:
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        args = ", ".join(f"{f.name}={getattr(self, f.name):g}" for f in fields(self))
+        return f"{type(self).__name__}({args})"
+
+
+@dataclass(frozen=True)
+class HalfNormal(Prior):
+    """Half-normal on ``[0, inf)`` with scale ``sigma``: ``p(x) = 2 N(x | 0, sigma^2)``."""
+
+    sigma: float = 1.0
+
+    def __post_init__(self) -> None:
+        _positive("HalfNormal", sigma=self.sigma)
+
+    def _logpdf(self, x):
+        return 0.5 * math.log(2 / math.pi) - math.log(self.sigma) - 0.5 * (x / self.sigma) ** 2
+
+    def _sample(self, rng, size):
+        return np.abs(rng.normal(0.0, self.sigma, size))
+
+
+@dataclass(frozen=True)
+class HalfCauchy(Prior):
+    """Half-Cauchy on ``[0, inf)`` with scale ``beta``: ``p(x) = 2 / (pi beta (1 + (x/beta)^2))``."""
+
+    beta: float = 1.0
+
+    def __post_init__(self) -> None:
+        _positive("HalfCauchy", beta=self.beta)
+
+    def _logpdf(self, x):
+        return math.log(2 / math.pi) - math.log(self.beta) - np.log1p((x / self.beta) ** 2)
+
+    def _sample(self, rng, size):
+        return np.abs(self.beta * rng.standard_cauchy(size))
+
+
+@dataclass(frozen=True)
+class Exponential(Prior):
+    """Exponential with rate ``lam``: ``p(x) = lam exp(-lam x)``."""
+
+    lam: float = 1.0
+
+    def __post_init__(self) -> None:
+        _positive("Exponential", lam=self.lam)
+
+    def _logpdf(self, x):
+        return math.log(self.lam) - self.lam * x
+
+    def _sample(self, rng, size):
+        return rng.exponential(1.0 / self.lam, size)
+
+
+@dataclass(frozen=True)
+class Gamma(Prior):
+    """Gamma with shape ``alpha`` and rate ``beta``: ``p(x) ∝ x^(alpha-1) exp(-beta x)``."""
+
+    alpha: float = 1.0
+    beta: float = 1.0
+
+    def __post_init__(self) -> None:
+        _positive("Gamma", alpha=self.alpha, beta=self.beta)
+
+    def _logpdf(self, x):
+        a, b = self.alpha, self.beta
+        return a * math.log(b) - special.gammaln(a) + (a - 1) * np.log(x) - b * x
+
+    def _sample(self, rng, size):
+        return rng.gamma(self.alpha, 1.0 / self.beta, size)
+
+
+@dataclass(frozen=True)
+class LogNormal(Prior):
+    """Log-normal: ``log x ~ N(mu, sigma^2)``."""
+
+    mu: float = 0.0
+    sigma: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.mu, int | float) and math.isfinite(self.mu)):
+            raise PriorError(f"LogNormal: parameter mu must be a finite number, got {self.mu!r}")
+        _positive("LogNormal", sigma=self.sigma)
+
+    def _logpdf(self, x):
+        logx = np.log(x)
+        return (
+            -logx - math.log(self.sigma) - 0.5 * math.log(2 * math.pi)
+            - 0.5 * ((logx - self.mu) / self.sigma) ** 2
+        )
+
+    def _sample(self, rng, size):
+        return rng.lognormal(self.mu, self.sigma, size)
+
+
+@dataclass(frozen=True)
+class Uniform(Prior):
+    """Uniform on ``[lower, upper]``."""
+
+    lower: float = 0.0
+    upper: float = 1.0
+
+    def __post_init__(self) -> None:
+        finite = all(isinstance(v, int | float) and math.isfinite(v) for v in (self.lower, self.upper))
+        if not finite or self.upper <= self.lower:
+            raise PriorError(
+                f"Uniform: need finite lower < upper, got lower={self.lower!r}, upper={self.upper!r}"
+            )
+
+    @property
+    def bounds(self) -> tuple[float, float]:  # noqa: D102
+        return (self.lower, self.upper)
+
+    def _logpdf(self, x):
+        return np.full_like(x, -math.log(self.upper - self.lower))
+
+    def _sample(self, rng, size):
+        return rng.uniform(self.lower, self.upper, size)
+
+
+@dataclass(frozen=True)
+class Beta(Prior):
+    """Beta on ``[0, 1]``: ``p(x) ∝ x^(alpha-1) (1-x)^(beta-1)``."""
+
+    support: ClassVar[tuple[float, float]] = (0.0, 1.0)
+    alpha: float = 1.0
+    beta: float = 1.0
+
+    def __post_init__(self) -> None:
+        _positive("Beta", alpha=self.alpha, beta=self.beta)
+
+    def _logpdf(self, x):
+        a, b = self.alpha, self.beta
+        return special.xlogy(a - 1, x) + special.xlog1py(b - 1, -x) - special.betaln(a, b)
+
+    def _sample(self, rng, size):
+        return rng.beta(self.alpha, self.beta, size)
+
+
+@dataclass(frozen=True)
+class JointPrior:
+    """A prior density on the pair ``(alpha, beta)`` of the beta-binomial population."""
+
+    proper: ClassVar[bool] = False
+
+    def logpdf(self, alpha: np.ndarray, beta: np.ndarray) -> np.ndarray:
+        """Log-density (up to a constant when improper) at ``(alpha, beta)``."""
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+@dataclass(frozen=True)
+class BDA3(JointPrior):
+    """The improper prior ``p(alpha, beta) ∝ (alpha + beta)^(-5/2)`` of BDA3 §5.3.
+
+    Flat on ``alpha / (alpha + beta)`` and on ``(alpha + beta)^(-1/2)``, roughly the prior standard
+    deviation of a group's rate. The posterior is proper when at least one group has both
+    successes and failures; the exact engine checks that the grid's edges hold no mass.
+    """
+
+    def logpdf(self, alpha, beta):  # noqa: D102
+        return -2.5 * np.log(np.asarray(alpha) + np.asarray(beta))
+
+
+_REGISTRY: dict[str, type] = {
+    cls.__name__: cls
+    for cls in (HalfNormal, HalfCauchy, Exponential, Gamma, LogNormal, Uniform, Beta, BDA3)
+}
+
+
+def names() -> list[str]:
+    """Names of the priors that :func:`parse` understands."""
+    return sorted(_REGISTRY)
+
+
+def parse(spec: str | Prior | JointPrior) -> Prior | JointPrior:
+    """Build a prior from text such as ``"HalfNormal(sigma=10)"``, ``"Gamma(2, 0.5)"`` or ``"BDA3"``.
+
+    Parameters
+    ----------
+    spec : str or Prior or JointPrior
+        A call of one of :func:`names` with numeric positional or keyword arguments (no other code
+        is evaluated). Prior objects are returned unchanged.
+
+    Returns
+    -------
+    Prior or JointPrior
+
+    Raises
+    ------
+    PriorError
+        Unknown name, non-numeric argument or invalid parameter value.
+    """
+    if isinstance(spec, Prior | JointPrior):
+        return spec
+    if not isinstance(spec, str):
+        raise PriorError(f"a prior must be a string like 'HalfNormal(10)' or a prior object, got {spec!r}")
+    text = spec.strip()
+    try:
+        node = ast.parse(text, mode="eval").body
+    except SyntaxError:
+        raise PriorError(f"cannot read prior {spec!r}; write it like 'HalfNormal(sigma=10)'") from None
+    if isinstance(node, ast.Name):
+        node = ast.Call(func=node, args=[], keywords=[])
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+        raise PriorError(f"cannot read prior {spec!r}; write it like 'HalfNormal(sigma=10)'")
+    lookup = {name.lower(): cls for name, cls in _REGISTRY.items()}
+    cls = lookup.get(node.func.id.lower())
+    if cls is None:
+        raise PriorError(f"unknown prior {node.func.id!r} in {spec!r}; known priors: {', '.join(names())}")
+
+    def number(arg: ast.expr) -> float:
+        try:
+            value = ast.literal_eval(arg)
+        except ValueError:
+            value = None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise PriorError(f"prior {spec!r}: arguments must be numbers, got {ast.unparse(arg)!r}")
+        return float(value)
+
+    args = [number(a) for a in node.args]
+    kwargs = {k.arg: number(k.value) for k in node.keywords if k.arg is not None}
+    try:
+        return cls(*args, **kwargs)
+    except TypeError as err:
+        params = ", ".join(f.name for f in fields(cls)) or "none"
+        raise PriorError(f"prior {spec!r}: {err}; {cls.__name__} takes: {params}") from None
