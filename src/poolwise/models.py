@@ -1,0 +1,169 @@
+"""Models: a family, a pooling, and the priors, with the seed analysis's defaults.
+
+Poolings of the beta-binomial family (``y_i ~ Binomial(n_i, theta_i)``):
+
+- ``"none"``: ``theta_i ~ Beta(1/2, 1/2)`` independently (each group on its own);
+- ``"complete"``: one ``theta ~ Beta(1/2, 1/2)`` shared by all groups;
+- ``"partial"``: ``theta_i ~ Beta(alpha, beta)`` with ``alpha, beta ~ HalfNormal(10)``.
+
+Partial pooling also accepts priors on ``mu = alpha / (alpha + beta)`` and ``kappa = alpha + beta``
+instead, or a joint prior on ``"alpha,beta"`` such as :class:`poolwise.priors.BDA3`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from . import priors as pr
+
+POOLINGS = ("none", "complete", "partial")
+
+#: The seed analysis's priors.
+DEFAULT_PRIORS: dict[str, dict[str, pr.Prior]] = {
+    "none": {"theta": pr.Beta(0.5, 0.5)},
+    "complete": {"theta": pr.Beta(0.5, 0.5)},
+    "partial": {"alpha": pr.HalfNormal(10.0), "beta": pr.HalfNormal(10.0)},
+}
+
+_VALID = {
+    "none": ("theta",),
+    "complete": ("theta",),
+    "partial": ("alpha", "beta", "mu", "kappa", "alpha,beta"),
+}
+
+PriorSpec = Mapping[str, "str | pr.Prior | pr.JointPrior"]
+
+
+@dataclass(frozen=True)
+class Model:
+    """A fully specified model: family, pooling and priors.
+
+    Attributes
+    ----------
+    pooling : {"none", "complete", "partial"}
+    priors : dict
+        Name -> prior, complete (defaults filled in).
+    family : str
+        Only ``"beta-binomial"`` for now.
+    """
+
+    pooling: str
+    priors: dict
+    family: str = "beta-binomial"
+
+    @property
+    def title(self) -> str:
+        """Short human name, as in the seed analysis."""
+        return {"none": "no pooling", "complete": "complete pooling", "partial": "partial pooling (hierarchical)"}[
+            self.pooling
+        ]
+
+    def equations(self) -> list[str]:
+        """The model, one line per statement."""
+        if self.pooling == "none":
+            return ["y_i ~ Binomial(n_i, theta_i)", f"theta_i ~ {self.priors['theta']}  (independently)"]
+        if self.pooling == "complete":
+            return ["y_i ~ Binomial(n_i, theta)", f"theta ~ {self.priors['theta']}"]
+        lines = ["y_i ~ Binomial(n_i, theta_i)", "theta_i ~ Beta(alpha, beta)"]
+        if "alpha,beta" in self.priors:
+            lines.append(f"p(alpha, beta) = {self.priors['alpha,beta']}: ∝ (alpha + beta)^(-5/2)")
+        elif "mu" in self.priors:
+            lines += [
+                f"mu = alpha / (alpha + beta) ~ {self.priors['mu']}",
+                f"kappa = alpha + beta ~ {self.priors['kappa']}",
+            ]
+        else:
+            lines += [f"alpha ~ {self.priors['alpha']}", f"beta ~ {self.priors['beta']}"]
+        return lines
+
+
+def _normalise_key(key: str) -> str:
+    return ",".join(part.strip() for part in str(key).split(","))
+
+
+def resolve_priors(pooling: str, priors: PriorSpec | None, *, strict: bool = True) -> dict:
+    """Complete a user's prior specification for one pooling, with the defaults.
+
+    Parameters
+    ----------
+    pooling : {"none", "complete", "partial"}
+    priors : mapping, optional
+        Parameter name -> prior object or text (``"HalfNormal(10)"``).
+    strict : bool
+        Reject names that do not belong to this pooling (``fit``); ``fit_all`` passes False and
+        checks that every name belongs to some pooling.
+
+    Raises
+    ------
+    poolwise.priors.PriorError
+        Unknown parameter, incompatible combination, or a prior outside the parameter's range.
+    """
+    if pooling not in POOLINGS:
+        raise ValueError(f"pooling must be one of {', '.join(POOLINGS)} or 'all', got {pooling!r}")
+    given = {_normalise_key(k): pr.parse(v) for k, v in (priors or {}).items()}
+    valid = _VALID[pooling]
+    unknown = [k for k in given if k not in valid]
+    if unknown and strict:
+        raise pr.PriorError(
+            f"{pooling} pooling has no parameter {', '.join(map(repr, unknown))}; "
+            f"its priors are: {', '.join(valid)}"
+        )
+    given = {k: v for k, v in given.items() if k in valid}
+    if pooling != "partial":
+        theta = given.get("theta", DEFAULT_PRIORS[pooling]["theta"])
+        if not isinstance(theta, pr.Beta):
+            raise pr.PriorError(
+                f"the prior on theta must be a Beta (conjugate to the binomial), got {theta}; "
+                "a uniform prior is Beta(1, 1)"
+            )
+        return {"theta": theta}
+    return _partial_priors(given)
+
+
+def _partial_priors(given: dict) -> dict:
+    kinds = [k for k in ("alpha,beta", "mu", "kappa") if k in given]
+    if "alpha,beta" in given:
+        if len(given) > 1:
+            raise pr.PriorError("a joint prior on 'alpha,beta' cannot be combined with other hyperpriors")
+        if not isinstance(given["alpha,beta"], pr.JointPrior):
+            raise pr.PriorError(f"'alpha,beta' needs a joint prior such as BDA3(), got {given['alpha,beta']}")
+        return given
+    if kinds:
+        if {"alpha", "beta"} & set(given):
+            raise pr.PriorError("give priors on (alpha, beta) or on (mu, kappa), not a mixture of both")
+        if set(kinds) != {"mu", "kappa"}:
+            missing = "kappa" if "mu" in given else "mu"
+            raise pr.PriorError(f"priors on (mu, kappa) need both; {missing!r} is missing")
+        mu, kappa = given["mu"], given["kappa"]
+        if isinstance(mu, pr.JointPrior) or not (mu.bounds[0] >= 0 and mu.bounds[1] <= 1):
+            raise pr.PriorError(f"the prior on mu must live on [0, 1] (Beta or Uniform), got {mu}")
+        _check_positive("kappa", kappa)
+        return {"mu": mu, "kappa": kappa}
+    out = {**DEFAULT_PRIORS["partial"], **given}
+    for name in ("alpha", "beta"):
+        _check_positive(name, out[name])
+    return out
+
+
+def _check_positive(name: str, prior) -> None:
+    if isinstance(prior, pr.JointPrior) or prior.bounds[0] < 0:
+        raise pr.PriorError(f"{name} must be positive; its prior must live on [0, inf), got {prior}")
+
+
+def build(pooling: str | list[str] | tuple[str, ...], priors: PriorSpec | None = None) -> list[Model]:
+    """Models for one pooling, a list of them, or ``"all"``, with the priors distributed by name."""
+    poolings = list(POOLINGS) if pooling == "all" else [pooling] if isinstance(pooling, str) else list(pooling)
+    for p in poolings:
+        if p not in POOLINGS:
+            raise ValueError(f"pooling must be one of {', '.join(POOLINGS)} or 'all', got {p!r}")
+    if len(poolings) > 1 and priors:
+        everything = {k for p in poolings for k in _VALID[p]}
+        unknown = [k for k in map(_normalise_key, priors) if k not in everything]
+        if unknown:
+            raise pr.PriorError(
+                f"no model has a parameter {', '.join(map(repr, unknown))}; "
+                f"priors can be given on: {', '.join(sorted(everything))}"
+            )
+    strict = len(poolings) == 1
+    return [Model(p, resolve_priors(p, priors, strict=strict)) for p in poolings]
