@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as _dt
 import os
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
@@ -45,7 +44,6 @@ def ci_columns(ci_kind: str, ci_prob: float) -> tuple[str, str]:
     return f"{label}_lb", f"{label}_ub"
 
 
-@dataclass(frozen=True)
 class NewGroup:
     """The predictive distribution of ``theta`` for a group not in the data.
 
@@ -53,12 +51,19 @@ class NewGroup:
     ----------
     summary : pandas.Series
         Exact mean, sd and credible interval.
-    draws : numpy.ndarray
-        Independent draws of ``theta_new``, shape ``(chains, draws)``.
     """
 
-    summary: pd.Series
-    draws: np.ndarray
+    def __init__(self, summary: pd.Series, fit: Fit) -> None:
+        self.summary = summary
+        self._fit = fit
+
+    @property
+    def draws(self) -> np.ndarray:
+        """Independent draws of ``theta_new``, shape ``(chains, draws)`` (from :attr:`Fit.idata`)."""
+        return self._fit.idata["posterior_predictive"]["theta_new"].values
+
+    def __repr__(self) -> str:
+        return f"<poolwise.NewGroup>\n{self.summary.to_string()}"
 
 
 class Fit:
@@ -184,8 +189,7 @@ class Fit:
         lo, hi = q.interval(kind, prob)
         summary = pd.Series({"mean": q.mean[q.index][0], "sd": q.sd[q.index][0], lb: lo[0], ub: hi[0]},
                             name="theta_new")
-        draws = self.idata["posterior_predictive"]["theta_new"].values
-        return NewGroup(summary, draws)
+        return NewGroup(summary, self)
 
     def mode(self, name: str) -> float:
         """Posterior mode of a hyperparameter (``"mu"``, ``"kappa"``, ``"alpha"``, ``"beta"``).

@@ -1,0 +1,163 @@
+"""Plain-text, JSON and table renderings of a set of fits, shared by the CLI and (later) the report."""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .fit import Fit, FitSet, _check_ci, ci_columns
+
+HYPER = ("alpha", "beta", "mu", "kappa")
+
+
+def printable(label: object) -> str:
+    """A label safe to print on a terminal: control characters shown as escapes, not obeyed."""
+    text = str(label)
+    return "".join(
+        ch.encode("unicode_escape").decode("ascii") if unicodedata.category(ch).startswith("C") else ch
+        for ch in text
+    )
+
+
+def _number(value: float, digits: int = 3) -> str:
+    if value is None or not math.isfinite(value):
+        return "—"
+    if value != 0 and (abs(value) >= 1e4 or abs(value) < 1e-3):
+        return f"{value:.{digits}g}"
+    return f"{value:.{digits}f}" if abs(value) < 10 else f"{value:.{max(digits - 1, 1)}f}"
+
+
+def long_table(fits: FitSet, ci_kind: str | None = None, ci_prob: float | None = None) -> pd.DataFrame:
+    """One row per (pooling, group): the data, the raw rate and the posterior of theta_i."""
+    frames = []
+    for pooling, f in fits.items():
+        table = f.group_table(ci_kind, ci_prob).reset_index()
+        table.insert(0, "pooling", pooling)
+        frames.append(table)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    return [{k: _jsonable(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+
+
+def to_dict(fits: FitSet, ci_kind: str | None = None, ci_prob: float | None = None) -> dict:
+    """Everything the text output shows, as plain JSON-ready data (NaN becomes None)."""
+    kind, prob = _check_ci(ci_kind, ci_prob)
+    lb, ub = ci_columns(kind, prob)
+    data = fits.data
+    out = {
+        "poolwise_version": __version__,
+        "data": {
+            "source": data.source,
+            "columns": {"group": data.group_column, "successes": data.successes_column,
+                        "trials": data.trials_column},
+            "n_groups": data.n_groups,
+        },
+        "ci": {"kind": kind, "prob": prob, "columns": [lb, ub]},
+        "models": {},
+    }
+    for pooling, f in fits.items():
+        summary = f.summary(kind, prob)
+        groups = f.group_table(kind, prob).reset_index().rename(columns={data.group_column: "group"})
+        model = {
+            "title": f.model.title,
+            "equations": f.model.equations(),
+            "priors": {k: str(v) for k, v in f.model.priors.items()},
+            "engine": f.engine,
+            "random_seed": f.random_seed,
+            "groups": _records(groups),
+            "new_group": _jsonable(f.new_group(kind, prob).summary.to_dict()),
+            "diagnostics": _jsonable(f.diagnostics),
+            "warnings": list(f.warnings),
+        }
+        if pooling == "partial":
+            hyper = summary.loc[list(HYPER)]
+            model["hyperparameters"] = {
+                name: {**_jsonable(row.to_dict()), "mode": f.mode(name)} for name, row in hyper.iterrows()
+            }
+        out["models"][pooling] = model
+    return _jsonable(out)
+
+
+def _group_lines(f: Fit, kind: str, prob: float) -> list[str]:
+    lb, ub = ci_columns(kind, prob)
+    table = f.group_table(kind, prob)
+    header_group = printable(f.data.group_column)
+    names = [printable(g) for g in table.index]
+    width = max(len(header_group), *(len(n) for n in names), 5)
+    head = f"  {header_group:<{width}} {'y':>7} {'n':>7} {'y/n':>7} {'mean':>7} {'sd':>7} {lb:>9} {ub:>9}"
+    lines = [head]
+    for name, (_, row) in zip(names, table.iterrows(), strict=True):
+        lines.append(
+            f"  {name:<{width}} {int(row['successes']):>7} {int(row['trials']):>7} "
+            f"{_number(row['raw_rate']):>7} {_number(row['mean']):>7} {_number(row['sd']):>7} "
+            f"{_number(row[lb]):>9} {_number(row[ub]):>9}"
+        )
+    return lines
+
+
+def to_text(fits: FitSet, ci_kind: str | None = None, ci_prob: float | None = None, *,
+            title: str | None = None) -> str:
+    """The readable report printed by the CLI: one block per model."""
+    kind, prob = _check_ci(ci_kind, ci_prob)
+    lb, ub = ci_columns(kind, prob)
+    data = fits.data
+    what = {"hdi": "highest-density (shortest) interval", "eti": "equal-tailed interval"}[kind]
+    pct = f"{prob * 100:.10g}%"
+    lines = [
+        f"poolwise {__version__} — {printable(title or data.source or 'data')}",
+        f"{data.n_groups} groups, {int(data.trials.sum())} trials, {int(data.successes.sum())} successes. "
+        f"Intervals: {pct} {what}. Exact engine: integrals, no Monte Carlo error.",
+    ]
+    for pooling, f in fits.items():
+        lines += ["", f"── {f.model.title} " + "─" * max(0, 60 - len(f.model.title))]
+        lines += [f"  {eq}" for eq in f.model.equations()]
+        lines.append("")
+        lines += _group_lines(f, kind, prob)
+        summary = f.summary(kind, prob)
+        if pooling == "partial":
+            lines += ["", f"  {'hyperparameter':<15} {'mean':>8} {'sd':>8} {lb:>9} {ub:>9} {'mode':>8}"]
+            for name in HYPER:
+                row = summary.loc[name]
+                lines.append(
+                    f"  {name:<15} {_number(row['mean']):>8} {_number(row['sd']):>8} "
+                    f"{_number(row[lb]):>9} {_number(row[ub]):>9} {_number(f.mode(name)):>8}"
+                )
+            lines.append("  (mu = alpha/(alpha+beta), the population's mean rate; "
+                         "kappa = alpha+beta, its prior sample size)")
+        new = f.new_group(kind, prob).summary
+        rule = {
+            "none": "the prior, since no group informs another",
+            "complete": "the shared theta",
+            "partial": "theta_new ~ Beta(alpha, beta)",
+        }[pooling]
+        lines += ["", f"  new group ({rule}): mean {_number(new['mean'])}, sd {_number(new['sd'])}, "
+                      f"{pct} {kind.upper()} [{_number(new[lb])}, {_number(new[ub])}]"]
+        if pooling == "partial":
+            mu = summary.loc["mu"]
+            lines.append(f"  mode of mu: {_number(f.mode('mu'))}, {pct} {kind.upper()} "
+                         f"[{_number(mu[lb])}, {_number(mu[ub])}]")
+            d = f.diagnostics
+            state = "converged" if d["converged"] else "NOT converged"
+            lines.append(f"  grid: {d['grid_nodes']} nodes, {state} (largest change {d['max_change']:.1e}), "
+                         f"edge mass {d['edge_mass']:.1e}")
+        for warning in f.warnings:
+            lines.append(f"  WARNING: {warning}")
+    return "\n".join(lines) + "\n"
