@@ -19,10 +19,10 @@ except PackageNotFoundError:  # running from a source tree that was not installe
     __version__ = "0+unknown"
 
 _LAZY = {
-    "fit": ("poolwise.fit", "fit"),
-    "fit_all": ("poolwise.fit", "fit_all"),
-    "Fit": ("poolwise.fit", "Fit"),
-    "FitSet": ("poolwise.fit", "FitSet"),
+    "fit": ("poolwise.fitting", "fit"),
+    "fit_all": ("poolwise.fitting", "fit_all"),
+    "Fit": ("poolwise.fitting", "Fit"),
+    "FitSet": ("poolwise.fitting", "FitSet"),
     "DataError": ("poolwise.data", "DataError"),
     "PoolwiseWarning": ("poolwise.engines.exact", "PoolwiseWarning"),
     "datasets": ("poolwise.datasets", None),

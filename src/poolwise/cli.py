@@ -110,7 +110,7 @@ def _columns(args: argparse.Namespace) -> tuple[object, dict, str]:
 def _run_fit(args: argparse.Namespace) -> int:
     from . import render
     from ._io import atomic_write_text, csv_safe
-    from .fit import fit_all
+    from .fitting import fit_all
 
     data, cols, title = _columns(args)
     with warnings.catch_warnings(record=True) as caught:

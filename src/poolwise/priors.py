@@ -57,7 +57,7 @@ class Prior:
         """Log-density at ``x``; ``-inf`` outside the support."""
         x = np.asarray(x, dtype=float)
         lo, hi = self.bounds
-        inside = (x >= lo) & (x <= hi)
+        inside = (x >= lo) & (x <= hi) & np.isfinite(x)
         # Outside the support the formula may give nan or a finite value: neither may leak out.
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             out = self._logpdf(x)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .fit import Fit, FitSet, _check_ci, ci_columns
+from .fitting import Fit, FitSet, _check_ci, ci_columns
 
 HYPER = ("alpha", "beta", "mu", "kappa")
 

@@ -28,6 +28,13 @@ CHECKED_QUANTILES = np.array([0.005, 0.025, 0.03, 0.05, 0.25, 0.5, 0.75, 0.95, 0
 #: Grid resolutions tried in turn (nodes per axis).
 LEVELS = (24, 32, 48, 64, 96, 128, 192, 256)
 
+#: Edge-ring probability above which the posterior is reported as improper or prior-dominated.
+EDGE_MASS = 1e-8
+
+#: Likelihood gain (nats) of the best hierarchical fit over complete pooling below which the data
+#: cannot tell the two apart: 1.92 = chi2(1).ppf(0.95) / 2, the likelihood-ratio bound.
+POOLING_EVIDENCE = 1.92
+
 #: Probability below which the smallest grid cells are left out of mixtures (their total mass).
 PRUNE_MASS = 1e-10
 
@@ -225,7 +232,7 @@ def fit_partial(priors: dict, trials: np.ndarray, successes: np.ndarray, *, tol:
     previous = None
     change = np.inf
     tried: list[int] = []
-    for n in LEVELS:
+    for n in LEVELS if not at_limit else LEVELS[:6]:
         grid = gridlib.evaluate(logp, box, n, at_limit=at_limit)
         quantities, new = _partial_level(grid, logp, pairs)
         tried.append(n)
@@ -242,13 +249,22 @@ def fit_partial(priors: dict, trials: np.ndarray, successes: np.ndarray, *, tol:
     if not info.converged:
         notes.append(
             f"the grid did not converge: summaries still moved by {change:.2g} (> tol={tol:g}) at "
-            f"{n}x{n} nodes; the posterior may be improper or extremely concentrated"
+            f"{n}x{n} nodes; the posterior may be improper or too heavy-tailed for its mean to exist"
         )
-    if at_limit or info.edge_mass > 1e-6:
+    if info.edge_mass > EDGE_MASS:
         notes.append(
             f"posterior mass {info.edge_mass:.2g} lies at the edge of the hyperparameter grid "
             "(kappa from 2e-9 to 7e10): the posterior is improper or dominated by the prior in that "
             "direction; choose a proper, informative prior on the hyperparameters"
+        )
+    uu, vv = np.meshgrid(grid.u, grid.v, indexing="ij")
+    gain = float(np.max(family.log_likelihood(pairs)(uu, vv))) - family.pooled_log_likelihood(pairs)
+    if gain < POOLING_EVIDENCE:
+        notes.append(
+            f"prior-dominated: the data are consistent with no variation between groups (the best "
+            f"hierarchical fit beats complete pooling by only {gain:.2g} nats of likelihood), so how "
+            "strongly groups are pooled (kappa's upper tail) comes from the prior; check how the "
+            "answer moves under other hyperpriors"
         )
     for note in notes:
         warnings.warn(note, PoolwiseWarning, stacklevel=3)

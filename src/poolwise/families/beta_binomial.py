@@ -107,19 +107,41 @@ def log_prior_uv(priors: dict[str, Prior | JointPrior], u: np.ndarray, v: np.nda
     return priors["alpha"].logpdf(alpha) + priors["beta"].logpdf(beta) + jacobian
 
 
+def log_likelihood(pairs: Pairs):
+    """The beta-binomial log marginal likelihood of ``(u, v)``, as a vectorised function."""
+    const = float(np.sum(pairs.count * log_binomial_coefficient(pairs.trials, pairs.successes)))
+    count = pairs.count.astype(float)
+
+    def loglik(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+        alpha, beta = alpha_beta(u, v)
+        a, b = alpha[..., None], beta[..., None]
+        terms = special.betaln(a + pairs.successes, b + pairs.failures) - special.betaln(a, b)
+        return terms @ count + const
+
+    return loglik
+
+
 def log_posterior(priors: dict[str, Prior | JointPrior], pairs: Pairs):
     """The unnormalised log posterior of ``(u, v)``, as a vectorised function."""
-    const = float(np.sum(pairs.count * log_binomial_coefficient(pairs.trials, pairs.successes)))
+    loglik = log_likelihood(pairs)
 
     def logp(u: np.ndarray, v: np.ndarray) -> np.ndarray:
         u, v = np.broadcast_arrays(np.asarray(u, float), np.asarray(v, float))
-        alpha, beta = alpha_beta(u, v)
-        a, b = alpha[..., None], beta[..., None]
-        loglik = special.betaln(a + pairs.successes, b + pairs.failures) - special.betaln(a, b)
         with np.errstate(invalid="ignore"):
-            return log_prior_uv(priors, u, v) + loglik @ pairs.count.astype(float) + const
+            return log_prior_uv(priors, u, v) + loglik(u, v)
 
     return logp
+
+
+def pooled_log_likelihood(pairs: Pairs) -> float:
+    """Log-likelihood in the complete-pooling limit (kappa -> inf) at the best shared rate."""
+    y = float(pairs.count @ pairs.successes)
+    f = float(pairs.count @ pairs.failures)
+    const = float(np.sum(pairs.count * log_binomial_coefficient(pairs.trials, pairs.successes)))
+    if y + f == 0:
+        return const
+    rate = y / (y + f)
+    return const + float(special.xlogy(y, rate) + special.xlog1py(f, -rate))
 
 
 def hyper_draws(u: np.ndarray, v: np.ndarray) -> dict[str, np.ndarray]:

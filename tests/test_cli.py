@@ -1,0 +1,126 @@
+"""The command line: the main job, file input, JSON/CSV output, and exit status 2 on bad input."""
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from poolwise.cli import main
+
+SPACEX = ["Falcon 1", "Falcon 9", "Falcon Heavy", "Starship"]
+
+
+@pytest.fixture
+def counts_csv(tmp_path):
+    path = tmp_path / "counts.csv"
+    path.write_text("group,successes,trials\nA,2,5\nB,301,304\nC,9,9\nD,5,9\n", encoding="utf-8")
+    return path
+
+
+def test_main_job_prints_every_model_group_and_hyperparameter(capsys):
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    for title in ("no pooling", "complete pooling", "partial pooling"):
+        assert title in out
+    for name in SPACEX:
+        assert out.count(name) == 3  # one row per model
+    for name in ("alpha", "beta", "mu", "kappa", "mode of mu", "new group", "hdi94_lb"):
+        assert name in out
+
+
+def test_ci_kind_and_prob_follow_arviz_names(capsys):
+    assert main(["--ci-kind", "eti", "--ci-prob", "0.9", "--pooling", "none"]) == 0
+    out = capsys.readouterr().out
+    assert "eti90_lb" in out and "90% equal-tailed" in out
+    assert "partial pooling" not in out
+
+
+def test_fit_file_json_has_every_group_and_matches_python(counts_csv, capsys):
+    import poolwise as pw
+
+    assert main(["fit", str(counts_csv), "--pooling", "partial", "--json", "--seed", "3"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    groups = doc["models"]["partial"]["groups"]
+    assert [g["group"] for g in groups] == ["A", "B", "C", "D"]
+    direct = pw.fit(counts_csv, pooling="partial", random_seed=3).summary()
+    assert groups[0]["mean"] == pytest.approx(direct.loc["theta[A]", "mean"], rel=1e-12)
+    hyper = doc["models"]["partial"]["hyperparameters"]
+    assert set(hyper) == {"alpha", "beta", "mu", "kappa"}
+    assert hyper["mu"]["mode"] == pytest.approx(pw.fit(counts_csv, random_seed=3).mode("mu"), rel=1e-12)
+
+
+def test_out_csv_has_every_group_under_every_pooling_and_is_formula_safe(tmp_path, capsys):
+    data = tmp_path / "d.csv"
+    data.write_text("team,wins,games\n=SUM(A1),1,4\nplain,3,3\n", encoding="utf-8")
+    out = tmp_path / "table.csv"
+    code = main(["fit", str(data), "--group", "team", "--successes", "wins", "--trials", "games",
+                 "--out", str(out), "--quiet"])
+    assert code == 0
+    assert capsys.readouterr().out == ""
+    table = pd.read_csv(out)
+    assert len(table) == 6 and set(table["pooling"]) == {"none", "complete", "partial"}
+    assert set(table["team"]) == {"'=SUM(A1)", "plain"}
+    assert not list(tmp_path.glob("*.tmp*"))
+
+
+@pytest.mark.parametrize(
+    ("content", "args", "expected"),
+    [
+        ("group,successes,trials\nA,2,5\nB,7,4\n", [], ["column 'successes'", "row 2", "7"]),
+        ("group,successes,trials\nA,2,-5\n", [], ["column 'trials'", "row 1", "-5"]),
+        ("group,successes,trials\nA,2,5\nA,1,4\n", [], ["'A'", "row"]),
+        ("group,successes,trials\nA,2.5,5\n", [], ["column 'successes'", "row 1", "2.5"]),
+        ("group,successes,trials\nA,,5\n", [], ["column 'successes'", "row 1"]),
+        ("group,successes,trials\n", [], ["no data rows"]),
+        ("name,y,n\nA,1,2\n", [], ["'group'", "name", "y", "n"]),
+        ("group,successes,trials\nA,1,2\n", ["--prior", "alpha=Wobbly(1)"], ["Wobbly", "HalfNormal"]),
+        ("group,successes,trials\nA,1,2\n", ["--prior", "gamma=HalfNormal(1)"], ["gamma"]),
+    ],
+)
+def test_bad_input_exits_2_naming_file_column_row_value(tmp_path, capsys, content, args, expected):
+    path = tmp_path / "bad.csv"
+    path.write_text(content, encoding="utf-8")
+    assert main(["fit", str(path), *args]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("poolwise: error:")
+    for fragment in expected:
+        assert fragment in err
+    if not args:
+        assert "bad.csv" in err
+
+
+def test_missing_file_and_bad_option_exit_2(tmp_path, capsys):
+    assert main(["fit", str(tmp_path / "nope.csv")]) == 2
+    assert "nope.csv" in capsys.readouterr().err
+    assert main(["--ci-prob", "1.5"]) == 2
+
+
+def test_group_names_with_control_characters_print_escaped(tmp_path, capsys):
+    path = tmp_path / "d.csv"
+    path.write_text('group,successes,trials\n"evil\x1b[31m",1,3\n<script>x</script>,2,3\n', encoding="utf-8")
+    assert main(["fit", str(path), "--pooling", "none"]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "evil\\x1b[31m" in out
+    assert "<script>x</script>" in out
+
+
+def test_datasets_command_lists_bundled_data(capsys):
+    assert main(["datasets"]) == 0
+    out = capsys.readouterr().out
+    assert "spacex" in out and "rat_tumors" in out
+
+
+def test_console_script_is_installed():
+    result = subprocess.run([sys.executable, "-m", "poolwise.cli", "--version"], capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout.startswith("poolwise ")
+
+
+def test_import_is_light():
+    code = ("import sys, poolwise as pw; pw.fit_all(pw.datasets.load('spacex'), group='Mission', "
+            "successes='y', trials='N')['partial'].summary(); "
+            "heavy = [m for m in ('pymc', 'pytensor', 'dask', 'matplotlib') if m in sys.modules]; "
+            "print(heavy)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
