@@ -383,14 +383,12 @@ def fit(
     >>> round(fit.summary().loc["mu", "mean"], 3)
     0.807
     """
-    if engine != "exact":
-        raise ValueError(f"engine must be 'exact' (the PyMC engine is not available yet), got {engine!r}")
-    if isinstance(pooling, str) and pooling == "all":
+    if pooling == "all":
         raise ValueError("fit() fits one pooling; use fit_all() for 'all'")
-    (model,) = build(pooling, priors)
-    seed = _check_sampling(draws, chains, random_seed)
-    return _fit_model(model, _data(data, group, successes, trials, sep), tol=tol, draws=draws,
-                      chains=chains, seed=seed)
+    fits = fit_all(data, group=group, successes=successes, trials=trials, poolings=(pooling,),
+                   priors=priors, engine=engine, draws=draws, chains=chains, random_seed=random_seed,
+                   tol=tol, sep=sep)
+    return fits[pooling]
 
 
 def fit_all(
