@@ -36,7 +36,7 @@ EDGE_MASS = 1e-8
 POOLING_EVIDENCE = 1.92
 
 #: Probability below which the smallest grid cells are left out of mixtures (their total mass).
-PRUNE_MASS = 1e-10
+PRUNE_MASS = 1e-7
 
 
 class PoolwiseWarning(UserWarning):
@@ -160,10 +160,10 @@ def _prune(grid: gridlib.Grid2D) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 #: Nodes of the one-dimensional grids on which hyperparameter marginals are tabulated.
-LINE_NODES = 257
+LINE_NODES = 129
 
 
-def _hyper_quantities(grid: gridlib.Grid2D, logp, u, v, w) -> dict[str, Quantity]:
+def _hyper_quantities(grid: gridlib.Grid2D, logp, u, v) -> dict[str, Quantity]:
     """Marginals of the hyperparameters, each tabulated on its own fine one-dimensional grid.
 
     Every reported hyperparameter is ``exp(s)`` or ``expit(s)`` for a coordinate ``s`` that, with
@@ -173,10 +173,15 @@ def _hyper_quantities(grid: gridlib.Grid2D, logp, u, v, w) -> dict[str, Quantity
     other axis uses the grid's own nodes; ``s`` gets :data:`LINE_NODES` nodes over the range held
     by the grid cells that carry mass.
     """
-    values = family.hyper_draws(u, v)
+    # Moments use every cell: a heavy tail (a mean that does not exist) must show up as a mean
+    # that keeps moving with the grid, not be pruned away. ``u, v`` (the pruned cells) only set ranges.
+    uu_all, vv_all = np.meshgrid(grid.u, grid.v, indexing="ij")
+    values = family.hyper_draws(uu_all.ravel(), vv_all.ravel())
+    w = grid.weights.ravel()
+    pruned = family.hyper_draws(u, v)
     lines = {
-        "alpha": (v - np.logaddexp(0.0, -u), lambda s, t: (t, s - (-np.logaddexp(0.0, -t))), np.exp),
-        "beta": (v - np.logaddexp(0.0, u), lambda s, t: (t, s - (-np.logaddexp(0.0, t))), np.exp),
+        "alpha": (np.log(pruned["alpha"]), lambda s, t: (t, s - (-np.logaddexp(0.0, -t))), np.exp),
+        "beta": (np.log(pruned["beta"]), lambda s, t: (t, s - (-np.logaddexp(0.0, t))), np.exp),
         "mu": (u, lambda s, t: (s, t), _expit),
         "kappa": (v, lambda s, t: (t, s), np.exp),
     }
@@ -220,7 +225,7 @@ def _partial_level(grid, logp, pairs) -> tuple[dict[str, Quantity], Quantity]:
     mean, sd, marginal = family.theta_mixture(alpha, beta, w, trials, successes)
     quantities = {"theta": Quantity("theta", mean, sd, marginal, pairs.inverse)}
     new = Quantity("theta_new", mean, sd, marginal, np.array([pairs.trials.size]))
-    quantities.update(_hyper_quantities(grid, logp, u, v, w))
+    quantities.update(_hyper_quantities(grid, logp, u, v))
     return quantities, new
 
 

@@ -107,16 +107,51 @@ def log_prior_uv(priors: dict[str, Prior | JointPrior], u: np.ndarray, v: np.nda
     return priors["alpha"].logpdf(alpha) + priors["beta"].logpdf(beta) + jacobian
 
 
+#: Trials above which a pair's likelihood term is computed by ``betaln`` rather than by the
+#: shared log-gamma sums, whose terms (~n log n) would then lose digits to cancellation.
+LARGE_TRIALS = 100_000
+
+
+def _weighted_values(values: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct non-zero ``values`` and the total ``count`` behind each."""
+    keep = values > 0
+    distinct, inverse = np.unique(values[keep], return_inverse=True)
+    return distinct.astype(float), np.bincount(inverse, weights=count[keep], minlength=distinct.size)
+
+
 def log_likelihood(pairs: Pairs):
-    """The beta-binomial log marginal likelihood of ``(u, v)``, as a vectorised function."""
+    """The beta-binomial log marginal likelihood of ``(u, v)``, as a vectorised function.
+
+    ``log B(alpha + y, beta + f) - log B(alpha, beta)`` splits into
+    ``[lgamma(alpha + y) - lgamma(alpha)] + [lgamma(beta + f) - lgamma(beta)]
+    - [lgamma(kappa + n) - lgamma(kappa)]``; each bracket depends on one count only, so summed over
+    groups it costs one ``lgamma`` per distinct ``y``, ``f`` and ``n`` rather than one ``betaln`` per
+    distinct pair (a bracket with a zero count is exactly zero and skipped, which keeps an
+    all-success group exact at tiny ``beta``). Pairs with more than :data:`LARGE_TRIALS` trials use
+    ``betaln``, which keeps its precision there.
+    """
     const = float(np.sum(pairs.count * log_binomial_coefficient(pairs.trials, pairs.successes)))
     count = pairs.count.astype(float)
+    large = pairs.trials > LARGE_TRIALS
+    small = ~large
+    ys, cy = _weighted_values(pairs.successes[small], count[small])
+    fs, cf = _weighted_values(pairs.failures[small], count[small])
+    ns, cn = _weighted_values(pairs.trials[small], count[small])
+    y_big, f_big, c_big = pairs.successes[large], pairs.failures[large], count[large]
 
     def loglik(u: np.ndarray, v: np.ndarray) -> np.ndarray:
         alpha, beta = alpha_beta(u, v)
-        a, b = alpha[..., None], beta[..., None]
-        terms = special.betaln(a + pairs.successes, b + pairs.failures) - special.betaln(a, b)
-        return terms @ count + const
+        kappa = np.exp(v)
+        a, b, k = alpha[..., None], beta[..., None], kappa[..., None]
+        total = (
+            special.gammaln(a + ys) @ cy - special.gammaln(alpha) * cy.sum()
+            + special.gammaln(b + fs) @ cf - special.gammaln(beta) * cf.sum()
+            - special.gammaln(k + ns) @ cn + special.gammaln(kappa) * cn.sum()
+        )
+        if c_big.size:
+            terms = special.betaln(a + y_big, b + f_big) - special.betaln(a, b)
+            total = total + terms @ c_big
+        return total + const
 
     return loglik
 
