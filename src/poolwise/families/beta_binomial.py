@@ -185,6 +185,10 @@ def hyper_draws(u: np.ndarray, v: np.ndarray) -> dict[str, np.ndarray]:
     return {"alpha": alpha, "beta": beta, "mu": special.expit(u), "kappa": np.exp(v)}
 
 
+#: Weight of the narrowest mixture components that the logit-scale spacing may leave coarse.
+NARROW_MASS = 0.01
+
+
 def _log_sigmoid(z: np.ndarray) -> np.ndarray:
     return -np.logaddexp(0.0, -z)
 
@@ -214,7 +218,8 @@ def theta_mixture(
 
     The density is tabulated on the logit scale, where every Beta is smooth with exponential tails,
     over the range that holds all but 2e-12 of the mixture's mass, at a spacing of at most 1/8 of
-    the mixture's and 1/4 of the (weighted) typical component's standard deviation.
+    the mixture's standard deviation and 1/4 of the standard deviation below which only
+    :data:`NARROW_MASS` of the components' weight lies.
 
     Parameters
     ----------
@@ -242,12 +247,18 @@ def theta_mixture(
     vz = special.polygamma(1, a) + special.polygamma(1, b)
     mean_z = mz @ weight
     sd_mix = np.sqrt(np.maximum((vz + (mz - mean_z[:, None]) ** 2) @ weight, 0.0))
-    sd_typical = np.sqrt(vz) @ weight
+    # The spacing must resolve the components that carry the mass; a weighted mean of their sds
+    # would be inflated by the wide logit tails of components with a tiny a or b.
+    sd_z = np.sqrt(vz)
+    order = np.argsort(sd_z, axis=1)
+    cumulative = np.cumsum(weight[order], axis=1)
+    first = np.argmax(cumulative >= NARROW_MASS, axis=1)
+    sd_narrow = np.take_along_axis(sd_z, np.take_along_axis(order, first[:, None], axis=1), axis=1)[:, 0]
     wide = 50.0 * sd_mix + 50.0
     log_mass = np.log(1e-12)
     lo = _tail_point(a, b, lbeta, weight, log_mass, mean_z - wide, mean_z)
     hi = -_tail_point(b, a, lbeta, weight, log_mass, -mean_z - wide, -mean_z)
-    step = np.minimum(sd_mix / 8, sd_typical / 4)
+    step = np.minimum(sd_mix / 8, sd_narrow / 4)
     # Each row gets the nodes it needs; shorter rows are padded with zero density beyond their end.
     need = np.clip(np.ceil((hi - lo) / step), 128, 4096).astype(int) + 1
     h = (hi - lo) / (need - 1)
