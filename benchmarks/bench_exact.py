@@ -113,7 +113,10 @@ def _run_fresh(code: str, *args: str) -> tuple[dict, float]:
     t0 = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-c", code, *args],
-        capture_output=True, text=True, timeout=SUBPROCESS_TIMEOUT, check=False,
+        capture_output=True,
+        text=True,
+        timeout=SUBPROCESS_TIMEOUT,
+        check=False,
     )
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
@@ -123,9 +126,10 @@ def _run_fresh(code: str, *args: str) -> tuple[dict, float]:
 
 # --------------------------------------------------------------------------- in-process timing
 
-def _time(func: Callable[[], object], repeat: int, setup: Callable[[], object] | None = None
-          ) -> list[float]:
+
+def _time(func: Callable[[], object], repeat: int, setup: Callable[[], object] | None = None) -> list[float]:
     """Wall times of ``repeat`` calls of ``func(setup())`` (or ``func()``), after one warm-up."""
+
     def once() -> float:
         arg = setup() if setup is not None else None
         gc.collect()
@@ -161,6 +165,7 @@ def _spacex_warm(repeat: int) -> dict[str, list[float]]:
 
 # --------------------------------------------------------------------------- formatting
 
+
 def _fmt_time(seconds: float | None) -> str:
     if seconds is None:
         return "-"
@@ -181,8 +186,10 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]], right: set[int]
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
 
     def line(cells: Sequence[str]) -> str:
-        parts = [str(c).rjust(w) if i in right else str(c).ljust(w)
-                 for i, (c, w) in enumerate(zip(cells, widths, strict=True))]
+        parts = [
+            str(c).rjust(w) if i in right else str(c).ljust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ]
         return "  " + "  ".join(parts).rstrip()
 
     rule = "  " + "  ".join("-" * w for w in widths)
@@ -208,17 +215,20 @@ def _machine() -> str:
         affinity = os.cpu_count()
     try:
         from importlib.metadata import version
+
         poolwise_version = version("poolwise")
     except Exception:  # noqa: BLE001 - informative only
         poolwise_version = "?"
-    threads = {k: os.environ[k] for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-                                          "MKL_NUM_THREADS") if k in os.environ}
+    threads = {
+        k: os.environ[k]
+        for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+        if k in os.environ
+    }
     lines = [
         f"machine : {platform.platform()} ({platform.machine()}), nproc {affinity} "
         f"(cpu_count {os.cpu_count()})"
         + (f", {' '.join(f'{k}={v}' for k, v in threads.items())}" if threads else ""),
-        f"python  : {platform.python_version()} ({platform.python_implementation()}) "
-        f"{sys.executable}",
+        f"python  : {platform.python_version()} ({platform.python_implementation()}) {sys.executable}",
         f"versions: poolwise {poolwise_version}, numpy {numpy.__version__}, "
         f"scipy {scipy.__version__}, pandas {pandas.__version__}",
     ]
@@ -227,24 +237,53 @@ def _machine() -> str:
 
 # --------------------------------------------------------------------------- main
 
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description="Time poolwise's exact engine on SpaceX (all three poolings, warm and cold) "
-                    "and on synthetic data with many groups (partial pooling, time and peak RSS).")
-    parser.add_argument("--quick", action="store_true",
-                        help="tiny smoke run (seconds): 200 groups, 2 warm repeats, 1 cold run")
-    parser.add_argument("--groups", type=int, nargs="+", default=None, metavar="N",
-                        help="synthetic group counts, each fitted in its own fresh interpreter "
-                             "(default 10000; e.g. --groups 10000 1000000)")
-    parser.add_argument("--repeat", type=int, default=None, metavar="R",
-                        help="warm in-process repeats of each SpaceX measurement (default 20)")
-    parser.add_argument("--cold-runs", type=int, default=None, metavar="K",
-                        help="fresh interpreters for the cold SpaceX figures (default 3)")
-    parser.add_argument("--synthetic-repeat", type=int, default=None, metavar="S",
-                        help="timed fits per synthetic size, in its interpreter (default 3)")
-    parser.add_argument("--trials", choices=("poisson", "lognormal"), default="poisson",
-                        help="synthetic trials: 1 + Poisson(30), "
-                             "or 1 + floor(LogNormal(log 30, 1))")
+        "and on synthetic data with many groups (partial pooling, time and peak RSS)."
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="tiny smoke run (seconds): 200 groups, 2 warm repeats, 1 cold run",
+    )
+    parser.add_argument(
+        "--groups",
+        type=int,
+        nargs="+",
+        default=None,
+        metavar="N",
+        help="synthetic group counts, each fitted in its own fresh interpreter "
+        "(default 10000; e.g. --groups 10000 1000000)",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=None,
+        metavar="R",
+        help="warm in-process repeats of each SpaceX measurement (default 20)",
+    )
+    parser.add_argument(
+        "--cold-runs",
+        type=int,
+        default=None,
+        metavar="K",
+        help="fresh interpreters for the cold SpaceX figures (default 3)",
+    )
+    parser.add_argument(
+        "--synthetic-repeat",
+        type=int,
+        default=None,
+        metavar="S",
+        help="timed fits per synthetic size, in its interpreter (default 3)",
+    )
+    parser.add_argument(
+        "--trials",
+        choices=("poisson", "lognormal"),
+        default="poisson",
+        help="synthetic trials: 1 + Poisson(30), or 1 + floor(LogNormal(log 30, 1))",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic data")
     return parser
 
@@ -257,17 +296,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     repeat = args.repeat if args.repeat is not None else (2 if quick else 20)
     cold_runs = args.cold_runs if args.cold_runs is not None else (1 if quick else 3)
     syn_repeat = args.synthetic_repeat if args.synthetic_repeat is not None else (1 if quick else 3)
-    for name, value in (("--repeat", repeat), ("--cold-runs", cold_runs),
-                        ("--synthetic-repeat", syn_repeat), *(("--groups", g) for g in groups)):
+    for name, value in (
+        ("--repeat", repeat),
+        ("--cold-runs", cold_runs),
+        ("--synthetic-repeat", syn_repeat),
+        *(("--groups", g) for g in groups),
+    ):
         if value < 1:
             parser.error(f"{name} must be >= 1, got {value}")
 
     started = time.perf_counter()
     print("poolwise exact-engine benchmark" + (" (--quick smoke run)" if quick else ""))
     print(_machine())
-    print(f"settings: warm repeats {repeat}, cold runs {cold_runs}, synthetic groups "
-          f"{', '.join(f'{g:,}' for g in groups)} x {syn_repeat} fits, trials {args.trials}, "
-          f"seed {args.seed}")
+    print(
+        f"settings: warm repeats {repeat}, cold runs {cold_runs}, synthetic groups "
+        f"{', '.join(f'{g:,}' for g in groups)} x {syn_repeat} fits, trials {args.trials}, "
+        f"seed {args.seed}"
+    )
     print()
 
     # 1. SpaceX --------------------------------------------------------------------------------
@@ -276,9 +321,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def timed_row(label: str, values: list[float], budget: float | None = None) -> list[str]:
         med, low = statistics.median(values), min(values)
-        return [label, _fmt_time(med), _fmt_time(low), str(len(values)),
-                _fmt_budget(budget) if budget else "-",
-                _status(med, budget) if budget else ""]
+        return [
+            label,
+            _fmt_time(med),
+            _fmt_time(low),
+            str(len(values)),
+            _fmt_budget(budget) if budget else "-",
+            _status(med, budget) if budget else "",
+        ]
 
     c = [r for r, _ in cold]
     rows = [
@@ -286,48 +336,78 @@ def main(argv: Sequence[str] | None = None) -> int:
         *(timed_row(f"warm: fit + summary, {p}", warm[p]) for p in POOLINGS),
         timed_row("warm: partial fit.idata (4x1000 draws)", warm["idata"]),
         timed_row("cold: fit_all + 3 summaries", [r["fit"] for r in c]),
-        timed_row("cold: import + load + fit_all + summaries",
-                  [r["import"] + r["load"] + r["fit"] for r in c]),
+        timed_row(
+            "cold: import + load + fit_all + summaries",
+            [r["import"] + r["load"] + r["fit"] for r in c],
+        ),
         timed_row("cold: import poolwise alone", [r["import"] for r in c]),
         timed_row("cold: pw.datasets.load('spacex')", [r["load"] for r in c]),
         timed_row("cold: partial fit.idata, first access", [r["idata"] for r in c]),
         timed_row("cold: whole `python -c` process", [w for _, w in cold]),
     ]
     print("SpaceX (4 groups), pw.fit_all(...) then .summary() on each fit")
-    print(_table(["measurement", "median", "min", "runs", "budget", "status"], rows,
-                 right={1, 2, 3}))
+    print(_table(["measurement", "median", "min", "runs", "budget", "status"], rows, right={1, 2, 3}))
     print()
 
     # 2. Synthetic -----------------------------------------------------------------------------
-    trials_text = {"poisson": "1 + Poisson(30)",
-                   "lognormal": "1 + floor(LogNormal(log 30, 1))"}[args.trials]
+    trials_text = {"poisson": "1 + Poisson(30)", "lognormal": "1 + floor(LogNormal(log 30, 1))"}[args.trials]
     syn_rows = []
     for g in groups:
         r, _ = _run_fresh(SYNTHETIC, str(g), str(args.seed), args.trials, str(syn_repeat))
         med = statistics.median(r["times"])
         if g >= LARGE_GROUPS:
-            status = "/".join([_status(med, LARGE_TIME_BUDGET_S),
-                               _status(r["peak_kib"], LARGE_RSS_BUDGET_KIB)])
+            status = "/".join(
+                [_status(med, LARGE_TIME_BUDGET_S), _status(r["peak_kib"], LARGE_RSS_BUDGET_KIB)]
+            )
         elif med >= LARGE_TIME_BUDGET_S or r["peak_kib"] >= LARGE_RSS_BUDGET_KIB:
             status = "OVER"  # already over the 1e6-group budget with fewer groups
         else:
             status = "(1e6 only)"
         max_change = r["max_change"]
-        syn_rows.append([
-            f"{g:,}", f"{r['distinct']:,}", _fmt_time(med), _fmt_time(min(r["times"])),
-            _fmt_time(statistics.median(r["fit_only"])),
-            str(r["grid_nodes"]), str(r["converged"]),
-            f"{max_change:.1e}" if isinstance(max_change, float) else str(max_change),
-            f"{r['edge_mass']:.1e}" if isinstance(r["edge_mass"], float) else str(r["edge_mass"]),
-            _fmt_kib(r["rss_before_kib"]), _fmt_kib(r["peak_kib"]), status,
-        ])
-    print(f"Synthetic, partial pooling: theta_i ~ Beta(2, 8), n_i ~ {trials_text}, "
-          f"y_i ~ Binomial(n_i, theta_i), seed {args.seed}")
-    print(f"budget at {LARGE_GROUPS:,} groups: fit + summary < {LARGE_TIME_BUDGET_S:g} s and "
-          f"peak RSS < {LARGE_RSS_BUDGET_KIB / 1024**2:g} GiB on 2 cores")
-    print(_table(["groups", "distinct (n,y)", "fit+summary", "min", "fit only", "grid",
-                  "converged", "max_change", "edge_mass", "RSS before", "peak RSS", "status"],
-                 syn_rows, right={0, 1, 2, 3, 4, 7, 8, 9, 10}))
+        syn_rows.append(
+            [
+                f"{g:,}",
+                f"{r['distinct']:,}",
+                _fmt_time(med),
+                _fmt_time(min(r["times"])),
+                _fmt_time(statistics.median(r["fit_only"])),
+                str(r["grid_nodes"]),
+                str(r["converged"]),
+                f"{max_change:.1e}" if isinstance(max_change, float) else str(max_change),
+                f"{r['edge_mass']:.1e}" if isinstance(r["edge_mass"], float) else str(r["edge_mass"]),
+                _fmt_kib(r["rss_before_kib"]),
+                _fmt_kib(r["peak_kib"]),
+                status,
+            ]
+        )
+    print(
+        f"Synthetic, partial pooling: theta_i ~ Beta(2, 8), n_i ~ {trials_text}, "
+        f"y_i ~ Binomial(n_i, theta_i), seed {args.seed}"
+    )
+    print(
+        f"budget at {LARGE_GROUPS:,} groups: fit + summary < {LARGE_TIME_BUDGET_S:g} s and "
+        f"peak RSS < {LARGE_RSS_BUDGET_KIB / 1024**2:g} GiB on 2 cores"
+    )
+    print(
+        _table(
+            [
+                "groups",
+                "distinct (n,y)",
+                "fit+summary",
+                "min",
+                "fit only",
+                "grid",
+                "converged",
+                "max_change",
+                "edge_mass",
+                "RSS before",
+                "peak RSS",
+                "status",
+            ],
+            syn_rows,
+            right={0, 1, 2, 3, 4, 7, 8, 9, 10},
+        )
+    )
     print()
     print(f"total benchmark wall time: {_fmt_time(time.perf_counter() - started)}")
     return 0

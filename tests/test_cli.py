@@ -55,8 +55,21 @@ def test_out_csv_has_every_group_under_every_pooling_and_is_formula_safe(tmp_pat
     data = tmp_path / "d.csv"
     data.write_text("team,wins,games\n=SUM(A1),1,4\nplain,3,3\n", encoding="utf-8")
     out = tmp_path / "table.csv"
-    code = main(["fit", str(data), "--group", "team", "--successes", "wins", "--trials", "games",
-                 "--out", str(out), "--quiet"])
+    code = main(
+        [
+            "fit",
+            str(data),
+            "--group",
+            "team",
+            "--successes",
+            "wins",
+            "--trials",
+            "games",
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
     assert code == 0
     assert capsys.readouterr().out == ""
     table = pd.read_csv(out)
@@ -75,7 +88,11 @@ def test_out_csv_has_every_group_under_every_pooling_and_is_formula_safe(tmp_pat
         ("group,successes,trials\nA,,5\n", [], ["column 'successes'", "row 1"]),
         ("group,successes,trials\n", [], ["no data rows"]),
         ("name,y,n\nA,1,2\n", [], ["'group'", "name", "y", "n"]),
-        ("group,successes,trials\nA,1,2\n", ["--prior", "alpha=Wobbly(1)"], ["Wobbly", "HalfNormal"]),
+        (
+            "group,successes,trials\nA,1,2\n",
+            ["--prior", "alpha=Wobbly(1)"],
+            ["Wobbly", "HalfNormal"],
+        ),
         ("group,successes,trials\nA,1,2\n", ["--prior", "gamma=HalfNormal(1)"], ["gamma"]),
     ],
 )
@@ -113,14 +130,18 @@ def test_datasets_command_lists_bundled_data(capsys):
 
 
 def test_console_script_is_installed():
-    result = subprocess.run([sys.executable, "-m", "poolwise.cli", "--version"], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "poolwise.cli", "--version"], capture_output=True, text=True
+    )
     assert result.returncode == 0 and result.stdout.startswith("poolwise ")
 
 
 def test_import_is_light():
-    code = ("import sys, poolwise as pw; pw.fit_all(pw.datasets.load('spacex'), group='Mission', "
-            "successes='y', trials='N')['partial'].summary(); "
-            "heavy = [m for m in ('pymc', 'pytensor', 'dask', 'matplotlib') if m in sys.modules]; "
-            "print(heavy)")
+    code = (
+        "import sys, poolwise as pw; pw.fit_all(pw.datasets.load('spacex'), group='Mission', "
+        "successes='y', trials='N')['partial'].summary(); "
+        "heavy = [m for m in ('pymc', 'pytensor', 'dask', 'matplotlib') if m in sys.modules]; "
+        "print(heavy)"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"

@@ -180,9 +180,7 @@ def test_group_table_matches_summary(pooling):
     np.testing.assert_allclose(table["raw_rate"], data["y"] / data["N"], rtol=EXACT)
     rows = [f"theta[{g}]" for g in data["Mission"]] if pooling == "none" else ["theta"] * len(data)
     for column in ("mean", "sd", "hdi94_lb", "hdi94_ub"):
-        np.testing.assert_array_equal(
-            table[column].to_numpy(), summary.loc[rows, column].to_numpy()
-        )
+        np.testing.assert_array_equal(table[column].to_numpy(), summary.loc[rows, column].to_numpy())
 
 
 def test_zero_trials_gives_the_prior_under_no_pooling():
@@ -220,9 +218,7 @@ def test_new_group_is_theta_under_complete_pooling():
     f = fit(spacex(), "complete")
     theta = f.summary().loc["theta"]
     new = f.new_group().summary
-    np.testing.assert_array_equal(
-        new[["mean", "sd", "hdi94_lb", "hdi94_ub"]].to_numpy(), theta.to_numpy()
-    )
+    np.testing.assert_array_equal(new[["mean", "sd", "hdi94_lb", "hdi94_ub"]].to_numpy(), theta.to_numpy())
     eti = f.new_group(ci_kind="eti").summary
     np.testing.assert_array_equal(eti.to_numpy(), f.summary(ci_kind="eti").loc["theta"].to_numpy())
     np.testing.assert_array_equal(f.new_group().draws, f.idata["posterior"]["theta"].to_numpy())

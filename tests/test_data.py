@@ -17,9 +17,7 @@ SPACEX = pd.DataFrame(
         "trials": [5, 304, 9, 9],
     }
 )
-SPACEX_CSV = (
-    "group,successes,trials\nFalcon 1,2,5\nFalcon 9,301,304\nFalcon Heavy,9,9\nStarship,5,9\n"
-)
+SPACEX_CSV = "group,successes,trials\nFalcon 1,2,5\nFalcon 9,301,304\nFalcon Heavy,9,9\nStarship,5,9\n"
 
 
 def write(tmp_path: Path, text: str | bytes, name: str = "data.csv") -> Path:
@@ -503,9 +501,7 @@ def test_nan_count_from_float_column() -> None:
 
 @pytest.mark.parametrize("value", [3.5, "3.5", "3.0000000000000001", Decimal("2.5"), 1e-300])
 def test_non_integer_count(value: object) -> None:
-    with pytest.raises(
-        DataError, match=everything("column 'trials', row 1", "is not a whole number")
-    ):
+    with pytest.raises(DataError, match=everything("column 'trials', row 1", "is not a whole number")):
         binomial_data(frame([0], [value]))
 
 
@@ -526,8 +522,7 @@ def test_negative_count_message_exactly(tmp_path: Path) -> None:
     with pytest.raises(
         DataError,
         match=re.escape(
-            "data.csv: column 'trials', row 3: value '-2' is negative; "
-            "trials must be whole numbers >= 0"
+            "data.csv: column 'trials', row 3: value '-2' is negative; trials must be whole numbers >= 0"
         ),
     ) as info:
         binomial_data(path)
@@ -544,9 +539,7 @@ def test_successes_above_trials_names_both_values(tmp_path: Path) -> None:
     path = write(tmp_path, "group,successes,trials\na,1,2\nb,7,5\n")
     with pytest.raises(
         DataError,
-        match=everything(
-            "data.csv", "column 'successes', row 2", "value 7", "trials 5", "column 'trials'"
-        ),
+        match=everything("data.csv", "column 'successes', row 2", "value 7", "trials 5", "column 'trials'"),
     ) as info:
         binomial_data(path)
     assert (info.value.row, info.value.value) == (2, 7)

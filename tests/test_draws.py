@@ -106,9 +106,7 @@ def test_means_within_monte_carlo_error(fitted):
     for name, x, exact, _ in draws_and_exact(fit):
         se = exact["sd"] / np.sqrt(x.size)
         if abs(x.mean() - exact["mean"]) > Z * se:
-            failures.append(
-                f"{name}: draws {x.mean():.6g}, exact {exact['mean']:.6g}, {Z} se = {Z * se:.3g}"
-            )
+            failures.append(f"{name}: draws {x.mean():.6g}, exact {exact['mean']:.6g}, {Z} se = {Z * se:.3g}")
     assert not failures, "\n".join(failures)
 
 
@@ -122,8 +120,7 @@ def test_variances_within_monte_carlo_error(fitted):
         se = np.sqrt(max(m4 - exact["sd"] ** 4, 0.0) / x.size)
         if abs(x.var() - exact["sd"] ** 2) > Z * se:
             failures.append(
-                f"{name}: draws var {x.var():.6g}, exact {exact['sd'] ** 2:.6g}, "
-                f"{Z} se = {Z * se:.3g}"
+                f"{name}: draws var {x.var():.6g}, exact {exact['sd'] ** 2:.6g}, {Z} se = {Z * se:.3g}"
             )
     assert not failures, "\n".join(failures)
 
@@ -138,9 +135,7 @@ def test_fraction_below_exact_quantiles(fitted):
                 frac = np.mean(x < bound)
                 se = np.sqrt(q * (1 - q) / x.size)
                 if abs(frac - q) > Z * se:
-                    failures.append(
-                        f"{name}: {frac:.4f} of draws below the exact {q:g}-quantile {bound:.6g}"
-                    )
+                    failures.append(f"{name}: {frac:.4f} of draws below the exact {q:g}-quantile {bound:.6g}")
     assert not failures, "\n".join(failures)
 
 
@@ -180,9 +175,7 @@ def test_log_likelihood_is_binomial_at_the_draws(fitted):
         theta = np.repeat(theta[..., None], len(data), axis=-1)
     y, n = data[columns["successes"]].to_numpy(), data[columns["trials"]].to_numpy()
     want = stats.binom.logpmf(y, n, theta)
-    np.testing.assert_allclose(
-        fit.idata["log_likelihood"]["y"].values, want, rtol=1e-10, atol=1e-12
-    )
+    np.testing.assert_allclose(fit.idata["log_likelihood"]["y"].values, want, rtol=1e-10, atol=1e-12)
     np.testing.assert_array_equal(fit.idata["observed_data"]["y"].values, y)
     np.testing.assert_array_equal(fit.idata["constant_data"]["n"].values, n)
 
@@ -228,9 +221,7 @@ def test_arviz_summary_runs_and_matches(fitted):
     fit = fitted[2]
     table = az.summary(fit.idata, round_to="none")
     exact = {
-        name: (row["mean"], row["sd"])
-        for name, _, row, _ in draws_and_exact(fit)
-        if name != "theta_new"
+        name: (row["mean"], row["sd"]) for name, _, row, _ in draws_and_exact(fit) if name != "theta_new"
     }
     assert set(exact) <= set(table.index)
     n = fit.idata["posterior"].sizes["chain"] * fit.idata["posterior"].sizes["draw"]

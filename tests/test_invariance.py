@@ -90,9 +90,7 @@ def test_group_column_name_does_not_matter(pooling):
     other = data.rename(columns={"Mission": "vehicle", "y": "wins", "N": "tries"})
     f = fit(data, SPACEX, pooling)
     g = fit(other, {"group": "vehicle", "successes": "wins", "trials": "tries"}, pooling)
-    np.testing.assert_allclose(
-        g.summary().to_numpy(), f.summary().to_numpy(), rtol=EXACT, atol=EXACT
-    )
+    np.testing.assert_allclose(g.summary().to_numpy(), f.summary().to_numpy(), rtol=EXACT, atol=EXACT)
     for name in IDATA_GROUPS:
         assert "vehicle" in g.idata[name].dims and "Mission" not in g.idata[name].dims
 
@@ -113,9 +111,7 @@ def test_identical_counts_get_identical_posteriors(pooling):
             atol=EXACT,
         )
     table = f.group_table()
-    np.testing.assert_allclose(
-        table.loc["Starship twin"], table.loc["Starship"], rtol=EXACT, atol=EXACT
-    )
+    np.testing.assert_allclose(table.loc["Starship twin"], table.loc["Starship"], rtol=EXACT, atol=EXACT)
     theta = f.idata["posterior"]["theta"]
     if pooling != "complete":
         # same distribution, but independent draws given the hyperparameters, not copies
@@ -163,9 +159,7 @@ def test_every_group_appears_everywhere_under_the_group_column(dataset, columns,
     dim = columns["group"]
     assert f.dim == dim
     if pooling != "complete":
-        assert [r for r in f.summary().index if r.startswith("theta[")] == [
-            f"theta[{g}]" for g in labels
-        ]
+        assert [r for r in f.summary().index if r.startswith("theta[")] == [f"theta[{g}]" for g in labels]
     assert [str(g) for g in f.group_table().index] == labels
     assert f.group_table().index.name == dim
     for name in IDATA_GROUPS:

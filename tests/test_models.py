@@ -19,7 +19,10 @@ def test_one_hyperprior_overrides_only_itself():
 
 
 def test_mu_kappa_and_joint_priors():
-    assert set(resolve_priors("partial", {"mu": pr.Beta(1, 1), "kappa": "Exponential(0.1)"})) == {"mu", "kappa"}
+    assert set(resolve_priors("partial", {"mu": pr.Beta(1, 1), "kappa": "Exponential(0.1)"})) == {
+        "mu",
+        "kappa",
+    }
     assert resolve_priors("partial", {"alpha, beta": "BDA3"}) == {"alpha,beta": pr.BDA3()}
 
 
@@ -30,7 +33,11 @@ def test_mu_kappa_and_joint_priors():
         ("none", {"alpha": pr.HalfNormal(1)}, "its priors are: theta"),
         ("none", {"theta": pr.HalfNormal(1)}, "must be a Beta"),
         ("partial", {"mu": pr.Beta(1, 1)}, "'kappa' is missing"),
-        ("partial", {"mu": pr.Beta(1, 1), "kappa": pr.HalfNormal(1), "alpha": pr.HalfNormal(1)}, "not a mixture"),
+        (
+            "partial",
+            {"mu": pr.Beta(1, 1), "kappa": pr.HalfNormal(1), "alpha": pr.HalfNormal(1)},
+            "not a mixture",
+        ),
         ("partial", {"mu": pr.HalfNormal(1), "kappa": pr.HalfNormal(1)}, "mu must live on"),
         ("partial", {"alpha": pr.Uniform(-1, 1)}, "alpha must be positive"),
         ("partial", {"alpha,beta": pr.HalfNormal(1)}, "joint prior"),

@@ -76,18 +76,13 @@ def log_likelihood(alpha, beta, trials, successes):
         total += np.sum(trials == n) * (
             special.betaln(alpha[:, None] + beta[None, :], n) - special.gammaln(n)
         )
-    log_choose = (
-        special.gammaln(trials + 1) - special.gammaln(successes + 1) - special.gammaln(failures + 1)
-    )
+    log_choose = special.gammaln(trials + 1) - special.gammaln(successes + 1) - special.gammaln(failures + 1)
     return total + log_choose.sum()
 
 
 def halfnormal_10(alpha, beta):
     # alpha, beta ~ HalfNormal(sigma=10), independent (poolwise's default)
-    return (
-        stats.halfnorm.logpdf(alpha, scale=10)[:, None]
-        + stats.halfnorm.logpdf(beta, scale=10)[None, :]
-    )
+    return stats.halfnorm.logpdf(alpha, scale=10)[:, None] + stats.halfnorm.logpdf(beta, scale=10)[None, :]
 
 
 def bda3(alpha, beta):
@@ -111,10 +106,7 @@ def log_posterior(log_prior, trials, successes):
         alpha, beta = np.exp(a), np.exp(b)
         # + a + b: the Jacobian alpha * beta of (a, b) -> (alpha, beta)
         return (
-            log_likelihood(alpha, beta, trials, successes)
-            + log_prior(alpha, beta)
-            + a[:, None]
-            + b[None, :]
+            log_likelihood(alpha, beta, trials, successes) + log_prior(alpha, beta) + a[:, None] + b[None, :]
         )
 
     return logp
@@ -132,9 +124,7 @@ def place_box(logp, lo=-15.0, hi=15.0, cap=None):
     rows, cols = np.flatnonzero(keep.any(axis=1)), np.flatnonzero(keep.any(axis=0))
     if cap is None:
         # the hull must not touch the scan's border, else the posterior runs off the scan
-        assert (
-            0 < rows[0] and rows[-1] < nodes.size - 1 and 0 < cols[0] and cols[-1] < nodes.size - 1
-        )
+        assert 0 < rows[0] and rows[-1] < nodes.size - 1 and 0 < cols[0] and cols[-1] < nodes.size - 1
     a_lo, a_hi = nodes[max(rows[0] - 1, 0)], nodes[min(rows[-1] + 1, nodes.size - 1)]
     b_lo, b_hi = nodes[max(cols[0] - 1, 0)], nodes[min(cols[-1] + 1, nodes.size - 1)]
     if cap is not None:
@@ -275,9 +265,7 @@ class Grid:
             return self._integrate_rows(upper) / total
         if name == "kappa":  # e^a + e^b <= x  <=>  b <= log(x - e^a), for e^a < x
             with np.errstate(divide="ignore", invalid="ignore"):
-                limit = np.where(
-                    a < np.log(x), np.log(x) + np.log1p(-np.exp(a - np.log(x))), -np.inf
-                )
+                limit = np.where(a < np.log(x), np.log(x) + np.log1p(-np.exp(a - np.log(x))), -np.inf)
             return self._integrate_rows(self._row_cdf(limit)) / total
         raise KeyError(name)
 
@@ -298,9 +286,7 @@ class Grid:
             return float(lo)
         if self.cdf(name, hi) <= q:  # q = 1: its upper end
             return float(hi)
-        root = optimize.brentq(
-            lambda z: self.cdf(name, back(z)) - q, to(lo), to(hi), xtol=1e-14, rtol=1e-15
-        )
+        root = optimize.brentq(lambda z: self.cdf(name, back(z)) - q, to(lo), to(hi), xtol=1e-14, rtol=1e-15)
         return float(back(root))
 
     def eti(self, name, prob=PROB):
@@ -350,10 +336,7 @@ class Grid:
             m = (alpha + y) / s
             e = m @ wk
             v = (m * (1 - m) / (s + 1)) @ wk + ((m - e[:, None]) ** 2) @ wk
-            if (
-                np.max(np.abs(e - mean)) < REF_ERR / 100
-                and np.max(np.abs(np.sqrt(v) - sd)) < REF_ERR / 100
-            ):
+            if np.max(np.abs(e - mean)) < REF_ERR / 100 and np.max(np.abs(np.sqrt(v) - sd)) < REF_ERR / 100:
                 return alpha, beta, wk, float(w[order[dropped]].sum()), stride
         raise AssertionError("no thinning of the grid reproduces its moments")
 
@@ -384,9 +367,7 @@ class Grid:
             return lo
         if f_hi == 0:
             return hi
-        return optimize.brentq(
-            lambda x: self.mixture_cdf(row, x) - q, lo, hi, xtol=1e-13, rtol=1e-14
-        )
+        return optimize.brentq(lambda x: self.mixture_cdf(row, x) - q, lo, hi, xtol=1e-13, rtol=1e-14)
 
     def mixture_hdi(self, row, guess, prob=PROB, points=17):
         """Shortest interval [Q(q), Q(q + prob)]: a scan over q, a finer scan around the best point,
@@ -408,9 +389,7 @@ class Grid:
         best = min(range(points), key=lambda k: coarse[k][0])
         candidates = [coarse[best]]
         # stay off q = 0 and q = 1 - prob, where the density may be 0 or infinite
-        fine = np.linspace(
-            scan[max(best - 1, 0)] + 1e-12, scan[min(best + 1, points - 1)] - 1e-12, 9
-        )
+        fine = np.linspace(scan[max(best - 1, 0)] + 1e-12, scan[min(best + 1, points - 1)] - 1e-12, 9)
         start = coarse[best][1:]
 
         def gap(q):  # the sign of d width / dq = 1/f(upper) - 1/f(lower)
@@ -454,9 +433,7 @@ CASES = {
     # thetas and every quantile are fine. The box stops at log alpha, log beta <= 13; the tail
     # beyond holds P(log kappa > 13) ~ 1e-9 (the scan to 30 measures it; beyond 30 the
     # kappa^(-1/2) law leaves a further factor e^(-(30-13)/2) ~ 2e-4 of that).
-    "rats-bda3": Case(
-        "rat_tumors", {"alpha,beta": pw.priors.BDA3()}, bda3, cap=13.0, moments_exist=False
-    ),
+    "rats-bda3": Case("rat_tumors", {"alpha,beta": pw.priors.BDA3()}, bda3, cap=13.0, moments_exist=False),
 }
 
 
@@ -495,9 +472,7 @@ def result(request):
     grid = Grid(a, b, logp(a, b), rows[:, 0], rows[:, 1])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        fit = pw.fit(
-            data, group=group, successes=successes, trials=trials, priors=case.priors, random_seed=1
-        )
+        fit = pw.fit(data, group=group, successes=successes, trials=trials, priors=case.priors, random_seed=1)
     return Result(case, fit, caught, data, grid, grid.subgrid(2), dropped, row_of_group.ravel())
 
 
@@ -505,9 +480,7 @@ def close(got, want):
     """Engine tolerance plus the reference's own error: (ENGINE_TOL + REF_ERR) * max(1, |want|)."""
     got, want = np.asarray(got, float), np.asarray(want, float)
     bound = (ENGINE_TOL + REF_ERR) * np.maximum(1.0, np.abs(want))
-    return np.all(np.abs(got - want) <= bound), np.max(
-        np.abs(got - want) / np.maximum(1.0, np.abs(want))
-    )
+    return np.all(np.abs(got - want) <= bound), np.max(np.abs(got - want) / np.maximum(1.0, np.abs(want)))
 
 
 def hyper_names(res):
@@ -584,9 +557,7 @@ def test_engine_reports_convergence_truthfully(result):
         assert result.fit_warnings == []
         assert fit.diagnostics["converged"]
         return
-    finite = np.isfinite(
-        fit.summary().loc[["alpha", "beta", "kappa"], ["mean", "sd"]].to_numpy()
-    ).all()
+    finite = np.isfinite(fit.summary().loc[["alpha", "beta", "kappa"], ["mean", "sd"]].to_numpy()).all()
     warned = any(issubclass(w.category, pw.PoolwiseWarning) for w in result.fit_warnings)
     assert not finite or (warned and not fit.diagnostics["converged"])
 
@@ -666,14 +637,10 @@ def test_group_hdi(result):
     group = columns(result.case.dataset)[0]
     g = result.grid
     labels = list(result.data[group]) if result.case.dataset == "spacex" else [71]
-    checks = [
-        (f"theta[{x}]", result.row_of_group[list(result.data[group]).index(x)]) for x in labels
-    ]
+    checks = [(f"theta[{x}]", result.row_of_group[list(result.data[group]).index(x)]) for x in labels]
     new = result.fit.new_group().summary
     for label, row in [*checks, ("theta_new", g.trials.size - 1)]:
-        got = (new if label == "theta_new" else hdi.loc[label])[["hdi94_lb", "hdi94_ub"]].to_numpy(
-            float
-        )
+        got = (new if label == "theta_new" else hdi.loc[label])[["hdi94_lb", "hdi94_ub"]].to_numpy(float)
         want = g.mixture_hdi(row, got)
         ok, err = close(got, want)
         assert ok, f"HDI of {label}: poolwise {got}, brute force {want}, error {err:.2g}"

@@ -168,9 +168,7 @@ def _defuse_column(column: pd.Series) -> pd.Series | None:
     if isinstance(column.dtype, pd.CategoricalDtype):
         # Renaming categories could merge two of them; plain values are simpler and safe.
         column = column.astype(object)
-    elif not (
-        pd.api.types.is_object_dtype(column.dtype) or pd.api.types.is_string_dtype(column.dtype)
-    ):
+    elif not (pd.api.types.is_object_dtype(column.dtype) or pd.api.types.is_string_dtype(column.dtype)):
         return None  # numeric, boolean and datetime columns hold no strings
     values = column.to_numpy(dtype=object)
     # Element by element rather than Series.map, which re-infers the dtype and would turn an

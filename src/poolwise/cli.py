@@ -48,39 +48,64 @@ def _positive_int(text: str) -> int:
 
 
 def _add_fit_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--pooling", choices=["none", "complete", "partial", "all"], default="all",
-                        help="which model(s) to fit (default: all three)")
-    parser.add_argument("--ci-kind", choices=["hdi", "eti"], default="hdi",
-                        help="credible interval: highest-density or equal-tailed (default: hdi)")
-    parser.add_argument("--ci-prob", type=_probability, default=0.94,
-                        help="probability inside the interval (default: 0.94)")
-    parser.add_argument("--prior", action="append", type=_prior, default=[], metavar="NAME=PRIOR",
-                        help="override a prior, e.g. --prior alpha=HalfNormal(10) --prior beta=Gamma(2,0.5); "
-                             "--prior mu=Beta(1,1) --prior kappa=Exponential(0.1); --prior 'alpha,beta=BDA3'; "
-                             "--prior theta=Beta(1,1) for no/complete pooling")
+    parser.add_argument(
+        "--pooling",
+        choices=["none", "complete", "partial", "all"],
+        default="all",
+        help="which model(s) to fit (default: all three)",
+    )
+    parser.add_argument(
+        "--ci-kind",
+        choices=["hdi", "eti"],
+        default="hdi",
+        help="credible interval: highest-density or equal-tailed (default: hdi)",
+    )
+    parser.add_argument(
+        "--ci-prob",
+        type=_probability,
+        default=0.94,
+        help="probability inside the interval (default: 0.94)",
+    )
+    parser.add_argument(
+        "--prior",
+        action="append",
+        type=_prior,
+        default=[],
+        metavar="NAME=PRIOR",
+        help="override a prior, e.g. --prior alpha=HalfNormal(10) --prior beta=Gamma(2,0.5); "
+        "--prior mu=Beta(1,1) --prior kappa=Exponential(0.1); --prior 'alpha,beta=BDA3'; "
+        "--prior theta=Beta(1,1) for no/complete pooling",
+    )
     parser.add_argument("--draws", type=_positive_int, default=1000, help="draws per chain (default 1000)")
     parser.add_argument("--chains", type=_positive_int, default=4, help="independent chains (default 4)")
     parser.add_argument("--seed", type=int, default=42, help="random seed of the draws (default 42)")
     parser.add_argument("--tol", type=float, default=1e-4, help="grid convergence tolerance (default 1e-4)")
     parser.add_argument("--json", action="store_true", help="print a machine-readable result on stdout")
-    parser.add_argument("--out", metavar="FILE.csv", help="write the per-group table (all poolings) to a CSV file")
+    parser.add_argument(
+        "--out", metavar="FILE.csv", help="write the per-group table (all poolings) to a CSV file"
+    )
     parser.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors (and --json)")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (exposed for documentation and tests)."""
+    """Build the argument parser (exposed for documentation and tests)."""
     parser = argparse.ArgumentParser(
         prog="poolwise",
         description="Exact Bayesian partial pooling for binomial counts per group. With no command, "
-                    "analyses the bundled SpaceX launch data with no, complete and partial pooling.",
+        "analyses the bundled SpaceX launch data with no, complete and partial pooling.",
     )
     parser.add_argument("--version", action="version", version=f"poolwise {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    fit = commands.add_parser("fit", help="fit a CSV or Parquet file (one row per group)",
-                              description="Fit no/complete/partial pooling to a table of counts per group.")
+    fit = commands.add_parser(
+        "fit",
+        help="fit a CSV or Parquet file (one row per group)",
+        description="Fit no/complete/partial pooling to a table of counts per group.",
+    )
     source = fit.add_mutually_exclusive_group(required=True)
     source.add_argument("data", nargs="?", metavar="DATA", help="CSV or Parquet file, one row per group")
-    source.add_argument("--dataset", metavar="NAME", help="a bundled dataset instead (see `poolwise datasets`)")
+    source.add_argument(
+        "--dataset", metavar="NAME", help="a bundled dataset instead (see `poolwise datasets`)"
+    )
     fit.add_argument("--group", help="group label column (default: group)")
     fit.add_argument("--successes", help="successes column, y (default: successes)")
     fit.add_argument("--trials", help="trials column, n (default: trials)")
@@ -95,8 +120,11 @@ def _columns(args: argparse.Namespace) -> tuple[object, dict, str]:
     from . import datasets
 
     if getattr(args, "command", None) == "fit" and args.data is not None:
-        cols = {"group": args.group or "group", "successes": args.successes or "successes",
-                "trials": args.trials or "trials"}
+        cols = {
+            "group": args.group or "group",
+            "successes": args.successes or "successes",
+            "trials": args.trials or "trials",
+        }
         return args.data, cols, args.data
     name = args.dataset if getattr(args, "command", None) == "fit" else "spacex"
     info = datasets.info(name)
@@ -116,8 +144,14 @@ def _run_fit(args: argparse.Namespace) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fits = fit_all(
-            data, **cols, poolings=args.pooling, priors=dict(args.prior) or None,
-            draws=args.draws, chains=args.chains, random_seed=args.seed, tol=args.tol,
+            data,
+            **cols,
+            poolings=args.pooling,
+            priors=dict(args.prior) or None,
+            draws=args.draws,
+            chains=args.chains,
+            random_seed=args.seed,
+            tol=args.tol,
             sep=getattr(args, "sep", None),
         )
     for w in caught:

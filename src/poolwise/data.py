@@ -216,9 +216,7 @@ def _check_sep(sep: str | None) -> str:
     if not isinstance(sep, str) or len(sep) != 1 or sep in '\r\n"':
         # Longer separators would switch pandas to its regex-based parser, where '|' or '.' mean
         # something else; one character covers ',', ';', tab and '|'.
-        raise ValueError(
-            f"sep must be a single character such as ',', ';', '|' or '\\t' (tab); got {sep!r}"
-        )
+        raise ValueError(f"sep must be a single character such as ',', ';', '|' or '\\t' (tab); got {sep!r}")
     return sep
 
 
@@ -232,9 +230,7 @@ def _read_parquet(name: str) -> pd.DataFrame:
         raise
     except Exception as exc:  # noqa: BLE001 - pyarrow raises many unrelated types for bad files
         raise DataError(f"{name}: cannot read as Parquet: {exc}", file=name) from exc
-    if not isinstance(frame.index, pd.RangeIndex) and any(
-        level is not None for level in frame.index.names
-    ):
+    if not isinstance(frame.index, pd.RangeIndex) and any(level is not None for level in frame.index.names):
         # A frame saved with set_index("group") comes back with the labels in the index; they are
         # data, so put them back among the columns where binomial_data looks for them.
         frame = frame.reset_index()
@@ -270,12 +266,8 @@ def _read_csv(name: str, sep: str) -> pd.DataFrame:
     except (ValueError, csv.Error) as exc:  # pandas.errors.ParserError is a ValueError
         # pandas counts lines from the start of what it was given; add the skipped comment lines
         # so that the number matches what the user sees in an editor.
-        detail = re.sub(
-            r"line (\d+)", lambda m: f"line {int(m.group(1)) + skipped}", str(exc).strip()
-        )
-        raise DataError(
-            f"{name}: cannot parse as CSV with sep={sep!r}: {detail}", file=name
-        ) from exc
+        detail = re.sub(r"line (\d+)", lambda m: f"line {int(m.group(1)) + skipped}", str(exc).strip())
+        raise DataError(f"{name}: cannot parse as CSV with sep={sep!r}: {detail}", file=name) from exc
     if len(table) <= 1:
         raise DataError(f"{name}: no data rows (only a header line)", file=name)
     header = [str(cell) for cell in table.iloc[0]]
@@ -425,8 +417,7 @@ def binomial_data(
         frame = read_table(data, sep=sep)
     else:
         raise TypeError(
-            "data must be a pandas DataFrame or the path of a CSV or Parquet file; "
-            f"got {type(data).__name__}"
+            f"data must be a pandas DataFrame or the path of a CSV or Parquet file; got {type(data).__name__}"
         )
 
     check = _Checker(source, columns)
@@ -570,9 +561,7 @@ class _Checker:
             rule += f" and <= 2**53 = {_MAX_COUNT}"
         self._raise_rows(column, rows, raw, reasons, noun="invalid values", rule=rule)
 
-    def at_most_trials(
-        self, successes: str, trials: str, succ: np.ndarray, tri: np.ndarray
-    ) -> None:
+    def at_most_trials(self, successes: str, trials: str, succ: np.ndarray, tri: np.ndarray) -> None:
         rows = np.flatnonzero(succ > tri)
         if rows.size == 0:
             return
@@ -605,8 +594,7 @@ class _Checker:
         else:
             lead = f"the first {_SHOWN}: " if rows.size > _SHOWN else ""
             message = (
-                f"{self.prefix}column {column!r} has {rows.size} {noun} "
-                f"({lead}{'; '.join(shown)}); {rule}"
+                f"{self.prefix}column {column!r} has {rows.size} {noun} ({lead}{'; '.join(shown)}); {rule}"
             )
         first = int(rows[0])
         raise DataError(
@@ -668,9 +656,7 @@ def _labels(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Return the labels as an object array of str, and the mask of missing labels."""
     missing = column.isna().to_numpy(dtype=bool, copy=True)  # written to below
     values = column.to_numpy(dtype=object)
-    if pd.api.types.is_string_dtype(column.dtype) and not pd.api.types.is_object_dtype(
-        column.dtype
-    ):
+    if pd.api.types.is_string_dtype(column.dtype) and not pd.api.types.is_object_dtype(column.dtype):
         # Text columns (every CSV column) already hold str: only blanks need finding, and pandas
         # does that in bulk.
         blank = (column.str.len() == 0) | column.str.isspace()

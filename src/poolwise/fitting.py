@@ -86,8 +86,14 @@ class Fit:
     """
 
     def __init__(
-        self, model: Model, data: BinomialData, posterior: exact.ExactPosterior, *,
-        draws: int, chains: int, random_seed: int,
+        self,
+        model: Model,
+        data: BinomialData,
+        posterior: exact.ExactPosterior,
+        *,
+        draws: int,
+        chains: int,
+        random_seed: int,
     ) -> None:
         self.model = model
         self.data = data
@@ -98,15 +104,19 @@ class Fit:
         self.random_seed = random_seed
         self.warnings = posterior.warnings
         info = posterior.grid_info
-        self.diagnostics = {} if info is None else {
-            "grid_nodes": f"{info.n}x{info.n}",
-            "levels": list(info.levels),
-            "max_change": info.max_change,
-            "converged": info.converged,
-            "edge_mass": info.edge_mass,
-            "at_limit": info.at_limit,
-            "log_evidence": info.log_evidence,
-        }
+        self.diagnostics = (
+            {}
+            if info is None
+            else {
+                "grid_nodes": f"{info.n}x{info.n}",
+                "levels": list(info.levels),
+                "max_change": info.max_change,
+                "converged": info.converged,
+                "edge_mass": info.edge_mass,
+                "at_limit": info.at_limit,
+                "log_evidence": info.log_evidence,
+            }
+        )
 
     @property
     def pooling(self) -> str:
@@ -162,7 +172,9 @@ class Fit:
         lo, hi = q.interval(kind, prob)
         index = np.zeros(self.data.n_groups, np.int64) if self.pooling == "complete" else slice(None)
         with np.errstate(invalid="ignore", divide="ignore"):
-            raw = np.where(self.data.trials > 0, self.data.successes / np.maximum(self.data.trials, 1), np.nan)
+            raw = np.where(
+                self.data.trials > 0, self.data.successes / np.maximum(self.data.trials, 1), np.nan
+            )
         return pd.DataFrame(
             {
                 "successes": self.data.successes,
@@ -187,8 +199,10 @@ class Fit:
         lb, ub = ci_columns(kind, prob)
         q = self._posterior.new_group
         lo, hi = q.interval(kind, prob)
-        summary = pd.Series({"mean": q.mean[q.index][0], "sd": q.sd[q.index][0], lb: lo[0], ub: hi[0]},
-                            name="theta_new")
+        summary = pd.Series(
+            {"mean": q.mean[q.index][0], "sd": q.sd[q.index][0], lb: lo[0], ub: hi[0]},
+            name="theta_new",
+        )
         return NewGroup(summary, self)
 
     def mode(self, name: str) -> float:
@@ -200,7 +214,9 @@ class Fit:
         quantities = self._posterior.quantities
         if name == "theta" or name not in quantities:
             options = [k for k in quantities if k != "theta"]
-            raise ValueError(f"mode is available for {', '.join(options) or 'no parameter'} here, not {name!r}")
+            raise ValueError(
+                f"mode is available for {', '.join(options) or 'no parameter'} here, not {name!r}"
+            )
         return float(quantities[name].marginal.mode()[0])
 
     @cached_property
@@ -217,7 +233,11 @@ class Fit:
         raw = self._posterior.draws(total, rng)
         shape = (self.chains, self.n_draws)
         g = self.dim
-        coords = {g: self.data.groups.astype(str), "chain": np.arange(self.chains), "draw": np.arange(self.n_draws)}
+        coords = {
+            g: self.data.groups.astype(str),
+            "chain": np.arange(self.chains),
+            "draw": np.arange(self.n_draws),
+        }
         theta = raw["theta"]
         posterior = {}
         if theta.ndim == 1:
@@ -248,20 +268,25 @@ class Fit:
             "model": "; ".join(self.model.equations()),
             "random_seed": self.random_seed,
         }
+
         def ds(variables: dict, with_draws: bool = True) -> xr.Dataset:
             used = {k: v for k, v in coords.items() if with_draws or k == g}
             return xr.Dataset(variables, coords=used, attrs=attrs)
 
-        return xr.DataTree.from_dict({
-            "posterior": ds(posterior),
-            "posterior_predictive": ds({
-                "y": (("chain", "draw", g), y_rep.reshape(*shape, -1)),
-                "theta_new": (("chain", "draw"), np.asarray(theta_new).reshape(shape)),
-            }),
-            "log_likelihood": ds({"y": (("chain", "draw", g), loglik.reshape(*shape, -1))}),
-            "observed_data": ds({"y": ((g,), y)}, with_draws=False),
-            "constant_data": ds({"n": ((g,), n)}, with_draws=False),
-        })
+        return xr.DataTree.from_dict(
+            {
+                "posterior": ds(posterior),
+                "posterior_predictive": ds(
+                    {
+                        "y": (("chain", "draw", g), y_rep.reshape(*shape, -1)),
+                        "theta_new": (("chain", "draw"), np.asarray(theta_new).reshape(shape)),
+                    }
+                ),
+                "log_likelihood": ds({"y": (("chain", "draw", g), loglik.reshape(*shape, -1))}),
+                "observed_data": ds({"y": ((g,), y)}, with_draws=False),
+                "constant_data": ds({"n": ((g,), n)}, with_draws=False),
+            }
+        )
 
     def __repr__(self) -> str:
         head = f"<poolwise.Fit: {self.model.title}, {self.data.n_groups} groups, engine={self.engine}>"
@@ -291,8 +316,10 @@ class FitSet(Mapping[str, Fit]):
 
     def summary(self, ci_kind: str | None = None, ci_prob: float | None = None) -> pd.DataFrame:
         """All summaries stacked, with the pooling as the outer index level."""
-        return pd.concat({name: f.summary(ci_kind, ci_prob) for name, f in self._fits.items()},
-                         names=["pooling", "parameter"])
+        return pd.concat(
+            {name: f.summary(ci_kind, ci_prob) for name, f in self._fits.items()},
+            names=["pooling", "parameter"],
+        )
 
     def __repr__(self) -> str:
         return "\n\n".join(repr(f) for f in self._fits.values())
@@ -385,9 +412,20 @@ def fit(
     """
     if pooling == "all":
         raise ValueError("fit() fits one pooling; use fit_all() for 'all'")
-    fits = fit_all(data, group=group, successes=successes, trials=trials, poolings=(pooling,),
-                   priors=priors, engine=engine, draws=draws, chains=chains, random_seed=random_seed,
-                   tol=tol, sep=sep)
+    fits = fit_all(
+        data,
+        group=group,
+        successes=successes,
+        trials=trials,
+        poolings=(pooling,),
+        priors=priors,
+        engine=engine,
+        draws=draws,
+        chains=chains,
+        random_seed=random_seed,
+        tol=tol,
+        sep=sep,
+    )
     return fits[pooling]
 
 
@@ -421,6 +459,6 @@ def fit_all(
     models = build(poolings, priors)
     seed = _check_sampling(draws, chains, random_seed)
     validated = _data(data, group, successes, trials, sep)
-    return FitSet({
-        m.pooling: _fit_model(m, validated, tol=tol, draws=draws, chains=chains, seed=seed) for m in models
-    })
+    return FitSet(
+        {m.pooling: _fit_model(m, validated, tol=tol, draws=draws, chains=chains, seed=seed) for m in models}
+    )

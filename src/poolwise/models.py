@@ -55,14 +55,19 @@ class Model:
     @property
     def title(self) -> str:
         """Short human name, as in the seed analysis."""
-        return {"none": "no pooling", "complete": "complete pooling", "partial": "partial pooling (hierarchical)"}[
-            self.pooling
-        ]
+        return {
+            "none": "no pooling",
+            "complete": "complete pooling",
+            "partial": "partial pooling (hierarchical)",
+        }[self.pooling]
 
     def equations(self) -> list[str]:
-        """The model, one line per statement."""
+        """Write the model out, one line per statement."""
         if self.pooling == "none":
-            return ["y_i ~ Binomial(n_i, theta_i)", f"theta_i ~ {self.priors['theta']}  (independently)"]
+            return [
+                "y_i ~ Binomial(n_i, theta_i)",
+                f"theta_i ~ {self.priors['theta']}  (independently)",
+            ]
         if self.pooling == "complete":
             return ["y_i ~ Binomial(n_i, theta)", f"theta ~ {self.priors['theta']}"]
         lines = ["y_i ~ Binomial(n_i, theta_i)", "theta_i ~ Beta(alpha, beta)"]
@@ -153,7 +158,9 @@ def _check_positive(name: str, prior) -> None:
 
 def build(pooling: str | list[str] | tuple[str, ...], priors: PriorSpec | None = None) -> list[Model]:
     """Models for one pooling, a list of them, or ``"all"``, with the priors distributed by name."""
-    poolings = list(POOLINGS) if pooling == "all" else [pooling] if isinstance(pooling, str) else list(pooling)
+    poolings = (
+        list(POOLINGS) if pooling == "all" else [pooling] if isinstance(pooling, str) else list(pooling)
+    )
     for p in poolings:
         if p not in POOLINGS:
             raise ValueError(f"pooling must be one of {', '.join(POOLINGS)} or 'all', got {p!r}")

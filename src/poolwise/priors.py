@@ -164,7 +164,9 @@ class LogNormal(Prior):
     def _logpdf(self, x):
         logx = np.log(x)
         return (
-            -logx - math.log(self.sigma) - 0.5 * math.log(2 * math.pi)
+            -logx
+            - math.log(self.sigma)
+            - 0.5 * math.log(2 * math.pi)
             - 0.5 * ((logx - self.mu) / self.sigma) ** 2
         )
 
@@ -244,8 +246,7 @@ class BDA3(JointPrior):
 
 
 _REGISTRY: dict[str, type] = {
-    cls.__name__: cls
-    for cls in (HalfNormal, HalfCauchy, Exponential, Gamma, LogNormal, Uniform, Beta, BDA3)
+    cls.__name__: cls for cls in (HalfNormal, HalfCauchy, Exponential, Gamma, LogNormal, Uniform, Beta, BDA3)
 }
 
 

@@ -1,4 +1,4 @@
-"""Plain-text, JSON and table renderings of a set of fits, shared by the CLI and (later) the report."""
+"""Plain-text, JSON and table renderings of a set of fits, shared by the CLI and the report."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ HYPER = ("alpha", "beta", "mu", "kappa")
 
 
 def printable(label: object) -> str:
-    """A label safe to print on a terminal: control characters shown as escapes, not obeyed."""
+    """Make a label safe to print on a terminal: control characters shown as escapes, not obeyed."""
     text = str(label)
     return "".join(
         ch.encode("unicode_escape").decode("ascii") if unicodedata.category(ch).startswith("C") else ch
@@ -66,8 +66,11 @@ def to_dict(fits: FitSet, ci_kind: str | None = None, ci_prob: float | None = No
         "poolwise_version": __version__,
         "data": {
             "source": data.source,
-            "columns": {"group": data.group_column, "successes": data.successes_column,
-                        "trials": data.trials_column},
+            "columns": {
+                "group": data.group_column,
+                "successes": data.successes_column,
+                "trials": data.trials_column,
+            },
             "n_groups": data.n_groups,
         },
         "ci": {"kind": kind, "prob": prob, "columns": [lb, ub]},
@@ -113,9 +116,14 @@ def _group_lines(f: Fit, kind: str, prob: float) -> list[str]:
     return lines
 
 
-def to_text(fits: FitSet, ci_kind: str | None = None, ci_prob: float | None = None, *,
-            title: str | None = None) -> str:
-    """The readable report printed by the CLI: one block per model."""
+def to_text(
+    fits: FitSet,
+    ci_kind: str | None = None,
+    ci_prob: float | None = None,
+    *,
+    title: str | None = None,
+) -> str:
+    """Write the readable report printed by the CLI: one block per model."""
     kind, prob = _check_ci(ci_kind, ci_prob)
     lb, ub = ci_columns(kind, prob)
     data = fits.data
@@ -133,31 +141,43 @@ def to_text(fits: FitSet, ci_kind: str | None = None, ci_prob: float | None = No
         lines += _group_lines(f, kind, prob)
         summary = f.summary(kind, prob)
         if pooling == "partial":
-            lines += ["", f"  {'hyperparameter':<15} {'mean':>8} {'sd':>8} {lb:>9} {ub:>9} {'mode':>8}"]
+            lines += [
+                "",
+                f"  {'hyperparameter':<15} {'mean':>8} {'sd':>8} {lb:>9} {ub:>9} {'mode':>8}",
+            ]
             for name in HYPER:
                 row = summary.loc[name]
                 lines.append(
                     f"  {name:<15} {_number(row['mean']):>8} {_number(row['sd']):>8} "
                     f"{_number(row[lb]):>9} {_number(row[ub]):>9} {_number(f.mode(name)):>8}"
                 )
-            lines.append("  (mu = alpha/(alpha+beta), the population's mean rate; "
-                         "kappa = alpha+beta, its prior sample size)")
+            lines.append(
+                "  (mu = alpha/(alpha+beta), the population's mean rate; "
+                "kappa = alpha+beta, its prior sample size)"
+            )
         new = f.new_group(kind, prob).summary
         rule = {
             "none": "the prior, since no group informs another",
             "complete": "the shared theta",
             "partial": "theta_new ~ Beta(alpha, beta)",
         }[pooling]
-        lines += ["", f"  new group ({rule}): mean {_number(new['mean'])}, sd {_number(new['sd'])}, "
-                      f"{pct} {kind.upper()} [{_number(new[lb])}, {_number(new[ub])}]"]
+        lines += [
+            "",
+            f"  new group ({rule}): mean {_number(new['mean'])}, sd {_number(new['sd'])}, "
+            f"{pct} {kind.upper()} [{_number(new[lb])}, {_number(new[ub])}]",
+        ]
         if pooling == "partial":
             mu = summary.loc["mu"]
-            lines.append(f"  mode of mu: {_number(f.mode('mu'))}, {pct} {kind.upper()} "
-                         f"[{_number(mu[lb])}, {_number(mu[ub])}]")
+            lines.append(
+                f"  mode of mu: {_number(f.mode('mu'))}, {pct} {kind.upper()} "
+                f"[{_number(mu[lb])}, {_number(mu[ub])}]"
+            )
             d = f.diagnostics
             state = "converged" if d["converged"] else "NOT converged"
-            lines.append(f"  grid: {d['grid_nodes']} nodes, {state} (largest change {d['max_change']:.1e}), "
-                         f"edge mass {d['edge_mass']:.1e}")
+            lines.append(
+                f"  grid: {d['grid_nodes']} nodes, {state} (largest change {d['max_change']:.1e}), "
+                f"edge mass {d['edge_mass']:.1e}"
+            )
         for warning in f.warnings:
             lines.append(f"  WARNING: {warning}")
     return "\n".join(lines) + "\n"

@@ -107,8 +107,12 @@ def find_mode(logp: LogDensity, limits: Box) -> np.ndarray:
         best = np.unravel_index(np.argmax(values), values.shape)
         cu, cv = uu[best], vv[best]
         hu, hv = (box.u_hi - box.u_lo) / n, (box.v_hi - box.v_lo) / n
-        box = Box(max(limits.u_lo, cu - 2 * hu), min(limits.u_hi, cu + 2 * hu),
-                  max(limits.v_lo, cv - 2 * hv), min(limits.v_hi, cv + 2 * hv))
+        box = Box(
+            max(limits.u_lo, cu - 2 * hu),
+            min(limits.u_hi, cu + 2 * hu),
+            max(limits.v_lo, cv - 2 * hv),
+            min(limits.v_hi, cv + 2 * hv),
+        )
     return np.array([cu, cv])
 
 

@@ -138,7 +138,7 @@ def eti(marginal: Marginal, prob: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 def hdi(marginal: Marginal, prob: float) -> tuple[np.ndarray, np.ndarray]:
-    """Shortest interval holding ``prob`` of each row's mass (the highest-density interval when unimodal).
+    """Shortest interval holding ``prob`` of each row's mass (the HDI when the density is unimodal).
 
     Minimises the width ``ppf(q + prob) - ppf(q)`` over ``q`` in ``[0, 1 - prob]``: a scan of 129
     points, then golden-section search in the bracket around the best until it is narrower than

@@ -37,14 +37,35 @@ class Dataset:
 _DATASETS = {
     d.name: d
     for d in (
-        Dataset("spacex", "SpaceX launch vehicles: successes y of N launches (the seed analysis)",
-                "Mission", "y", "N"),
-        Dataset("rat_tumors", "71 experiments: rats with tumours y of n (Tarone 1982; BDA3 Table 5.1)",
-                "experiment", "y", "n"),
-        Dataset("surgical", "12 hospitals: deaths r of n cardiac operations in babies (BUGS Examples)",
-                "hospital", "r", "n"),
-        Dataset("efron_morris", "18 baseball players: hits y in the first K=45 at-bats of 1970, "
-                "with the rest of the season in K_new, y_new (Efron & Morris 1975)", "player", "y", "K"),
+        Dataset(
+            "spacex",
+            "SpaceX launch vehicles: successes y of N launches (the seed analysis)",
+            "Mission",
+            "y",
+            "N",
+        ),
+        Dataset(
+            "rat_tumors",
+            "71 experiments: rats with tumours y of n (Tarone 1982; BDA3 Table 5.1)",
+            "experiment",
+            "y",
+            "n",
+        ),
+        Dataset(
+            "surgical",
+            "12 hospitals: deaths r of n cardiac operations in babies (BUGS Examples)",
+            "hospital",
+            "r",
+            "n",
+        ),
+        Dataset(
+            "efron_morris",
+            "18 baseball players: hits y in the first K=45 at-bats of 1970, "
+            "with the rest of the season in K_new, y_new (Efron & Morris 1975)",
+            "player",
+            "y",
+            "K",
+        ),
     )
 }
 
@@ -59,7 +80,7 @@ def list() -> builtins.list[str]:  # noqa: A001  (mirrors the CLI's `poolwise da
 
 
 def info(name: str) -> Dataset:
-    """Description, roles of the columns and source of a bundled dataset."""
+    """Return the description, column roles and source of a bundled dataset."""
     try:
         return _DATASETS[name]
     except KeyError:

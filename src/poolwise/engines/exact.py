@@ -91,12 +91,15 @@ class ExactPosterior:
     warnings: tuple[str, ...] = field(default=())
 
     def draws(self, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-        """Independent posterior draws: ``theta`` of shape ``(n, groups)`` (or ``(n,)``), hyperparameters ``(n,)``.
+        """Draw from the posterior: ``theta`` ``(n, groups)`` or ``(n,)``, hyperparameters ``(n,)``.
 
         Partial pooling picks a grid cell by its probability, a uniform point inside it, then each
         ``theta_i`` from its conjugate Beta given that point.
         """
-        trials, successes = self.pairs.trials[self.pairs.inverse], self.pairs.successes[self.pairs.inverse]
+        trials, successes = (
+            self.pairs.trials[self.pairs.inverse],
+            self.pairs.successes[self.pairs.inverse],
+        )
         if self.pooling == "none":
             a, b = self.conjugate.a[self.pairs.inverse], self.conjugate.b[self.pairs.inverse]
             return {"theta": rng.beta(a, b, size=(n, a.size))}
@@ -199,8 +202,9 @@ def _hyper_quantities(grid: gridlib.Grid2D, logp, u, v) -> dict[str, Quantity]:
         s_nodes = lo + h * np.arange(LINE_NODES)
         uu, vv = to_uv(s_nodes[:, None], other[None, :])
         density = np.exp(logp(uu, vv) - top).sum(axis=1)
-        marginal = GridMarginal(np.array([lo]), np.array([h]), density[None, :], to_natural,
-                                log_jacobian[name])
+        marginal = GridMarginal(
+            np.array([lo]), np.array([h]), density[None, :], to_natural, log_jacobian[name]
+        )
         out[name] = Quantity(name, np.array([mean]), np.array([sd]), marginal, np.zeros(1, np.int64))
     return out
 
@@ -229,7 +233,9 @@ def _partial_level(grid, logp, pairs) -> tuple[dict[str, Quantity], Quantity]:
     return quantities, new
 
 
-def fit_partial(priors: dict, trials: np.ndarray, successes: np.ndarray, *, tol: float = 1e-4) -> ExactPosterior:
+def fit_partial(
+    priors: dict, trials: np.ndarray, successes: np.ndarray, *, tol: float = 1e-4
+) -> ExactPosterior:
     """Partial pooling on a refined grid over ``(logit mu, log kappa)``; see the module docstring."""
     pairs = family.Pairs.from_counts(trials, successes)
     logp = family.log_posterior(priors, pairs)
@@ -247,8 +253,13 @@ def fit_partial(priors: dict, trials: np.ndarray, successes: np.ndarray, *, tol:
                 break
         previous = {**quantities, "theta_new": new}
     info = GridInfo(
-        n=grid.u.size, levels=tuple(tried), max_change=float(change), converged=bool(change < tol),
-        edge_mass=grid.edge_mass, at_limit=at_limit, log_evidence=grid.log_integral,
+        n=grid.u.size,
+        levels=tuple(tried),
+        max_change=float(change),
+        converged=bool(change < tol),
+        edge_mass=grid.edge_mass,
+        at_limit=at_limit,
+        log_evidence=grid.log_integral,
     )
     notes = []
     if not info.converged:
@@ -273,6 +284,4 @@ def fit_partial(priors: dict, trials: np.ndarray, successes: np.ndarray, *, tol:
         )
     for note in notes:
         warnings.warn(note, PoolwiseWarning, stacklevel=3)
-    return ExactPosterior(
-        "partial", quantities, new, pairs, grid=grid, grid_info=info, warnings=tuple(notes)
-    )
+    return ExactPosterior("partial", quantities, new, pairs, grid=grid, grid_info=info, warnings=tuple(notes))

@@ -4,11 +4,13 @@ Model (partial pooling)::
 
     y_i | theta_i    ~ Binomial(n_i, theta_i)
     theta_i | a, b   ~ Beta(alpha, beta)
-    (alpha, beta)    ~ p(alpha, beta)        # or a prior on mu = alpha/(alpha+beta), kappa = alpha+beta
+    (alpha, beta)    ~ p(alpha, beta)   # or priors on mu = alpha/(alpha+beta), kappa = alpha+beta
 
 Integrating ``theta_i`` out gives the beta-binomial marginal likelihood
 
-.. math:: p(y | alpha, beta) = \prod_i \binom{n_i}{y_i} B(alpha + y_i, beta + n_i - y_i) / B(alpha, beta),
+.. math::
+
+    p(y | alpha, beta) = \prod_i \binom{n_i}{y_i} B(alpha + y_i, beta + n_i - y_i) / B(alpha, beta),
 
 and given ``(alpha, beta)`` each group's posterior is ``Beta(alpha + y_i, beta + n_i - y_i)``.
 The hyperparameters are integrated in the unconstrained coordinates ``u = logit(mu)`` and
@@ -96,8 +98,7 @@ def log_prior_uv(priors: dict[str, Prior | JointPrior], u: np.ndarray, v: np.nda
     if "mu" in priors:
         # p(u, v) = p_mu(mu) p_kappa(kappa) * mu (1 - mu) * kappa
         return (
-            priors["mu"].logpdf(np.exp(log_mu)) + priors["kappa"].logpdf(np.exp(v))
-            + log_mu + log_1m_mu + v
+            priors["mu"].logpdf(np.exp(log_mu)) + priors["kappa"].logpdf(np.exp(v)) + log_mu + log_1m_mu + v
         )
     alpha, beta = np.exp(v + log_mu), np.exp(v + log_1m_mu)
     # p(u, v) = p(alpha, beta) * alpha * beta
@@ -120,7 +121,7 @@ def _weighted_values(values: np.ndarray, count: np.ndarray) -> tuple[np.ndarray,
 
 
 def log_likelihood(pairs: Pairs):
-    """The beta-binomial log marginal likelihood of ``(u, v)``, as a vectorised function.
+    """Build the beta-binomial log marginal likelihood of ``(u, v)`` as a vectorised function.
 
     ``log B(alpha + y, beta + f) - log B(alpha, beta)`` splits into
     ``[lgamma(alpha + y) - lgamma(alpha)] + [lgamma(beta + f) - lgamma(beta)]
@@ -144,9 +145,12 @@ def log_likelihood(pairs: Pairs):
         kappa = np.exp(v)
         a, b, k = alpha[..., None], beta[..., None], kappa[..., None]
         total = (
-            special.gammaln(a + ys) @ cy - special.gammaln(alpha) * cy.sum()
-            + special.gammaln(b + fs) @ cf - special.gammaln(beta) * cf.sum()
-            - special.gammaln(k + ns) @ cn + special.gammaln(kappa) * cn.sum()
+            special.gammaln(a + ys) @ cy
+            - special.gammaln(alpha) * cy.sum()
+            + special.gammaln(b + fs) @ cf
+            - special.gammaln(beta) * cf.sum()
+            - special.gammaln(k + ns) @ cn
+            + special.gammaln(kappa) * cn.sum()
         )
         if c_big.size:
             terms = special.betaln(a + y_big, b + f_big) - special.betaln(a, b)
@@ -157,7 +161,7 @@ def log_likelihood(pairs: Pairs):
 
 
 def log_posterior(priors: dict[str, Prior | JointPrior], pairs: Pairs):
-    """The unnormalised log posterior of ``(u, v)``, as a vectorised function."""
+    """Build the unnormalised log posterior of ``(u, v)`` as a vectorised function."""
     loglik = log_likelihood(pairs)
 
     def logp(u: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -180,7 +184,7 @@ def pooled_log_likelihood(pairs: Pairs) -> float:
 
 
 def hyper_draws(u: np.ndarray, v: np.ndarray) -> dict[str, np.ndarray]:
-    """The reported hyperparameters at points ``(u, v)``."""
+    """Compute the reported hyperparameters at points ``(u, v)``."""
     alpha, beta = alpha_beta(u, v)
     return {"alpha": alpha, "beta": beta, "mu": special.expit(u), "kappa": np.exp(v)}
 
@@ -212,7 +216,11 @@ def _tail_point(a, b, lbeta, weight, log_mass: float, lo: np.ndarray, hi: np.nda
 
 
 def theta_mixture(
-    alpha: np.ndarray, beta: np.ndarray, weight: np.ndarray, trials: np.ndarray, successes: np.ndarray
+    alpha: np.ndarray,
+    beta: np.ndarray,
+    weight: np.ndarray,
+    trials: np.ndarray,
+    successes: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, GridMarginal]:
     """Posterior of ``theta`` for each ``(n, y)`` row: a mixture of Betas over hyperparameter nodes.
 
