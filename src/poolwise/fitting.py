@@ -219,6 +219,58 @@ class Fit:
             )
         return float(quantities[name].marginal.mode()[0])
 
+    def density(self, name: str, group: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Exact posterior density of a parameter, for plotting.
+
+        Parameters
+        ----------
+        name : str
+            ``"theta"`` (then ``group`` is required unless pooling is complete), ``"theta_new"``,
+            or a hyperparameter ``"alpha"``, ``"beta"``, ``"mu"``, ``"kappa"``.
+        group : str, optional
+            Group label, for ``theta``.
+
+        Returns
+        -------
+        x, density : numpy.ndarray
+            Points on the parameter's own scale and the normalised density there.
+        """
+        if name == "theta_new":
+            q = self._posterior.new_group
+            return q.marginal.density(int(q.index[0]))
+        if name not in self._posterior.quantities:
+            known = ["theta_new", *self._posterior.quantities]
+            raise ValueError(f"no parameter {name!r} in this model; known: {', '.join(known)}")
+        q = self._posterior.quantities[name]
+        if name == "theta" and self.pooling != "complete":
+            where = np.flatnonzero(self.data.groups == str(group))
+            if where.size != 1:
+                raise ValueError(f"group {group!r} is not in the data ({self.data.n_groups} groups)")
+            return q.marginal.density(int(q.index[where[0]]))
+        return q.marginal.density(int(q.index[0]))
+
+    def hyper_grid(self) -> dict[str, np.ndarray]:
+        """Return the exact engine's grid over the hyperparameters (partial pooling only).
+
+        Returns
+        -------
+        dict
+            ``u`` = logit(mu) and ``v`` = log(kappa) node coordinates (1-D), ``weight`` (2-D,
+            ``(len(u), len(v))``, summing to one), and ``alpha``, ``beta`` at the nodes (2-D).
+        """
+        grid = self._posterior.grid
+        if grid is None:
+            raise ValueError(f"{self.model.title} has no hyperparameters, hence no grid")
+        uu, vv = np.meshgrid(grid.u, grid.v, indexing="ij")
+        values = family.hyper_draws(uu, vv)
+        return {
+            "u": grid.u,
+            "v": grid.v,
+            "weight": grid.weights,
+            "alpha": values["alpha"],
+            "beta": values["beta"],
+        }
+
     @cached_property
     def idata(self) -> xr.DataTree:
         """Independent posterior draws as an ArviZ-compatible :class:`xarray.DataTree`.

@@ -47,6 +47,14 @@ class BetaRows:
     def ppf(self, q: np.ndarray) -> np.ndarray:  # noqa: D102
         return special.betaincinv(self.a[:, None], self.b[:, None], q)
 
+    def density(self, row: int, n: int = 513) -> tuple[np.ndarray, np.ndarray]:
+        """Density of one row between its 1e-6 and 1 - 1e-6 quantiles (uniform in logit)."""
+        lo, hi = special.logit(self.ppf(np.array([[1e-6, 1 - 1e-6]]) * np.ones((self.a.size, 1)))[row])
+        x = special.expit(np.linspace(lo, hi, n))
+        a, b = self.a[row], self.b[row]
+        log_f = special.xlogy(a - 1, x) + special.xlog1py(b - 1, -x) - special.betaln(a, b)
+        return x, np.exp(log_f)
+
 
 @dataclass(frozen=True)
 class GridMarginal:
@@ -77,6 +85,7 @@ class GridMarginal:
         object.__setattr__(self, "_dens", spline.c / total.T[None, :, :])  # (4, X-1, P)
         object.__setattr__(self, "_cdf", cdf.c / total.T[None, :, :])  # (5, X-1, P)
         object.__setattr__(self, "_nodes", np.maximum.accumulate(nodes / total, axis=1))
+        object.__setattr__(self, "_total", total[:, 0])
 
     @property
     def z(self) -> np.ndarray:
@@ -114,6 +123,14 @@ class GridMarginal:
 
     def ppf(self, q: np.ndarray) -> np.ndarray:  # noqa: D102
         return self.to_natural(self.ppf_z(q))
+
+    def density(self, row: int) -> tuple[np.ndarray, np.ndarray]:
+        """Normalised density of one row on the natural scale, at its tabulation nodes."""
+        z = self.z[row]
+        live = np.arange(z.size) <= np.flatnonzero(self.pdf[row] > 0).max(initial=0)
+        z = z[live]
+        f = np.maximum(self.pdf[row][live], 0.0) / self._total[row] * np.exp(-self.log_dx_dz(z))
+        return self.to_natural(z), f
 
     def mode(self) -> np.ndarray:
         """Mode of each row on the natural scale (parabolic refinement of the tabulated maximum)."""
