@@ -97,26 +97,13 @@ class Fit:
     ) -> None:
         self.model = model
         self.data = data
-        self.engine = "exact"
+        self.engine = posterior.engine
         self._posterior = posterior
         self.n_draws = draws
         self.chains = chains
         self.random_seed = random_seed
         self.warnings = posterior.warnings
-        info = posterior.grid_info
-        self.diagnostics = (
-            {}
-            if info is None
-            else {
-                "grid_nodes": f"{info.n}x{info.n}",
-                "levels": list(info.levels),
-                "max_change": info.max_change,
-                "converged": info.converged,
-                "edge_mass": info.edge_mass,
-                "at_limit": info.at_limit,
-                "log_evidence": info.log_evidence,
-            }
-        )
+        self.diagnostics = posterior.diagnostics
 
     @property
     def pooling(self) -> str:
@@ -280,6 +267,9 @@ class Fit:
         ``log_likelihood`` (pointwise ``y``), ``observed_data`` (``y``) and ``constant_data``
         (``n``). Draws are made on first access, seeded by :attr:`random_seed`.
         """
+        prebuilt = getattr(self._posterior, "idata", None)
+        if prebuilt is not None:  # a sampling engine brings its own draws
+            return prebuilt
         rng = np.random.default_rng(self.random_seed)
         total = self.chains * self.n_draws
         raw = self._posterior.draws(total, rng)

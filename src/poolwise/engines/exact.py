@@ -89,6 +89,23 @@ class ExactPosterior:
     grid_info: GridInfo | None = None
     conjugate: BetaRows | None = None
     warnings: tuple[str, ...] = field(default=())
+    engine: str = "exact"
+
+    @property
+    def diagnostics(self) -> dict:
+        """What the grid did (empty for the closed forms)."""
+        info = self.grid_info
+        if info is None:
+            return {}
+        return {
+            "grid_nodes": f"{info.n}x{info.n}",
+            "levels": list(info.levels),
+            "max_change": info.max_change,
+            "converged": info.converged,
+            "edge_mass": info.edge_mass,
+            "at_limit": info.at_limit,
+            "log_evidence": info.log_evidence,
+        }
 
     def draws(self, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
         """Draw from the posterior: ``theta`` ``(n, groups)`` or ``(n,)``, hyperparameters ``(n,)``.
