@@ -86,17 +86,18 @@ class GridMarginal:
         object.__setattr__(self, "_cdf", cdf.c / total.T[None, :, :])  # (5, X-1, P)
         object.__setattr__(self, "_nodes", np.maximum.accumulate(nodes / total, axis=1))
         object.__setattr__(self, "_total", total[:, 0])
+        offset = 2.0 * np.arange(self._nodes.shape[0])[:, None]
+        object.__setattr__(self, "_flat", (self._nodes + offset).ravel())
 
     @property
     def z(self) -> np.ndarray:
         """Node coordinates, shape ``(P, X)``."""
         return self.z0[:, None] + self.h[:, None] * np.arange(self.pdf.shape[1])
 
-    def _poly(self, coef: np.ndarray, cell: np.ndarray, dt: np.ndarray) -> np.ndarray:
-        rows = np.arange(cell.shape[0])[:, None]
-        c = coef[:, cell, rows]  # (k, P, m)
-        out = np.zeros_like(dt)
-        for ck in c:
+    @staticmethod
+    def _horner(c: np.ndarray, dt: np.ndarray) -> np.ndarray:
+        out = c[0]
+        for ck in c[1:]:
             out = out * dt + ck
         return out
 
@@ -106,16 +107,16 @@ class GridMarginal:
         n_rows, n_nodes = self._nodes.shape
         # One searchsorted for all rows: offsetting row p by 2p keeps the flattened array sorted.
         offset = 2.0 * np.arange(n_rows)[:, None]
-        flat = (self._nodes + offset).ravel()
-        pos = np.searchsorted(flat, (q + offset).ravel(), side="right").reshape(q.shape)
+        pos = np.searchsorted(self._flat, (q + offset).ravel(), side="right").reshape(q.shape)
         cell = np.clip(pos - 1 - np.arange(n_rows)[:, None] * n_nodes, 0, n_nodes - 2)
         rows = np.arange(n_rows)[:, None]
         lo, hi = self._nodes[rows, cell], self._nodes[rows, cell + 1]
         span = np.where(hi > lo, hi - lo, 1.0)
         dt = np.clip((q - lo) / span, 0.0, 1.0)
+        c_cdf, c_dens = self._cdf[:, cell, rows], self._dens[:, cell, rows]  # (k, P, m)
         for _ in range(3):  # Newton on the spline's integral within the cell
-            value = self._poly(self._cdf, cell, dt) - q
-            slope = self._poly(self._dens, cell, dt)
+            value = self._horner(c_cdf, dt) - q
+            slope = self._horner(c_dens, dt)
             step = np.where(slope > 1e-300, value / np.where(slope > 1e-300, slope, 1.0), 0.0)
             dt = np.clip(dt - step, 0.0, 1.0)
         t = cell + dt

@@ -55,7 +55,13 @@ class Pairs:
     @classmethod
     def from_counts(cls, trials: np.ndarray, successes: np.ndarray) -> Pairs:
         """Compress per-group counts."""
-        stacked = np.stack([np.asarray(trials, np.int64), np.asarray(successes, np.int64)], axis=1)
+        trials, successes = np.asarray(trials, np.int64), np.asarray(successes, np.int64)
+        if trials.size and trials.max() < 2**31:
+            # One int64 key per pair sorts ~10x faster than np.unique over rows.
+            key = (trials << 32) | successes
+            unique, inverse, count = np.unique(key, return_inverse=True, return_counts=True)
+            return cls(unique >> 32, unique & (2**32 - 1), count, inverse.ravel())
+        stacked = np.stack([trials, successes], axis=1)
         unique, inverse, count = np.unique(stacked, axis=0, return_inverse=True, return_counts=True)
         return cls(unique[:, 0], unique[:, 1], count, inverse.ravel())
 
