@@ -23,6 +23,8 @@ _LAZY = {
     "fit_all": ("poolwise.fitting", "fit_all"),
     "Fit": ("poolwise.fitting", "Fit"),
     "FitSet": ("poolwise.fitting", "FitSet"),
+    "compare": ("poolwise.comparison", "compare"),
+    "Comparison": ("poolwise.comparison", "Comparison"),
     "DataError": ("poolwise.data", "DataError"),
     "PoolwiseWarning": ("poolwise.engines.exact", "PoolwiseWarning"),
     "datasets": ("poolwise.datasets", None),

@@ -290,8 +290,10 @@ def fit_partial(
             "(kappa from 2e-9 to 7e10): the posterior is improper or dominated by the prior in that "
             "direction; choose a proper, informative prior on the hyperparameters"
         )
-    uu, vv = np.meshgrid(grid.u, grid.v, indexing="ij")
-    gain = float(np.max(family.log_likelihood(pairs)(uu, vv))) - family.pooled_log_likelihood(pairs)
+    # The likelihood's maximum may lie where the prior has put no grid: search the whole plane.
+    loglik = family.log_likelihood(pairs)
+    best = gridlib.find_mode(loglik, family.LIMITS)
+    gain = float(loglik(best[:1], best[1:])[0]) - family.pooled_log_likelihood(pairs)
     if gain < POOLING_EVIDENCE:
         notes.append(
             f"prior-dominated: the data are consistent with no variation between groups (the best "
