@@ -47,6 +47,10 @@ class BetaRows:
     def ppf(self, q: np.ndarray) -> np.ndarray:  # noqa: D102
         return special.betaincinv(self.a[:, None], self.b[:, None], q)
 
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        """Distribution function at ``x`` of shape ``(P, m)``."""
+        return special.betainc(self.a[:, None], self.b[:, None], x)
+
     def density(self, row: int, n: int = 513) -> tuple[np.ndarray, np.ndarray]:
         """Density of one row between its 1e-6 and 1 - 1e-6 quantiles (uniform in logit)."""
         lo, hi = special.logit(self.ppf(np.array([[1e-6, 1 - 1e-6]]) * np.ones((self.a.size, 1)))[row])
@@ -72,6 +76,7 @@ class GridMarginal:
     pdf: np.ndarray
     to_natural: Callable[[np.ndarray], np.ndarray]
     log_dx_dz: Callable[[np.ndarray], np.ndarray]
+    from_natural: Callable[[np.ndarray], np.ndarray] | None = None
 
     def __post_init__(self) -> None:
         n = self.pdf.shape[1]
@@ -124,6 +129,18 @@ class GridMarginal:
 
     def ppf(self, q: np.ndarray) -> np.ndarray:  # noqa: D102
         return self.to_natural(self.ppf_z(q))
+
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        """Distribution function at natural-scale points ``x`` of shape ``(P, m)``."""
+        if self.from_natural is None:
+            raise ValueError("this marginal was built without the inverse of its transform")
+        with np.errstate(divide="ignore"):
+            t = (self.from_natural(np.asarray(x, float)) - self.z0[:, None]) / self.h[:, None]
+        n_nodes = self._nodes.shape[1]
+        cell = np.clip(np.floor(np.nan_to_num(t, posinf=n_nodes, neginf=-1.0)), 0, n_nodes - 2).astype(int)
+        rows = np.arange(cell.shape[0])[:, None]
+        value = self._horner(self._cdf[:, cell, rows], np.clip(t - cell, 0.0, 1.0))
+        return np.clip(np.where(t < 0, 0.0, np.where(t > n_nodes - 1, 1.0, value)), 0.0, 1.0)
 
     def density(self, row: int) -> tuple[np.ndarray, np.ndarray]:
         """Normalised density of one row on the natural scale, at its tabulation nodes."""

@@ -219,11 +219,16 @@ def _hyper_quantities(grid: gridlib.Grid2D, logp, u, v) -> dict[str, Quantity]:
         s_nodes = lo + h * np.arange(LINE_NODES)
         uu, vv = to_uv(s_nodes[:, None], other[None, :])
         density = np.exp(logp(uu, vv) - top).sum(axis=1)
+        inverse = _logit if name == "mu" else np.log
         marginal = GridMarginal(
-            np.array([lo]), np.array([h]), density[None, :], to_natural, log_jacobian[name]
+            np.array([lo]), np.array([h]), density[None, :], to_natural, log_jacobian[name], inverse
         )
         out[name] = Quantity(name, np.array([mean]), np.array([sd]), marginal, np.zeros(1, np.int64))
     return out
+
+
+def _logit(x):
+    return np.log(x) - np.log1p(-x)
 
 
 def _expit(z):

@@ -178,6 +178,25 @@ def log_posterior(priors: dict[str, Prior | JointPrior], pairs: Pairs):
     return logp
 
 
+def type2_ml(pairs: Pairs) -> tuple[float, float]:
+    """``(u, v)`` maximising the marginal likelihood (empirical Bayes), within :data:`LIMITS`."""
+    from scipy import optimize
+
+    from .._core.grid import find_mode
+
+    loglik = log_likelihood(pairs)
+    start = find_mode(loglik, LIMITS)
+    bounds = [(LIMITS.u_lo, LIMITS.u_hi), (LIMITS.v_lo, LIMITS.v_hi)]
+    result = optimize.minimize(
+        lambda x: -float(loglik(x[:1], x[1:])[0]),
+        start,
+        method="Nelder-Mead",
+        bounds=bounds,
+        options={"xatol": 1e-8, "fatol": 1e-10},
+    )
+    return float(result.x[0]), float(result.x[1])
+
+
 def pooled_log_likelihood(pairs: Pairs) -> float:
     """Log-likelihood in the complete-pooling limit (kappa -> inf) at the best shared rate."""
     y = float(pairs.count @ pairs.successes)
@@ -282,7 +301,7 @@ def theta_mixture(
         # log density of z under Beta(a, b) is a log s(z) + b log s(-z) - log B(a, b): one product.
         basis = np.stack([_log_sigmoid(z), _log_sigmoid(-z), np.ones(z.size)], axis=1)
         pdf[p, : z.size] = np.exp(basis @ np.stack([a[p], b[p], -lbeta[p]])) @ weight
-    marginal = GridMarginal(lo, h, pdf, special.expit, _log_dtheta_dz)
+    marginal = GridMarginal(lo, h, pdf, special.expit, _log_dtheta_dz, special.logit)
     return mean, np.sqrt(np.maximum(var, 0.0)), marginal
 
 
