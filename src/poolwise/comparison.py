@@ -65,9 +65,7 @@ def _grid_logo(fit: Fit) -> tuple[np.ndarray, np.ndarray, int]:
     """Exact ``log p(y_i | y_-i)`` and in-sample ``log p(y_i | y)`` per distinct pair of a partial fit."""
     post = fit._posterior
     grid, pairs = post.grid, post.pairs
-    uu, vv = np.meshgrid(grid.u, grid.v, indexing="ij")
-    alpha, beta = family.alpha_beta(uu.ravel(), vv.ravel())
-    log_w = grid.logp.ravel() - special.logsumexp(grid.logp)
+    alpha, beta, log_w = exact.grid_nodes(grid)
     # log p(y_p | alpha_k, beta_k) for every pair p and node k
     lik = family.log_beta_binomial(pairs.successes[:, None], pairs.trials[:, None], alpha, beta)
     # p(phi | y_-i) ∝ p(phi | y) / p(y_i | phi), so p(y_i | y_-i) = 1 / E[1 / p(y_i | phi) | y].
@@ -80,9 +78,7 @@ def _grid_logo(fit: Fit) -> tuple[np.ndarray, np.ndarray, int]:
         beta + pairs.failures[:, None],
     )
     lpd = special.logsumexp(log_w + in_sample_terms, axis=1)
-    ring = np.ones(grid.logp.shape, bool)
-    ring[1:-1, 1:-1] = False
-    edge = np.exp(special.logsumexp(loo_w[:, ring.ravel()], axis=1) + logo)
+    edge = exact.ring_mass(grid, loo_w + logo[:, None])
     refits = 0
     for p in np.flatnonzero(edge > REFIT_EDGE_MASS):
         logo[p] = _refit_logo(fit, pairs, p)
@@ -97,11 +93,9 @@ def _refit_logo(fit: Fit, pairs: family.Pairs, p: int) -> float:
     trials = np.repeat(pairs.trials, count)
     successes = np.repeat(pairs.successes, count)
     post = exact.fit_partial(fit.model.priors, trials, successes)
-    grid = post.grid
-    uu, vv = np.meshgrid(grid.u, grid.v, indexing="ij")
-    alpha, beta = family.alpha_beta(uu.ravel(), vv.ravel())
+    alpha, beta, log_w = exact.grid_nodes(post.grid)
     lik = family.log_beta_binomial(pairs.successes[p], pairs.trials[p], alpha, beta)
-    return float(special.logsumexp(grid.logp.ravel() - special.logsumexp(grid.logp) + lik))
+    return float(special.logsumexp(log_w + lik))
 
 
 def exact_logo(fit: Fit) -> tuple[np.ndarray, np.ndarray]:

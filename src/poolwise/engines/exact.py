@@ -17,6 +17,7 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import special
 
 from .._core import grid as gridlib
 from .._core.marginal import BetaRows, GridMarginal, Marginal
@@ -298,7 +299,8 @@ def fit_partial(
     # The likelihood's maximum may lie where the prior has put no grid: search the whole plane.
     loglik = family.log_likelihood(pairs)
     best = gridlib.find_mode(loglik, family.LIMITS)
-    gain = float(loglik(best[:1], best[1:])[0]) - family.pooled_log_likelihood(pairs)
+    # Complete pooling is the limit kappa -> inf, just beyond the search limits: gain >= 0.
+    gain = max(0.0, float(loglik(best[:1], best[1:])[0]) - family.pooled_log_likelihood(pairs))
     if gain < POOLING_EVIDENCE:
         notes.append(
             f"prior-dominated: the data are consistent with no variation between groups (the best "
@@ -309,3 +311,43 @@ def fit_partial(
     for note in notes:
         warnings.warn(note, PoolwiseWarning, stacklevel=3)
     return ExactPosterior("partial", quantities, new, pairs, grid=grid, grid_info=info, warnings=tuple(notes))
+
+
+def ring_mass(grid: gridlib.Grid2D, log_weight: np.ndarray) -> np.ndarray:
+    """Probability on the grid's outermost ring under (rows of) normalised log-weights over its cells.
+
+    A reweighted posterior (a group left out or added) that puts more than a negligible mass there
+    is not well inside the grid and must be refitted on its own.
+    """
+    ring = np.ones(grid.logp.shape, bool)
+    ring[1:-1, 1:-1] = False
+    return np.exp(special.logsumexp(log_weight[..., ring.ravel()], axis=-1))
+
+
+def components(post: ExactPosterior) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each group's posterior of ``theta`` as a mixture of Betas.
+
+    Returns
+    -------
+    a, b : numpy.ndarray
+        Beta parameters, shape ``(rows, K)``.
+    log_weight : numpy.ndarray
+        Normalised log-weights of the K components, shape ``(K,)``.
+    index : numpy.ndarray
+        Row of each group, shape ``(groups,)``.
+    """
+    pairs = post.pairs
+    if post.pooling != "partial":
+        index = pairs.inverse if post.pooling == "none" else np.zeros(pairs.inverse.size, np.int64)
+        return post.conjugate.a[:, None], post.conjugate.b[:, None], np.zeros(1), index
+    alpha, beta, log_weight = grid_nodes(post.grid)
+    a = alpha[None, :] + pairs.successes[:, None]
+    b = beta[None, :] + pairs.failures[:, None]
+    return a, b, log_weight, pairs.inverse
+
+
+def grid_nodes(grid: gridlib.Grid2D) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``alpha``, ``beta`` and normalised log-weights at every grid cell (flattened)."""
+    uu, vv = np.meshgrid(grid.u, grid.v, indexing="ij")
+    alpha, beta = family.alpha_beta(uu.ravel(), vv.ravel())
+    return alpha, beta, grid.logp.ravel() - special.logsumexp(grid.logp)

@@ -1,0 +1,130 @@
+r"""Predictions: a new group with a few observed trials, future counts, and held-out evaluation.
+
+Everything here is exact. Under partial pooling a new group's data ``(y*, n*)`` also update the
+hyperparameters, ``p(alpha, beta | y, y*) ∝ p(alpha, beta | y) BetaBinomial(y* | n*, alpha, beta)``:
+the fitted grid is reweighted instead of refitting every group (and refitted only if the reweighted
+posterior is not well inside it). Counts in ``m`` future trials follow a mixture of beta-binomials.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import special
+
+from ._core.marginal import BetaRows
+from .engines import exact
+from .families import beta_binomial as family
+from .fitting import Fit, _check_ci, ci_columns
+
+#: Mass on the grid's edge ring above which a reweighted posterior is refitted instead.
+REFIT_EDGE_MASS = 1e-8
+
+
+def _check_counts(successes, trials, what: str) -> tuple[np.ndarray, np.ndarray]:
+    y = np.atleast_1d(np.asarray(successes))
+    n = np.atleast_1d(np.asarray(trials))
+    for name, values in (("successes", y), ("trials", n)):
+        if (
+            values.dtype.kind not in "iuf"
+            or not np.all(np.isfinite(values))
+            or np.any(values != np.round(values))
+        ):
+            raise ValueError(f"{what}: {name} must be whole numbers, got {values.tolist()!r}")
+        if np.any(values < 0):
+            raise ValueError(f"{what}: {name} must be >= 0, got {values.tolist()!r}")
+    if np.any(y > n):
+        raise ValueError(f"{what}: successes {y.tolist()!r} exceed trials {n.tolist()!r}")
+    return y.astype(np.int64), n.astype(np.int64)
+
+
+def new_group_with_data(
+    fit: Fit, successes: int, trials: int, ci_kind: str | None = None, ci_prob: float | None = None
+) -> pd.Series:
+    """Posterior of ``theta`` for a new group that has shown ``successes`` in ``trials``.
+
+    Partial pooling: the group joins the population (the hyperparameters are updated by its data, and
+    it borrows strength from the others). Complete pooling: its counts join the shared rate's. No
+    pooling: ``Beta(a0 + y, b0 + n - y)``, the others are irrelevant.
+
+    Returns
+    -------
+    pandas.Series
+        ``mean``, ``sd`` and the interval, as in :meth:`Fit.new_group`.
+    """
+    kind, prob = _check_ci(ci_kind, ci_prob)
+    y, n = _check_counts(successes, trials, "new group")
+    y, n = y[:1], n[:1]
+    post = fit._posterior
+    if fit.pooling == "none":
+        prior = fit.model.priors["theta"]
+        marginal = BetaRows(prior.alpha + y.astype(float), prior.beta + (n - y).astype(float))
+        mean, sd = marginal.mean, marginal.sd
+    elif fit.pooling == "complete":
+        a, b = post.conjugate.a + y, post.conjugate.b + (n - y)
+        marginal = BetaRows(a.astype(float), b.astype(float))
+        mean, sd = marginal.mean, marginal.sd
+    else:
+        alpha, beta, log_w = exact.grid_nodes(post.grid)
+        log_w = log_w + family.log_beta_binomial(y[0], n[0], alpha, beta)
+        log_w -= special.logsumexp(log_w)
+        if exact.ring_mass(post.grid, log_w) > REFIT_EDGE_MASS:
+            trials_all = np.append(fit.data.trials, n)
+            successes_all = np.append(fit.data.successes, y)
+            refit = exact.fit_partial(fit.model.priors, trials_all, successes_all)
+            alpha, beta, log_w = exact.grid_nodes(refit.grid)
+        mean, sd, marginal = family.theta_mixture(alpha, beta, np.exp(log_w), n, y)
+    lo, hi = exact.Quantity("theta_new", mean, sd, marginal, np.zeros(1, np.int64)).interval(kind, prob)
+    lb, ub = ci_columns(kind, prob)
+    return pd.Series({"mean": mean[0], "sd": sd[0], lb: lo[0], ub: hi[0]}, name=f"theta_new | {y[0]}/{n[0]}")
+
+
+def predict_counts(fit: Fit, trials: int) -> pd.Series:
+    """Predictive distribution of the successes ``y_new`` of an unseen group in ``trials`` trials.
+
+    Returns
+    -------
+    pandas.Series
+        ``P(y_new = k)`` for ``k = 0 .. trials``, summing to one.
+    """
+    _, (m,) = _check_counts(0, trials, "predict_counts")
+    q = fit._posterior.new_group
+    k = np.arange(m + 1)
+    if isinstance(q.marginal, BetaRows):
+        a, b, log_w = q.marginal.a[:1], q.marginal.b[:1], np.zeros(1)
+    else:
+        a, b, log_w = exact.grid_nodes(fit._posterior.grid)
+    terms = family.log_beta_binomial(k[:, None], m, a[None, :], b[None, :])
+    pmf = np.exp(special.logsumexp(terms + log_w, axis=1))
+    return pd.Series(pmf / pmf.sum(), index=pd.Index(k, name="y_new"), name=f"P(y_new | {m} trials)")
+
+
+def heldout(fit: Fit, successes, trials) -> pd.DataFrame:
+    """Score the fit on later counts for the same groups (e.g. the rest of a season).
+
+    Parameters
+    ----------
+    fit : Fit
+    successes, trials : array-like
+        Later counts, one per group in the data's order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per group: ``lpd`` = ``log p(y_later | y)`` (exact posterior predictive), ``mean`` (the
+        posterior mean of theta), ``observed_rate`` = y_later / n_later and ``squared_error`` of the
+        mean against it (NaN where there are no later trials). ``DataFrame.sum()`` gives the totals.
+    """
+    y, n = _check_counts(successes, trials, "held-out counts")
+    if y.size != fit.data.n_groups:
+        raise ValueError(f"held-out counts: need one per group ({fit.data.n_groups}), got {y.size}")
+    a, b, log_w, index = exact.components(fit._posterior)
+    a, b = a[index], b[index]  # (groups, K)
+    lpd = special.logsumexp(family.log_beta_binomial(y[:, None], n[:, None], a, b) + log_w, axis=1)
+    mean = np.exp(special.logsumexp(np.log(a / (a + b)) + log_w, axis=1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = np.where(n > 0, y / np.maximum(n, 1), np.nan)
+    return pd.DataFrame(
+        {"lpd": lpd, "mean": mean, "observed_rate": rate, "squared_error": (mean - rate) ** 2},
+        index=pd.Index(fit.data.groups, name=fit.data.group_column),
+    )

@@ -1,0 +1,76 @@
+"""Predictions against closed forms and against refitting with the new group added."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import special, stats
+
+import poolwise as pw
+from poolwise import predict
+
+COLS = {"group": "Mission", "successes": "y", "trials": "N"}
+
+
+@pytest.fixture(scope="module")
+def spacex():
+    return pw.datasets.load("spacex")
+
+
+@pytest.fixture(scope="module")
+def fits(spacex):
+    return pw.fit_all(spacex, **COLS, random_seed=0)
+
+
+def test_new_group_with_data_closed_forms(fits, spacex):
+    got = predict.new_group_with_data(fits["none"], 2, 3, ci_kind="eti")
+    assert got["mean"] == pytest.approx(2.5 / 4, rel=1e-12)
+    assert got["eti94_lb"] == pytest.approx(stats.beta(2.5, 1.5).ppf(0.03), rel=1e-10)
+    got = predict.new_group_with_data(fits["complete"], 2, 3)
+    y, n = spacex["y"].sum() + 2, spacex["N"].sum() + 3
+    assert got["mean"] == pytest.approx((0.5 + y) / (1 + n), rel=1e-12)
+
+
+def test_new_group_with_data_equals_refitting_with_the_group(fits, spacex):
+    got = predict.new_group_with_data(fits["partial"], 2, 3, ci_kind="eti")
+    bigger = pd.concat([spacex, pd.DataFrame({"Mission": ["New rocket"], "N": [3], "y": [2]})])
+    refit = pw.fit(bigger, **COLS, random_seed=0).summary(ci_kind="eti").loc["theta[New rocket]"]
+    # Reweighting the fitted grid vs a fresh grid: both converged to the engine's 1e-4.
+    np.testing.assert_allclose(got.to_numpy(), refit.to_numpy(), atol=1e-4)
+
+
+def test_predict_counts(fits):
+    pmf = predict.predict_counts(fits["none"], 5)
+    np.testing.assert_allclose(pmf, stats.betabinom.pmf(np.arange(6), 5, 0.5, 0.5), rtol=1e-10)
+    pmf = predict.predict_counts(fits["partial"], 12)
+    assert pmf.sum() == pytest.approx(1.0, abs=1e-12)
+    # E[y_new] = m E[theta_new], exactly.
+    expected = 12 * fits["partial"].new_group().summary["mean"]
+    assert float(pmf.index.to_numpy() @ pmf.to_numpy()) == pytest.approx(expected, abs=1e-4)
+
+
+def test_heldout_scores(fits, spacex):
+    later_y, later_n = np.array([0, 150, 5, 3]), np.array([0, 151, 5, 6])
+    none = predict.heldout(fits["none"], later_y, later_n)
+    y, n = spacex["y"].to_numpy(), spacex["N"].to_numpy()
+    np.testing.assert_allclose(
+        none["lpd"], stats.betabinom.logpmf(later_y, later_n, 0.5 + y, 0.5 + n - y), rtol=1e-10
+    )
+    assert np.isnan(none["squared_error"].iloc[0])  # no later trials, no rate to compare with
+    partial = predict.heldout(fits["partial"], later_y, later_n)
+    grid = fits["partial"].hyper_grid()
+    a, b, w = grid["alpha"].ravel(), grid["beta"].ravel(), grid["weight"].ravel()
+    direct = [
+        special.logsumexp(stats.betabinom.logpmf(ly, ln, a + yi, b + ni - yi), b=w)
+        for ly, ln, yi, ni in zip(later_y, later_n, y, n, strict=True)
+    ]
+    np.testing.assert_allclose(partial["lpd"], direct, rtol=1e-10, atol=1e-14)  # log 1 = 0 for n = 0
+    np.testing.assert_allclose(partial["mean"], fits["partial"].group_table()["mean"], atol=1e-6)
+
+
+def test_bad_counts_are_refused(fits):
+    with pytest.raises(ValueError, match="successes .* exceed trials"):
+        predict.new_group_with_data(fits["partial"], 4, 3)
+    with pytest.raises(ValueError, match="one per group"):
+        predict.heldout(fits["partial"], [1, 2], [3, 4])
+    with pytest.raises(ValueError, match="whole numbers"):
+        predict.predict_counts(fits["partial"], 2.5)
