@@ -70,6 +70,7 @@ class GridInfo:
     """What the grid did: resolution, convergence and edge checks."""
 
     n: int
+    group_n: int
     levels: tuple[int, ...]
     max_change: float
     converged: bool
@@ -100,6 +101,7 @@ class ExactPosterior:
             return {}
         return {
             "grid_nodes": f"{info.n}x{info.n}",
+            "group_grid_nodes": f"{info.group_n}x{info.group_n}",
             "levels": list(info.levels),
             "max_change": info.max_change,
             "converged": info.converged,
@@ -244,39 +246,67 @@ def _identity(z):
     return z
 
 
-def _partial_level(grid, logp, pairs) -> tuple[dict[str, Quantity], Quantity]:
+def _group_level(grid: gridlib.Grid2D, pairs: family.Pairs) -> dict[str, Quantity]:
+    """Every group's theta (and a new group's) as Beta mixtures over the grid's cells."""
     u, v, w = _prune(grid)
     alpha, beta = family.alpha_beta(u, v)
     trials = np.append(pairs.trials, 0)
     successes = np.append(pairs.successes, 0)
     mean, sd, marginal = family.theta_mixture(alpha, beta, w, trials, successes)
-    quantities = {"theta": Quantity("theta", mean, sd, marginal, pairs.inverse)}
-    new = Quantity("theta_new", mean, sd, marginal, np.array([pairs.trials.size]))
-    quantities.update(_hyper_quantities(grid, logp, u, v))
-    return quantities, new
+    return {
+        "theta": Quantity("theta", mean, sd, marginal, pairs.inverse),
+        "theta_new": Quantity("theta_new", mean, sd, marginal, np.array([pairs.trials.size])),
+    }
+
+
+def _refine(levels, evaluate, summarise, tol: float):
+    """Refine until the summaries of two successive levels differ by less than ``tol``.
+
+    Returns the last level's grid and summaries, the levels tried and the last change.
+    """
+    previous, change, tried = None, np.inf, []
+    for n in levels:
+        grid = evaluate(n)
+        current = summarise(grid)
+        tried.append(n)
+        if previous is not None:
+            change = _change(previous, current)
+            if change < tol:
+                break
+        previous = current
+    return grid, current, tried, change
 
 
 def fit_partial(
     priors: dict, trials: np.ndarray, successes: np.ndarray, *, tol: float = 1e-4
 ) -> ExactPosterior:
-    """Partial pooling on a refined grid over ``(logit mu, log kappa)``; see the module docstring."""
+    """Partial pooling on a refined grid over ``(logit mu, log kappa)``; see the module docstring.
+
+    The hyperparameters' summaries and the groups' (Beta mixtures, the costly part) are refined
+    separately: the groups' usually converge on a coarser grid, which then serves them.
+    """
     pairs = family.Pairs.from_counts(trials, successes)
     logp = family.log_posterior(priors, pairs)
     box, at_limit = gridlib.locate(logp, family.LIMITS)
-    previous = None
-    change = np.inf
-    tried: list[int] = []
-    for n in LEVELS if not at_limit else LEVELS[:6]:
-        grid = gridlib.evaluate(logp, box, n, at_limit=at_limit)
-        quantities, new = _partial_level(grid, logp, pairs)
-        tried.append(n)
-        if previous is not None:
-            change = _change(previous, {**quantities, "theta_new": new})
-            if change < tol:
-                break
-        previous = {**quantities, "theta_new": new}
+    levels = LEVELS if not at_limit else LEVELS[:6]
+
+    def evaluate(n: int) -> gridlib.Grid2D:
+        return gridlib.evaluate(logp, box, n, at_limit=at_limit)
+
+    def hyperparameters(grid: gridlib.Grid2D) -> dict[str, Quantity]:
+        u, v, _ = _prune(grid)
+        return _hyper_quantities(grid, logp, u, v)
+
+    grid, quantities, tried, change = _refine(levels, evaluate, hyperparameters, tol)
+    group_grid, groups, group_tried, group_change = _refine(
+        levels, evaluate, lambda g: _group_level(g, pairs), tol
+    )
+    new = groups.pop("theta_new")
+    quantities = {**groups, **quantities}
+    change = max(change, group_change)
     info = GridInfo(
         n=grid.u.size,
+        group_n=group_grid.u.size,
         levels=tuple(tried),
         max_change=float(change),
         converged=bool(change < tol),
@@ -288,7 +318,7 @@ def fit_partial(
     if not info.converged:
         notes.append(
             f"the grid did not converge: summaries still moved by {change:.2g} (> tol={tol:g}) at "
-            f"{n}x{n} nodes; the posterior may be improper or too heavy-tailed for its mean to exist"
+            f"{info.n}x{info.n} nodes; the posterior may be improper or too heavy-tailed for a mean"
         )
     if info.edge_mass > EDGE_MASS:
         notes.append(
