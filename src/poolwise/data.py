@@ -341,6 +341,7 @@ def binomial_data(
     successes: str = "successes",
     trials: str = "trials",
     sep: str | None = None,
+    first_row: int = 1,
 ) -> BinomialData:
     """Validate a table of binomial counts, one row per group.
 
@@ -355,6 +356,8 @@ def binomial_data(
         trials.
     sep : str or None, optional
         CSV field separator when `data` is a path; see :func:`read_table`.
+    first_row : int, optional
+        Number of the table's first row in messages, when it is a chunk of a larger table.
 
     Returns
     -------
@@ -420,7 +423,7 @@ def binomial_data(
             f"data must be a pandas DataFrame or the path of a CSV or Parquet file; got {type(data).__name__}"
         )
 
-    check = _Checker(source, columns)
+    check = _Checker(source, columns, first_row)
     group_col = check.column(frame, group)
     successes_col = check.column(frame, successes)
     trials_col = check.column(frame, trials)
@@ -459,8 +462,9 @@ def binomial_data(
 class _Checker:
     """Build and raise the DataError messages for one table."""
 
-    def __init__(self, source: str | None, columns: dict[str, str]) -> None:
+    def __init__(self, source: str | None, columns: dict[str, str], first_row: int = 1) -> None:
         self.source = source
+        self.first_row = first_row
         self.prefix = f"{source}: " if source else ""
         self.columns = columns
         self.not_found: list[str] = []
@@ -527,7 +531,7 @@ class _Checker:
         duplicated = pd.Index(labels, dtype=object).duplicated(keep=False)
         if not duplicated.any():
             return
-        rows = pd.Series(np.flatnonzero(duplicated) + 1, index=labels[duplicated])
+        rows = pd.Series(np.flatnonzero(duplicated) + self.first_row, index=labels[duplicated])
         # sort=False: report labels in order of first appearance.
         by_label = list(rows.groupby(level=0, sort=False))
         parts = []
@@ -586,7 +590,7 @@ class _Checker:
         rule: str,
     ) -> None:
         shown = [
-            f"row {i + 1}: value {_show(raw.iloc[i])} {reason}"
+            f"row {i + self.first_row}: value {_show(raw.iloc[i])} {reason}"
             for i, reason in zip(rows[:_SHOWN], reasons, strict=True)
         ]
         if rows.size == 1:
@@ -598,7 +602,11 @@ class _Checker:
             )
         first = int(rows[0])
         raise DataError(
-            message, file=self.source, column=column, row=first + 1, value=_plain(raw.iloc[first])
+            message,
+            file=self.source,
+            column=column,
+            row=first + self.first_row,
+            value=_plain(raw.iloc[first]),
         )
 
 

@@ -285,7 +285,11 @@ def fit_partial(
     The hyperparameters' summaries and the groups' (Beta mixtures, the costly part) are refined
     separately: the groups' usually converge on a coarser grid, which then serves them.
     """
-    pairs = family.Pairs.from_counts(trials, successes)
+    return fit_partial_pairs(priors, family.Pairs.from_counts(trials, successes), tol=tol)
+
+
+def fit_partial_pairs(priors: dict, pairs: family.Pairs, *, tol: float = 1e-4) -> ExactPosterior:
+    """Partial pooling from distinct ``(n, y)`` pairs and their counts (see :func:`fit_partial`)."""
     logp = family.log_posterior(priors, pairs)
     box, at_limit = gridlib.locate(logp, family.LIMITS)
     levels = LEVELS if not at_limit else LEVELS[:6]
