@@ -29,6 +29,12 @@ _LAZY = {
     "PoolwiseWarning": ("poolwise.engines.exact", "PoolwiseWarning"),
     "datasets": ("poolwise.datasets", None),
     "priors": ("poolwise.priors", None),
+    "plots": ("poolwise.plots", None),
+    "report": ("poolwise.report", None),
+    "questions": ("poolwise.questions", None),
+    "predict": ("poolwise.predict", None),
+    "checks": ("poolwise.checks", None),
+    "sensitivity": ("poolwise.sensitivity", None),
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -1,0 +1,54 @@
+"""Figures of a study: forest, shrinkage, hyperparameters, a new group, diagnostics.
+
+Every function takes a :class:`~poolwise.FitSet` (or a mapping pooling -> :class:`~poolwise.Fit`,
+or one Fit where that is enough) and returns matplotlib objects: single-panel functions take an
+optional ``ax`` and return the Axes, multi-panel ones return the Figure. Colours are the same for a
+pooling in every figure (:data:`COLORS`). matplotlib is imported when a figure is drawn, not when
+this module is imported.
+
+>>> import poolwise as pw
+>>> from poolwise import plots
+>>> fits = pw.fit_all(pw.datasets.load("spacex"), group="Mission", successes="y", trials="N")
+>>> ax = plots.plot_forest(fits)                       # doctest: +SKIP
+>>> fig = plots.plot_hyperparameters(fits)             # doctest: +SKIP
+
+=============================  ====================================================================
+:func:`plot_forest`            every group's interval, no vs partial pooling, complete as a band
+:func:`forest_pages`           the same, ``per_page`` labelled groups per figure
+:func:`plot_shrinkage`         raw rate y/n to posterior mean, marker size by trials, with a table
+:func:`plot_hyper_density`     mu (or kappa, alpha, beta) with mode, mean and interval written on
+:func:`plot_hyper_joint`       the joint posterior of (mu, kappa) on the exact engine's grid
+:func:`plot_hyperparameters`   the three above in one figure
+:func:`plot_theta_new`         a new group's success probability under each pooling
+:func:`plot_y_new`             a new group's successes in ``n`` trials
+:func:`plot_new_group`         the two above in one figure
+:func:`plot_diagnostics`       the exact grid and its edge mass, or a sampler's traces/ranks
+:func:`shrinkage_table`        per-group shrinkage factor ``E[kappa/(kappa+n) | y]`` (no plotting)
+:func:`predictive_counts`      ``P(y_new = k)`` for ``n`` trials, exact (no plotting)
+=============================  ====================================================================
+"""
+
+from ._common import COLORS, LABELS
+from ._compute import predictive_counts, shrinkage_table
+from .diagnostics import plot_diagnostics
+from .forest import forest_pages, plot_forest
+from .hyper import plot_hyper_density, plot_hyper_joint, plot_hyperparameters
+from .predictive import plot_new_group, plot_theta_new, plot_y_new
+from .shrinkage import plot_shrinkage
+
+__all__ = [
+    "COLORS",
+    "LABELS",
+    "forest_pages",
+    "plot_diagnostics",
+    "plot_forest",
+    "plot_hyper_density",
+    "plot_hyper_joint",
+    "plot_hyperparameters",
+    "plot_new_group",
+    "plot_shrinkage",
+    "plot_theta_new",
+    "plot_y_new",
+    "predictive_counts",
+    "shrinkage_table",
+]

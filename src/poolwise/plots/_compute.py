@@ -1,0 +1,314 @@
+"""The numbers behind the figures (NumPy, SciPy and pandas only; no matplotlib).
+
+Shared by the figures and the HTML report: group ordering, the shrinkage table, the predictive of
+a new group's successes, highest-density regions of the hyperparameter grid, and fall-backs for
+engines that only have draws.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from ..fitting import Fit, _check_ci
+
+ORDERS = ("raw_rate", "trials", "mean", "name", "data")
+
+# Exceptions by which a Fit says that it has no exact density or grid (a sampling engine).
+_NOT_EXACT = (ValueError, NotImplementedError, AttributeError, KeyError, TypeError)
+
+
+def as_fits(fits: Fit | Mapping[str, Fit]) -> dict[str, Fit]:
+    """Accept one :class:`~poolwise.Fit`, a :class:`~poolwise.FitSet` or a mapping of them."""
+    if isinstance(fits, Fit) or (hasattr(fits, "model") and hasattr(fits, "group_table")):
+        return {fits.model.pooling: fits}
+    if isinstance(fits, Mapping) and len(fits) > 0:
+        return dict(fits)
+    raise TypeError(f"expected a Fit, a FitSet or a mapping pooling -> Fit, got {type(fits).__name__}")
+
+
+def partial_fit(fits: Fit | Mapping[str, Fit], what: str) -> Fit:
+    """Return the partial-pooling fit, or say clearly which figure needs it."""
+    found = as_fits(fits)
+    if "partial" not in found:
+        raise ValueError(
+            f"{what} needs a partial-pooling fit; got {', '.join(found)} "
+            "(use pw.fit_all(...) or pw.fit(..., pooling='partial'))"
+        )
+    return found["partial"]
+
+
+def order_groups(table: pd.DataFrame, order: str, means: pd.Series | None = None) -> np.ndarray:
+    """Positions of the groups in display order, first row at the top of a forest.
+
+    ``raw_rate`` and ``mean`` put the highest first, ``trials`` the largest, ``name`` sorts
+    alphabetically and ``data`` keeps the input order. Groups without a raw rate (no trials) come
+    last; ties are broken by the input order, so the ordering is deterministic.
+    """
+    if order not in ORDERS:
+        raise ValueError(f"order must be one of {', '.join(ORDERS)}, got {order!r}")
+    position = np.arange(len(table))
+    if order == "data":
+        return position
+    if order == "name":
+        return np.array(sorted(position, key=lambda i: (str(table.index[i]), i)), dtype=np.int64)
+    if order == "trials":
+        key = table["trials"].to_numpy(float)
+    elif order == "raw_rate":
+        key = table["raw_rate"].to_numpy(float)
+    else:
+        key = (table["mean"] if means is None else means).to_numpy(float)
+    key = np.where(np.isfinite(key), key, -np.inf)
+    return np.lexsort((position, -key))
+
+
+def hyper_mixture(fit: Fit) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    """``(alpha, beta, weight, exact)`` over the hyperparameters' posterior.
+
+    The exact engine's grid nodes with their probabilities (``exact=True``); otherwise the
+    posterior draws with equal weights.
+    """
+    try:
+        grid = fit.hyper_grid()
+    except _NOT_EXACT:
+        post = fit.idata["posterior"]
+        alpha = np.asarray(post["alpha"].values, float).ravel()
+        beta = np.asarray(post["beta"].values, float).ravel()
+        return alpha, beta, np.full(alpha.size, 1.0 / alpha.size), False
+    return grid["alpha"].ravel(), grid["beta"].ravel(), grid["weight"].ravel(), True
+
+
+def shrinkage_table(
+    fits: Fit | Mapping[str, Fit], ci_kind: str | None = None, ci_prob: float | None = None
+) -> pd.DataFrame:
+    r"""Per-group shrinkage under partial pooling, with the other poolings' estimates beside it.
+
+    Parameters
+    ----------
+    fits : FitSet, mapping or Fit
+        Must contain the partial-pooling fit; no and complete pooling are added when present.
+    ci_kind, ci_prob : optional
+        Interval of the partial-pooling posterior (``hdi``, 0.94 by default).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by group, in the data's order: ``successes``, ``trials``, ``raw_rate``,
+        ``none_mean``, ``partial_mean`` with its interval, ``complete_mean``, ``shrinkage``
+        and ``moved`` (``partial_mean - raw_rate``).
+
+    Notes
+    -----
+    Given the hyperparameters, the posterior mean of group :math:`i` is exactly
+    :math:`(1 - B_i)\,y_i/n_i + B_i\,\mu` with :math:`B_i = \kappa / (\kappa + n_i)`, the weight the
+    population gets against the group's own data. ``shrinkage`` is its posterior expectation
+    :math:`E[\kappa / (\kappa + n_i) \mid y]`: 0 is no pooling, 1 complete pooling. It is computed
+    on the exact engine's grid (the quadrature behind every other summary), or averaged over
+    posterior draws for a sampling engine. A group with no trials has :math:`B_i = 1`.
+    """
+    found = as_fits(fits)
+    partial = partial_fit(found, "the shrinkage table")
+    kind, prob = _check_ci(ci_kind, ci_prob)
+    table = partial.group_table(kind, prob)
+    lb, ub = table.columns[-2], table.columns[-1]
+    alpha, beta, weight, _ = hyper_mixture(partial)
+    kappa = alpha + beta
+    trials = table["trials"].to_numpy(float)
+    factor = np.empty(trials.size)
+    distinct, inverse = np.unique(trials, return_inverse=True)
+    for j, n in enumerate(distinct):  # few distinct sizes even with many groups
+        factor[inverse == j] = np.sum(weight * kappa / (kappa + n)) / np.sum(weight)
+    out = pd.DataFrame(index=table.index)
+    out["successes"] = table["successes"]
+    out["trials"] = table["trials"]
+    out["raw_rate"] = table["raw_rate"]
+    if "none" in found:
+        out["none_mean"] = found["none"].group_table(kind, prob)["mean"].to_numpy()
+    out["partial_mean"] = table["mean"]
+    out[f"partial_{lb}"] = table[lb]
+    out[f"partial_{ub}"] = table[ub]
+    if "complete" in found:
+        out["complete_mean"] = found["complete"].group_table(kind, prob)["mean"].to_numpy()
+    out["shrinkage"] = factor
+    out["moved"] = table["mean"] - table["raw_rate"]
+    return out
+
+
+def default_trials(fit: Fit) -> int:
+    """Return the default trials of a new group: the median group's, at least 1."""
+    trials = np.asarray(fit.data.trials)
+    return max(1, int(np.round(np.median(trials)))) if trials.size else 1
+
+
+def predictive_counts(fit: Fit, trials: int) -> pd.Series:
+    r"""Predictive distribution of a new group's successes in ``trials`` trials.
+
+    Parameters
+    ----------
+    fit : Fit
+        Any pooling.
+    trials : int
+        Number of trials :math:`n` of the new group.
+
+    Returns
+    -------
+    pandas.Series
+        :math:`P(y_\mathrm{new} = k)` for :math:`k = 0, \dots, n`, indexed by ``k``; sums to one.
+
+    Notes
+    -----
+    Given :math:`\theta_\mathrm{new} \sim \mathrm{Beta}(a, b)`, the count is beta-binomial, so the
+    predictive is a mixture of beta-binomials, computed without sampling:
+
+    - partial pooling, exact engine: over the engine's grid,
+      :math:`\sum_j w_j\,\mathrm{BetaBinomial}(k \mid n, \alpha_j, \beta_j)`, the quadrature behind
+      every other exact summary (converged to the fit's ``tol``). Integrating the tabulated
+      :math:`\theta_\mathrm{new}` density against the binomial instead would be less accurate: that
+      density is unbounded at 0 or 1 whenever :math:`\alpha < 1` or :math:`\beta < 1` is plausible
+      (as for SpaceX). Binomial draws per :math:`\theta_\mathrm{new}` draw would add Monte Carlo error;
+    - complete pooling: :math:`\mathrm{BetaBinomial}(n, a_0 + \sum y, b_0 + \sum (n - y))` with the
+      prior :math:`\mathrm{Beta}(a_0, b_0)`;
+    - no pooling: the prior's beta-binomial, since no group informs another;
+    - a sampling engine: the beta-binomial averaged over the posterior draws of
+      :math:`(\alpha, \beta)` (Rao-Blackwellised: less Monte Carlo error than binomial draws).
+    """
+    from scipy import stats
+
+    if isinstance(trials, bool) or not isinstance(trials, int | np.integer) or trials < 1:
+        raise ValueError(f"trials must be a whole number >= 1, got {trials!r}")
+    n = int(trials)
+    k = np.arange(n + 1)
+    pooling = fit.model.pooling
+    if pooling == "partial":
+        alpha, beta, weight, _ = hyper_mixture(fit)
+        keep = np.argsort(weight)[::-1]
+        mass = np.cumsum(weight[keep])
+        keep = keep[: int(np.searchsorted(mass, mass[-1] * (1 - 1e-12))) + 1]
+        alpha, beta, weight = alpha[keep], beta[keep], weight[keep] / weight[keep].sum()
+        pmf = np.zeros(n + 1)
+        chunk = max(1, 2_000_000 // (n + 1))
+        for start in range(0, alpha.size, chunk):
+            a = alpha[start : start + chunk, None]
+            b = beta[start : start + chunk, None]
+            logp = stats.betabinom.logpmf(k[None, :], n, a, b)
+            pmf += weight[start : start + chunk] @ np.exp(logp)
+    else:
+        prior = fit.model.priors["theta"]
+        a, b = float(prior.alpha), float(prior.beta)
+        if pooling == "complete":
+            y, m = np.asarray(fit.data.successes), np.asarray(fit.data.trials)
+            a, b = a + float(y.sum()), b + float((m - y).sum())
+        pmf = np.exp(stats.betabinom.logpmf(k, n, a, b))
+    pmf = pmf / pmf.sum()
+    return pd.Series(pmf, index=pd.Index(k, name="k"), name=f"P(y_new = k | n = {n})")
+
+
+def count_summary(pmf: pd.Series, prob: float) -> dict[str, float]:
+    """Mean, sd and the equal-tailed interval of a distribution over counts ``0..n``."""
+    k = pmf.index.to_numpy(float)
+    p = pmf.to_numpy(float)
+    mean = float(np.sum(k * p))
+    sd = float(np.sqrt(max(np.sum((k - mean) ** 2 * p), 0.0)))
+    cdf = np.cumsum(p)
+    tail = (1 - prob) / 2
+    lo = int(k[min(np.searchsorted(cdf, tail, side="left"), k.size - 1)])
+    hi = int(k[min(np.searchsorted(cdf, 1 - tail, side="left"), k.size - 1)])
+    return {"mean": mean, "sd": sd, "lb": lo, "ub": hi}
+
+
+def hpd_thresholds(weight: np.ndarray, masses: tuple[float, ...]) -> np.ndarray:
+    """Cell probabilities above which the cells hold each mass (highest-density regions).
+
+    On a grid of equal cells the cells with the largest probability form the highest-density
+    region; ``thresholds[i]`` is the smallest cell probability inside the region of ``masses[i]``.
+    """
+    flat = np.sort(np.asarray(weight, float).ravel())[::-1]
+    cum = np.cumsum(flat) / flat.sum()
+    return np.array([flat[min(int(np.searchsorted(cum, m)), flat.size - 1)] for m in masses])
+
+
+def joint_grid(fit: Fit, size: int = 90) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    """``(u, v, weight, exact)``: posterior mass of (logit mu, log kappa) on a regular grid.
+
+    The exact engine's own grid when it has one; otherwise a Gaussian kernel density estimate of
+    the draws, tabulated on a ``size x size`` grid.
+    """
+    try:
+        grid = fit.hyper_grid()
+    except _NOT_EXACT:
+        from scipy import stats
+
+        post = fit.idata["posterior"]
+        mu = np.clip(np.asarray(post["mu"].values, float).ravel(), 1e-12, 1 - 1e-12)
+        kappa = np.maximum(np.asarray(post["kappa"].values, float).ravel(), 1e-12)
+        pts = np.vstack([np.log(mu) - np.log1p(-mu), np.log(kappa)])
+        pts = pts[:, np.all(np.isfinite(pts), axis=0)]
+        kde = stats.gaussian_kde(pts)
+        lo, hi = pts.min(axis=1), pts.max(axis=1)
+        pad = 0.15 * (hi - lo)
+        u = np.linspace(lo[0] - pad[0], hi[0] + pad[0], size)
+        v = np.linspace(lo[1] - pad[1], hi[1] + pad[1], size)
+        uu, vv = np.meshgrid(u, v, indexing="ij")
+        dens = kde(np.vstack([uu.ravel(), vv.ravel()])).reshape(uu.shape)
+        return u, v, dens / dens.sum(), False
+    return grid["u"], grid["v"], grid["weight"], True
+
+
+def density(fit: Fit, name: str, group: str | None = None) -> tuple[np.ndarray, np.ndarray, bool]:
+    """``(x, density, exact)`` of a parameter: the exact density, or a KDE of the draws.
+
+    The kernel density estimate is made on the logit (rates) or log (positive parameters) scale
+    and mapped back with its Jacobian, so it respects the parameter's bounds.
+    """
+    try:
+        # A density unbounded at 0 or 1 can overflow at its outermost points: leave those out.
+        with np.errstate(over="ignore", invalid="ignore"):
+            x, f = fit.density(name, group)
+            x, f = np.asarray(x, float), np.asarray(f, float)
+        keep = np.isfinite(x) & np.isfinite(f)
+        return x[keep], f[keep], True
+    except _NOT_EXACT:
+        pass
+    from scipy import stats
+
+    if name == "theta_new":
+        draws = fit.idata["posterior_predictive"]["theta_new"].values
+    elif name == "theta" and group is not None and fit.model.pooling != "complete":
+        draws = fit.idata["posterior"]["theta"].sel({fit.dim: str(group)}).values
+    else:
+        draws = fit.idata["posterior"][name].values
+    draws = np.asarray(draws, float).ravel()
+    rate = name in ("theta", "theta_new", "mu")
+    # Draws that rounded to a bound (theta = 1.0 in float) still carry their mass, just inside it.
+    tiny = 1e-12
+    draws = np.clip(draws, tiny, 1 - tiny) if rate else np.maximum(draws, tiny)
+    z = np.log(draws) - np.log1p(-draws) if rate else np.log(draws)
+    z = z[np.isfinite(z)]
+    kde = stats.gaussian_kde(z)
+    grid = np.linspace(z.min() - 0.5 * z.std(), z.max() + 0.5 * z.std(), 400)
+    dens = kde(grid)
+    if rate:
+        x = 1 / (1 + np.exp(-grid))
+        return x, dens / (x * (1 - x)), False
+    x = np.exp(grid)
+    return x, dens / x, False
+
+
+def mode(fit: Fit, name: str, x: np.ndarray, f: np.ndarray) -> float:
+    """Return the fit's own mode when it has one, else the maximum of the tabulated density."""
+    try:
+        return float(fit.mode(name))
+    except _NOT_EXACT:
+        return float(x[int(np.argmax(f))])
+
+
+def mass_window(x: np.ndarray, f: np.ndarray, lower: float, upper: float) -> tuple[float, float]:
+    """Points between which the tabulated density holds the central mass ``upper - lower``."""
+    order = np.argsort(x)
+    x, f = x[order], f[order]
+    cells = np.diff(x) * 0.5 * (f[1:] + f[:-1])
+    cum = np.concatenate([[0.0], np.cumsum(cells)])
+    cum /= cum[-1]
+    return float(np.interp(lower, cum, x)), float(np.interp(upper, cum, x))

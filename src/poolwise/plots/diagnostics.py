@@ -1,0 +1,275 @@
+"""Diagnostics: the exact engine's grid and its edge mass, or a sampler's traces, ranks and divergences."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from ..fitting import Fit
+from . import _compute as compute
+from ._common import ALERT, COLORS, INK, LABELS, MUTED, new_figure, number, styled, text
+
+#: Edge-ring probability above which the exact engine warns (mirrors ``engines.exact.EDGE_MASS``).
+EDGE_WARN = 1e-8
+#: Most groups whose theta a sampler's trace plot shows (those with the largest R-hat).
+TRACE_GROUPS = 4
+
+
+def _expit(s):
+    return 1.0 / (1.0 + np.exp(-np.clip(s, -700, 700)))
+
+
+def _logit(m):
+    m = np.clip(m, 1e-300, 1 - 1e-16)
+    return np.log(m) - np.log1p(-m)
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _power_of_ten(value: float) -> str:
+    if value <= 0:
+        return ""
+    exponent = int(np.round(np.log10(value)))
+    return "10" + str(exponent).translate(_SUPERSCRIPT)
+
+
+def _mu_ticks(lo: float, hi: float) -> list[float]:
+    """Ticks for mu on an axis that is linear in logit(mu)."""
+    from matplotlib.ticker import MaxNLocator
+
+    wide = [t for t in (0.001, 0.01, 0.1, 0.5, 0.9, 0.99, 0.999) if lo < t < hi]
+    if len(wide) >= 3:
+        return wide
+    return [float(t) for t in MaxNLocator(5).tick_values(lo, hi) if lo < t < hi]
+
+
+def _pick(fits: Fit | Mapping[str, Fit]) -> Fit:
+    found = compute.as_fits(fits)
+    if len(found) == 1:
+        return next(iter(found.values()))
+    for p in ("partial", "none", "complete"):
+        if p in found:
+            return found[p]
+    return next(iter(found.values()))
+
+
+def has_diagnostics_figure(fit: Fit) -> bool:
+    """Whether :func:`plot_diagnostics` has something to draw for this fit."""
+    if fit.engine == "exact":
+        return fit.model.pooling == "partial"
+    try:
+        return "sample_stats" in fit.idata
+    except Exception:  # noqa: BLE001 - a fit without draws has nothing to show
+        return False
+
+
+@styled
+def plot_diagnostics(fits: Fit | Mapping[str, Fit], *, kind: str = "trace"):
+    """Draw what the engine checked.
+
+    Exact engine (partial pooling): the grid over (logit mu, log kappa) coloured by each cell's
+    posterior probability (log scale), with the outer ring of cells outlined, and the marginal
+    mass along each axis of the grid, which must fall far below the warning level at the edges.
+    Sampling engine: ArviZ's trace (with divergences marked under the traces) or rank plots of the
+    hyperparameters (partial pooling) or of the groups with the largest R-hat.
+
+    Parameters
+    ----------
+    fits : FitSet, mapping or Fit
+        A FitSet gives its partial-pooling fit.
+    kind : {"trace", "rank"}
+        For a sampling engine: trace and marginal density per chain, or rank ECDF plots.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        For a closed-form fit (no or complete pooling, exact engine): it has nothing to diagnose.
+    """
+    fit = _pick(fits)
+    if kind not in ("trace", "rank"):
+        raise ValueError(f"kind must be 'trace' or 'rank', got {kind!r}")
+    if fit.engine == "exact":
+        if fit.model.pooling != "partial":
+            raise ValueError(
+                f"{fit.model.title} is a closed-form conjugate Beta under the exact engine: "
+                "no grid, no sampler, nothing to diagnose"
+            )
+        return _grid_figure(fit)
+    return _sampler_figure(fit, kind)
+
+
+def _grid_figure(fit: Fit):
+    grid = fit.hyper_grid()
+    u, v, w = grid["u"], grid["v"], grid["weight"]
+    d = fit.diagnostics
+    fig, axes = new_figure((13.0, 4.6), 1, 2, width_ratios=[1.05, 1.0])
+    ax, mx = axes[0, 0], axes[0, 1]
+
+    hu = float(u[1] - u[0]) if u.size > 1 else 1.0
+    hv = float(v[1] - v[0]) if v.size > 1 else 1.0
+    ue = np.append(u - hu / 2, u[-1] + hu / 2)
+    ve = np.append(v - hv / 2, v[-1] + hv / 2)
+    logw = np.log10(np.maximum(w, 1e-300))
+    floor = -16.0
+    mesh = ax.pcolormesh(
+        ue,
+        ve,
+        np.maximum(logw, floor).T,
+        cmap="Blues",
+        vmin=floor,
+        vmax=0.0,
+        shading="flat",
+        rasterized=True,  # thousands of cells: an image inside the SVG, not a path each
+    )
+    bar = fig.colorbar(mesh, ax=ax, pad=0.01, fraction=0.05)
+    bar.set_label("log10 posterior probability of the cell", fontsize=8.5)
+    bar.ax.tick_params(labelsize=7.5)
+    from matplotlib.patches import Rectangle
+    from matplotlib.ticker import FuncFormatter
+
+    ring = Rectangle((ue[0], ve[0]), ue[-1] - ue[0], ve[-1] - ve[0], fill=False, ec=ALERT, lw=3.0)
+    ax.add_patch(ring)
+    inner = Rectangle((ue[1], ve[1]), ue[-2] - ue[1], ve[-2] - ve[1], fill=False, ec=ALERT, lw=0.8, ls="--")
+    ax.add_patch(inner)
+    t95 = compute.hpd_thresholds(w, (0.95,))[0]
+    uu, vv = np.meshgrid(u, v, indexing="ij")
+    ax.contour(uu, vv, w, levels=[t95], colors=[INK], linewidths=1.0)
+    ax.set_xlim(ue[0], ue[-1])
+    ax.set_ylim(ve[0], ve[-1])
+    ax.grid(False)
+    ax.set_xlabel("u = logit μ (grid axis; μ = population mean success probability)")
+    ax.set_ylabel("v = log κ (grid axis; κ = prior sample size in trials)")
+    top = ax.secondary_xaxis("top", functions=(_expit, _logit))
+    top.set_xticks(_mu_ticks(_expit(ue[0]), _expit(ue[-1])))
+    top.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    top.set_xlabel("μ", fontsize=8.5)
+    top.tick_params(labelsize=7.5)
+    nodes = d.get("grid_nodes", f"{u.size}x{v.size}")
+    ax.set_title(f"Exact engine's grid, partial pooling (hierarchical): {nodes} nodes", fontsize=10.5, pad=28)
+    ax.text(
+        0.02,
+        0.02,
+        "black: 95% highest-density region\nred: the edge ring of cells",
+        transform=ax.transAxes,
+        fontsize=7.5,
+        color=MUTED,
+        va="bottom",
+    )
+
+    total = w.sum()
+    along_u, along_v = w.sum(axis=1) / total, w.sum(axis=0) / total
+    pos_u = np.linspace(0, 1, u.size)
+    pos_v = np.linspace(0, 1, v.size)
+    mx.semilogy(
+        pos_u,
+        np.maximum(along_u, 1e-300),
+        color=COLORS["partial"],
+        lw=1.6,
+        marker="o",
+        ms=2.5,
+        label="mass per column (u = logit μ)",
+    )
+    mx.semilogy(
+        pos_v,
+        np.maximum(along_v, 1e-300),
+        color=INK,
+        lw=1.2,
+        ls="--",
+        marker="s",
+        ms=2.2,
+        label="mass per row (v = log κ)",
+    )
+    mx.axhline(EDGE_WARN, color=ALERT, lw=1.2, label=f"warning level for the edge ring ({EDGE_WARN:g})")
+    smallest = min(float(along_u.min()), float(along_v.min()), EDGE_WARN)
+    mx.set_ylim(max(smallest / 10, 1e-40), 1.5)
+    # Powers of ten in plain Unicode: mathtext labels are slow to lay out in SVG.
+    mx.yaxis.set_major_formatter(FuncFormatter(lambda value, _: _power_of_ten(value)))
+    mx.set_xlim(-0.02, 1.02)
+    mx.set_xlabel("position across the grid (0 and 1 are its edges)")
+    mx.set_ylabel("posterior probability (log scale)")
+    state = "converged" if d.get("converged") else "NOT converged"
+    levels = "→".join(str(n) for n in d.get("levels", []))
+    mx.set_title("The posterior mass has vanished at the grid's edges", fontsize=10.5, pad=28)
+    note = (
+        f"edge mass {number(d.get('edge_mass', float('nan')))} (warning above {EDGE_WARN:g}); "
+        f"{state} over {levels} nodes per axis, largest change {number(d.get('max_change', float('nan')))}"
+    )
+    mx.text(0.0, 1.02, note, transform=mx.transAxes, fontsize=7.5, color=MUTED, va="bottom")
+    mx.legend(loc="lower center", fontsize=7.5)
+    fig.suptitle(f"Diagnostics — {LABELS['partial']}, exact engine", x=0.01, ha="left", fontsize=11)
+    return fig
+
+
+def _sampler_vars(fit: Fit) -> tuple[list[str], dict | None]:
+    post = fit.idata["posterior"]
+    if fit.model.pooling == "partial":
+        names = [n for n in ("mu", "kappa") if n in post] or [n for n in ("alpha", "beta") if n in post]
+        return names, None
+    theta = post["theta"]
+    if fit.dim not in theta.dims or theta.sizes[fit.dim] <= TRACE_GROUPS:
+        return ["theta"], None
+    import arviz_stats as azs
+
+    rhat = azs.rhat(theta).values
+    worst = np.argsort(np.nan_to_num(rhat, nan=np.inf))[::-1][:TRACE_GROUPS]
+    return ["theta"], {fit.dim: list(theta[fit.dim].values[np.sort(worst)])}
+
+
+def _sampler_figure(fit: Fit, kind: str):
+    import arviz_plots as azp
+    import xarray as xr
+
+    dt = fit.idata
+    names, coords = _sampler_vars(fit)
+    # A small tree with just what is drawn, group names made safe to draw (arviz-plots writes
+    # them as titles and legend entries).
+    post = dt["posterior"].to_dataset()[names]
+    if coords:
+        post = post.sel(coords)
+    grouped = fit.dim in post.dims
+    if grouped:
+        post = post.assign_coords({fit.dim: [text(g, 28) for g in post[fit.dim].values]})
+    parts = {"posterior": post}
+    if "sample_stats" in dt and "diverging" in dt["sample_stats"]:
+        parts["sample_stats"] = dt["sample_stats"].to_dataset()[["diverging"]]
+    small = xr.DataTree.from_dict(parts)
+    if kind == "trace":
+        pc = azp.plot_trace_dist(small, var_names=names, backend="matplotlib")
+        if grouped:
+            pc.add_legend([fit.dim, "__variable__"], title=text(fit.data.group_column, 28))
+    else:
+        pc = azp.plot_rank(small, var_names=names, backend="matplotlib")
+    fig = pc.viz["figure"].item()
+    fig.set_facecolor("white")
+    for ax in fig.axes:
+        if kind == "rank":
+            ax.set_xlabel("fractional rank among all chains")
+            ax.set_ylabel("ECDF minus uniform")
+        elif ax.get_xlabel() == "Draw":
+            ax.set_xlabel("draw (iteration after tuning)")
+        elif ax.get_xlabel() in names:
+            ax.set_xlabel(f"{ax.get_xlabel()} (value)")
+            ax.set_ylabel("density per chain")
+    divergences = 0
+    if "sample_stats" in parts:
+        divergences = int(np.asarray(parts["sample_stats"]["diverging"].values).sum())
+    what = "traces and densities per chain" if kind == "trace" else "rank plots per chain"
+    rows = max(1, len({round(ax.get_position().y0, 3) for ax in fig.axes}))
+    fig.set_size_inches(12.0, 0.9 + 2.5 * rows)
+    fig.set_layout_engine("constrained")
+    fig.suptitle(
+        f"Diagnostics — {fit.model.title}, {text(fit.engine)} engine: {what}\n"
+        f"{divergences} divergent transitions"
+        + (" (marked below the traces)" if kind == "trace" and divergences else ""),
+        x=0.01,
+        ha="left",
+        fontsize=11,
+        fontweight="bold",
+    )
+    return fig

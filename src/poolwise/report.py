@@ -1,0 +1,881 @@
+"""The HTML report: the whole study on one self-contained page.
+
+:func:`render_html` builds the page, :func:`write_report` writes it atomically. The page needs no
+network: figures are inline SVG images (``data:`` URIs), the style sheet is inline, and there is no
+script at all. A Content-Security-Policy forbids every other source, so even a browser that met
+an unescaped string would not run or fetch anything. Every user-supplied string (group names,
+column names, the title, file names) is escaped with :func:`html.escape`.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import html
+import io
+import math
+import os
+import platform
+import re
+import string
+import warnings
+from collections.abc import Callable, Mapping
+from importlib import metadata, resources
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from ._io import atomic_write_text
+from .fitting import Fit, _check_ci, ci_columns
+from .plots import _compute as compute
+from .render import HYPER, _number, printable
+
+__all__ = ["render_html", "write_report"]
+
+_POOLINGS = ("none", "complete", "partial")
+_TITLES = {"none": "No pooling", "complete": "Complete pooling", "partial": "Partial pooling"}
+_VERSIONED = (
+    "numpy",
+    "scipy",
+    "pandas",
+    "xarray",
+    "arviz",
+    "arviz-base",
+    "arviz-stats",
+    "arviz-plots",
+    "matplotlib",
+)
+
+
+def _e(value: object) -> str:
+    """Escape any value for HTML text or attributes (control characters shown as escapes)."""
+    return html.escape(printable(value), quote=True)
+
+
+def _n(value: float, digits: int = 3) -> str:
+    return _e(_number(float(value), digits)) if value is not None else "—"
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _pct(prob: float) -> str:
+    return f"{prob * 100:.10g}%"
+
+
+# --------------------------------------------------------------------------------------------------
+# Figures
+
+
+def _svg_uri(fig) -> str:
+    import matplotlib
+
+    from .plots._common import RC
+
+    buffer = io.BytesIO()
+    with matplotlib.rc_context(RC):
+        fig.savefig(buffer, format="svg", metadata={"Date": None})
+    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _figure(make: Callable[[], object], alt: str, caption: str) -> str:
+    """Draw one figure into an ``<img>``; a figure that fails becomes a visible note and a warning."""
+    from .plots._common import close, detached_figures
+
+    fig = None
+    try:
+        with warnings.catch_warnings():
+            # Fonts without a glyph for a group name draw a box; the tables show the name itself.
+            warnings.filterwarnings("ignore", message=r"Glyph .* missing from font", category=UserWarning)
+            with detached_figures():
+                fig = make()
+                if hasattr(fig, "figure") and not hasattr(fig, "savefig"):
+                    fig = fig.figure  # an Axes
+                uri = _svg_uri(fig)
+                width = int(round(fig.get_size_inches()[0] * 96))
+    except Exception as err:  # noqa: BLE001 - one figure must not take the whole report down
+        warnings.warn(
+            f"the report could not draw the figure '{alt}': {type(err).__name__}: {err}",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return (
+            f'<div class="callout"><b>Figure not drawn.</b> {_e(alt)}: '
+            f"{_e(type(err).__name__)}: {_e(err)}</div>"
+        )
+    finally:
+        if fig is not None:
+            close(fig)
+    return (
+        f'<figure><img src="{uri}" alt="{_e(alt)}" style="--natural: {width}px" loading="lazy">'
+        f"<figcaption>{caption}</figcaption></figure>"
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Small HTML helpers
+
+
+def _table(
+    head: list[str],
+    rows: list[list[str]],
+    *,
+    classes: list[str] | None = None,
+    sticky: bool = True,
+    caption: str | None = None,
+    fit: bool = False,
+) -> str:
+    """Build an HTML table from escaped cells; the first cell of each row is a row header."""
+    classes = classes or [""] * len(head)
+    th = "".join(f'<th scope="col" class="{c}">{h}</th>' for h, c in zip(head, classes, strict=True))
+    body = []
+    for row in rows:
+        first, rest = row[0], row[1:]
+        cells = "".join(
+            f'<td class="{c}">{v}</td>' if c else f"<td>{v}</td>"
+            for v, c in zip(rest, classes[1:], strict=True)
+        )
+        body.append(f'<tr><th scope="row"{_hover(first)}>{first}</th>{cells}</tr>')
+    short = (" short" if len(rows) <= 14 else "") + (" fit" if fit else "")
+    table_class = ' class="sticky-col"' if sticky else ""
+    cap = f'<p class="note">{caption}</p>' if caption else ""
+    return (
+        f'<div class="table-wrap{short}"><table{table_class}><thead><tr>{th}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table></div>{cap}"
+    )
+
+
+def _hover(cell: str) -> str:
+    """Return a ``title`` attribute with the whole row name, for names cut short by the column."""
+    if "<" in cell or len(cell) < 24:
+        return ""
+    return f' title="{cell}"'  # already escaped
+
+
+def _kv(pairs: list[tuple[str, str]]) -> str:
+    return '<dl class="kv">' + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in pairs) + "</dl>"
+
+
+def _swatch(pooling: str) -> str:
+    return f'<span class="sw {pooling}" aria-hidden="true"></span>'
+
+
+_GREEK = [
+    (r"\btheta_new\b", "θ<sub>new</sub>"),
+    (r"\btheta_i\b", "θ<sub>i</sub>"),
+    (r"\by_i\b", "y<sub>i</sub>"),
+    (r"\bn_i\b", "n<sub>i</sub>"),
+    (r"\btheta\b", "θ"),
+    (r"\balpha\b", "α"),
+    (r"\bbeta\b", "β"),
+    (r"\bmu\b", "μ"),
+    (r"\bkappa\b", "κ"),
+    (r"\bsigma\b", "σ"),
+    (r"\blam\b", "λ"),
+    (" ~ ", " ∼ "),
+    (r"\^\(([^)]*)\)", r"<sup>\1</sup>"),
+]
+
+
+def _formula(line: str) -> str:
+    """Typeset a model statement from :meth:`Model.equations`: escaped, Greek letters, subscripts."""
+    out = _e(line)
+    for pattern, repl in _GREEK:
+        out = re.sub(pattern, repl, out)
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# Sections
+
+
+def _words(f: Fit, group: str, data) -> str:
+    total_y, total_n = int(np.sum(data.successes)), int(np.sum(data.trials))
+    if f.model.pooling == "none":
+        return (
+            f"Each {group} on its own: its success probability θ<sub>i</sub> is estimated from its own "
+            "successes and trials only, with the same prior for every one. Nothing is shared, so a "
+            f"{group} with few trials keeps a wide interval."
+        )
+    if f.model.pooling == "complete":
+        return (
+            f"One success probability θ shared by every {group}: the counts are added up "
+            f"({total_y:,} successes in {total_n:,} trials) and differences between groups are "
+            "treated as noise."
+        )
+    return (
+        f"Each {group} has its own θ<sub>i</sub>, drawn from a common Beta(α, β) population whose mean "
+        "μ = α/(α+β) and concentration κ = α+β are learned from the data. A group with few trials is "
+        "pulled towards μ, one with many trials stays near its own rate. No pooling (κ → 0) and "
+        "complete pooling (κ → ∞) are its limits."
+    )
+
+
+def _section(anchor: str, number: int, title: str, intro: str, body: str) -> str:
+    intro_html = f'<p class="intro">{intro}</p>' if intro else ""
+    return (
+        f'<section id="{anchor}"><h2><span class="n">{number}</span>{title}</h2>{intro_html}{body}</section>'
+    )
+
+
+class _Study:
+    """Everything the page needs, computed once."""
+
+    def __init__(self, fits: Mapping[str, Fit], kind: str, prob: float, trials: int | None):
+        self.fits = {p: fits[p] for p in _POOLINGS if p in fits}
+        self.fits.update({p: f for p, f in fits.items() if p not in self.fits})
+        self.first = next(iter(self.fits.values()))
+        self.data = self.first.data
+        self.kind, self.prob = kind, prob
+        self.lb, self.ub = ci_columns(kind, prob)
+        self.what = f"{_pct(prob)} {kind.upper()}"
+        self.tables = {p: f.group_table(kind, prob) for p, f in self.fits.items()}
+        self.summaries = {p: f.summary(kind, prob) for p, f in self.fits.items()}
+        self.partial = self.fits.get("partial")
+        self.shrink = compute.shrinkage_table(self.fits, kind, prob) if self.partial is not None else None
+        self.trials = compute.default_trials(self.first) if trials is None else trials
+        self.counts = {p: compute.predictive_counts(f, self.trials) for p, f in self.fits.items()}
+        self.group = _e(self.data.group_column)
+        self.y_col = _e(self.data.successes_column)
+        self.n_col = _e(self.data.trials_column)
+
+
+def _glance(s: _Study) -> str:
+    cards = []
+    d = s.data
+    cards.append(
+        f'<div class="card"><div class="label">Data</div><div class="stat">{d.n_groups:,} '
+        f"<small>groups</small></div><p>{int(np.sum(d.trials)):,} trials, "
+        f"{int(np.sum(d.successes)):,} successes overall "
+        f"({_n(np.sum(d.successes) / max(np.sum(d.trials), 1))}).</p></div>"
+    )
+    if s.partial is not None:
+        mu = s.summaries["partial"].loc["mu"]
+        mode = _mode(s.partial, "mu")
+        cards.append(
+            f'<div class="card partial"><div class="label">Population mean μ</div>'
+            f'<div class="stat">{_n(mode)} <small>mode</small></div>'
+            f"<p>mean {_n(mu['mean'])}, {s.what} [{_n(mu[s.lb])}, {_n(mu[s.ub])}] under partial "
+            "pooling.</p></div>"
+        )
+    key = "partial" if "partial" in s.fits else next(iter(s.fits))
+    new = s.fits[key].new_group(s.kind, s.prob).summary
+    counts = compute.count_summary(s.counts[key], s.prob)
+    cards.append(
+        f'<div class="card {key}"><div class="label">A new {s.group}</div>'
+        f'<div class="stat">{_n(new["mean"])} <small>θ<sub>new</sub> mean</small></div>'
+        f"<p>{s.what} [{_n(new[s.lb])}, {_n(new[s.ub])}]; in {s.trials:,} trials about "
+        f"{counts['mean']:.1f} successes ({_pct(s.prob)} between {counts['lb']:,} "
+        f"and {counts['ub']:,}).</p></div>"
+    )
+    if "complete" in s.fits:
+        c = s.summaries["complete"].loc["theta"]
+        cards.append(
+            f'<div class="card complete"><div class="label">Complete pooling</div>'
+            f'<div class="stat">{_n(c["mean"])} <small>shared θ</small></div>'
+            f"<p>{s.what} [{_n(c[s.lb])}, {_n(c[s.ub])}]: every {s.group} alike.</p></div>"
+        )
+    if s.shrink is not None:
+        moved = s.shrink["moved"].abs()
+        if moved.notna().any():
+            i = int(np.nanargmax(moved.to_numpy(float)))
+            row = s.shrink.iloc[i]
+            cards.append(
+                f'<div class="card partial"><div class="label">Shrunk the most</div>'
+                f'<div class="stat" style="font-size:1.1rem">{_e(s.shrink.index[i])}</div>'
+                f"<p>from its raw rate {_n(row['raw_rate'])} ({int(row['successes']):,} of "
+                f"{int(row['trials']):,}) to {_n(row['partial_mean'])}; shrinkage factor "
+                f"{row['shrinkage']:.2f}.</p></div>"
+            )
+    notes = [(p, w) for p, f in s.fits.items() for w in f.warnings]
+    if notes:
+        body = "".join(
+            f'<div class="callout"><b>{_e(_TITLES.get(p, p))}:</b> {_e(w)}</div>' for p, w in notes
+        )
+    else:
+        body = '<div class="callout ok"><b>No warnings.</b> Every engine check passed.</div>'
+    return f'<div class="cards">{"".join(cards)}</div>{body}'
+
+
+def _data_section(s: _Study) -> str:
+    t = s.tables[next(iter(s.tables))]
+    rows = [
+        [_e(g), f"{int(r.successes):,}", f"{int(r.trials):,}", _n(r.raw_rate)]
+        for g, r in zip(t.index, t.itertuples(index=False), strict=True)
+    ]
+    head = [
+        s.group,
+        f"{s.y_col}<small>successes</small>",
+        f"{s.n_col}<small>trials</small>",
+        "y/n<small>raw rate</small>",
+    ]
+    source = s.data.source
+    where = f" from <code>{_e(source)}</code>" if source else ""
+    note = f"{s.data.n_groups:,} groups{where}, in input order. Every group appears in every table."
+    return _table(head, rows, caption=note, fit=True)
+
+
+def _models_section(s: _Study) -> str:
+    cards = []
+    for p, f in s.fits.items():
+        formulas = "".join(f"<div>{_formula(line)}</div>" for line in f.model.equations())
+        priors = ", ".join(f"{_formula(k)}: <code>{_e(v)}</code>" for k, v in f.model.priors.items())
+        cards.append(
+            f'<div class="card {p}"><h3>{_swatch(p)}{_e(_cap(f.model.title))}</h3>'
+            f"<p>{_words(f, s.group, s.data)}</p>"
+            f'<div class="formula">{formulas}</div>'
+            f'<p class="priors">Priors — {priors}. Engine: <code>{_e(f.engine)}</code>.</p></div>'
+        )
+    return f'<div class="cards wide">{"".join(cards)}</div>'
+
+
+def _forest_section(s: _Study, order: str, per_page: int, max_pages: int) -> str:
+    from . import plots
+
+    n = s.data.n_groups
+    pages = math.ceil(n / per_page)
+    caption = (
+        f"Each row is a {s.group}: its {s.what} and posterior mean under "
+        + " and ".join(f"{_swatch(p)}{_e(s.fits[p].model.title)}" for p in ("none", "partial") if p in s.fits)
+        + (f"; the {_swatch('complete')}band is complete pooling's single θ" if "complete" in s.fits else "")
+        + ". Counts beside each name are successes/trials."
+    )
+    if n <= per_page:
+        return _figure(
+            lambda: plots.plot_forest(s.fits, order=order, ci_kind=s.kind, ci_prob=s.prob),
+            "Forest plot",
+            caption,
+        )
+    overview = _figure(
+        lambda: plots.plot_forest(s.fits, order=order, ci_kind=s.kind, ci_prob=s.prob, per_page=per_page),
+        "Forest plot, overview of every group",
+        caption + f" With {n:,} groups the overview draws both poolings on one row per group and labels "
+        "every few rows; the labelled pages follow.",
+    )
+    shown = min(pages, max_pages)
+    figures = []
+    for i in range(shown):
+        lo, hi = i * per_page + 1, min((i + 1) * per_page, n)
+        figures.append(
+            _figure(
+                lambda i=i: plots.plot_forest(
+                    s.fits, order=order, ci_kind=s.kind, ci_prob=s.prob, page=i, per_page=per_page
+                ),
+                f"Forest plot, groups {lo} to {hi}",
+                f"Groups {lo:,}–{hi:,} of {n:,}, on the same axis as every other page.",
+            )
+        )
+    more = ""
+    if pages > shown:
+        more = (
+            f'<p class="note">Pages after {shown} ({shown * per_page:,} groups) are left out of the '
+            "report; the tables below list every group.</p>"
+        )
+    return (
+        overview + f"<details><summary>Every group, {per_page} per page "
+        f"({shown} page{'s' if shown > 1 else ''})</summary>" + "".join(figures) + more + "</details>"
+    )
+
+
+def _shrinkage_section(s: _Study) -> str:
+    from . import plots
+
+    if s.shrink is None:
+        return '<p class="note">Shrinkage needs the partial-pooling model, which was not fitted.</p>'
+    fig = _figure(
+        lambda: plots.plot_shrinkage(s.fits, table=False),
+        "Shrinkage plot",
+        "Each arrow goes from a group's raw rate y/n (on the diagonal) to its posterior mean under "
+        "partial pooling; marker area grows with the square root of the trials.",
+    )
+    st = s.shrink.sort_values("shrinkage", ascending=False, kind="stable")
+    head = [
+        s.group,
+        "y/n",
+        "raw<small>rate</small>",
+        f"{_swatch('partial')}partial<small>mean</small>",
+        "moved<small>by</small>",
+        "B<small>shrinkage</small>",
+    ]
+    classes = ["", "", "", "partial", "", ""]
+    rows = []
+    for g, r in st.iterrows():
+        moved = r["moved"]
+        rows.append(
+            [
+                _e(g),
+                f"{int(r['successes']):,}/{int(r['trials']):,}",
+                _n(r["raw_rate"]),
+                _n(r["partial_mean"]),
+                "—" if not np.isfinite(moved) else f"{moved:+.3f}",
+                f"{r['shrinkage']:.2f}",
+            ]
+        )
+    note = (
+        "Moved: partial-pooling mean minus raw rate. B = E[κ/(κ+n) | y], the weight of the "
+        "population mean μ in a group's estimate given the hyperparameters: 0 is its own data "
+        "only (no pooling), 1 the population only (complete pooling). Most shrunk first."
+    )
+    table = _table(head, rows, classes=classes, caption=note, fit=True)
+    return f'<div class="side"><div>{fig}</div><div>{table}</div></div>'
+
+
+def _estimates_section(s: _Study) -> str:
+    poolings = list(s.fits)
+    head = [s.group, "y", "n", "y/n"]
+    classes = ["", "", "", ""]
+    for p in poolings:
+        head += [f"{_swatch(p)}{_e(_TITLES.get(p, p))}<small>mean (sd)</small>", f"<small>{s.what}</small>"]
+        classes += [p, p]
+    ref = s.tables[poolings[0]]
+    rows = []
+    for i, g in enumerate(ref.index):
+        r = ref.iloc[i]
+        row = [_e(g), f"{int(r['successes']):,}", f"{int(r['trials']):,}", _n(r["raw_rate"])]
+        for p in poolings:
+            t = s.tables[p].iloc[i]
+            row += [
+                f"{_n(t['mean'])} <span class=ci>({_n(t['sd'])})</span>",
+                f"<span class=ci>[{_n(t[s.lb])}, {_n(t[s.ub])}]</span>",
+            ]
+        rows.append(row)
+    out = [
+        "<h3>Every group under every model</h3>",
+        _table(
+            head,
+            rows,
+            classes=classes,
+            caption="Posterior of θ<sub>i</sub>: exact mean, sd and interval. Input order.",
+        ),
+    ]
+    if s.partial is not None:
+        meaning = {
+            "alpha": "prior successes of the population",
+            "beta": "prior failures of the population",
+            "mu": "population mean success probability, α/(α+β)",
+            "kappa": "prior sample size, α+β (trials)",
+        }
+        summary = s.summaries["partial"]
+        rows = []
+        for name in HYPER:
+            r = summary.loc[name]
+            rows.append(
+                [
+                    _formula(name),
+                    _e(meaning[name]),
+                    _n(r["mean"]),
+                    _n(r["sd"]),
+                    f"[{_n(r[s.lb])}, {_n(r[s.ub])}]",
+                    _n(_mode(s.partial, name)),
+                ]
+            )
+        out += [
+            "<h3>Hyperparameters of partial pooling</h3>",
+            _table(
+                ["parameter", "meaning", "mean", "sd", s.what, "mode"],
+                rows,
+                classes=["", "text", "", "", "", ""],
+                sticky=False,
+                fit=True,
+            ),
+        ]
+    return "".join(out)
+
+
+def _hyper_section(s: _Study) -> str:
+    from . import plots
+
+    if s.partial is None:
+        return '<p class="note">Only partial pooling has hyperparameters; it was not fitted.</p>'
+    return _figure(
+        lambda: plots.plot_hyperparameters(s.fits, ci_kind=s.kind, ci_prob=s.prob),
+        "Posterior of the hyperparameters",
+        "Left and centre: the posterior of μ and κ with mode, mean and interval (the seed analysis "
+        "wrote the MAP of μ on its plot). Right: their joint posterior, the regions holding 50%, "
+        "80%, 95% and 99% of the mass.",
+    )
+
+
+def _new_group_section(s: _Study) -> str:
+    from . import plots
+
+    fig = _figure(
+        lambda: plots.plot_new_group(s.fits, trials=s.trials, ci_kind=s.kind, ci_prob=s.prob),
+        "Prediction for a new group",
+        f"Left: the success probability θ<sub>new</sub> of a {s.group} not in the data. Right: its "
+        f"successes in {s.trials:,} trials (the median {s.group}'s), an exact mixture of beta-binomials.",
+    )
+    rule = {
+        "none": "the prior: no group informs another",
+        "complete": "the shared θ",
+        "partial": "θ<sub>new</sub> ∼ Beta(α, β), averaged over α, β",
+    }
+    rows = []
+    for p, f in s.fits.items():
+        new = f.new_group(s.kind, s.prob).summary
+        c = compute.count_summary(s.counts[p], s.prob)
+        rows.append(
+            [
+                f"{_swatch(p)}{_e(f.model.title)}",
+                rule.get(p, ""),
+                _n(new["mean"]),
+                _n(new["sd"]),
+                f"[{_n(new[s.lb])}, {_n(new[s.ub])}]",
+                f"{c['mean']:.1f} <span class=ci>({c['sd']:.1f})</span>",
+                f"[{c['lb']:,}, {c['ub']:,}]",
+            ]
+        )
+    head = [
+        "model",
+        "θ<sub>new</sub> is",
+        "mean",
+        "sd",
+        s.what,
+        f"y<sub>new</sub> in {s.trials:,}<small>mean (sd)</small>",
+        f"<small>{_pct(s.prob)} equal-tailed</small>",
+    ]
+    table = _table(head, rows, classes=["", "text", "", "", "", "", ""], sticky=False)
+    return fig + table
+
+
+def _diagnostics_section(s: _Study) -> str:
+    from .plots.diagnostics import has_diagnostics_figure, plot_diagnostics
+
+    cards, figures = [], []
+    for p, f in s.fits.items():
+        d = dict(f.diagnostics or {})
+        pairs = [("engine", f"<code>{_e(f.engine)}</code>")]
+        if not d:
+            pairs.append(("method", "closed form (conjugate Beta): exact, nothing to check"))
+        pairs += [(_e(_DIAGNOSTIC_NAMES.get(k, k.replace("_", " "))), _e(_plain(v))) for k, v in d.items()]
+        warn = "".join(f'<div class="callout"><b>Warning:</b> {_e(w)}</div>' for w in f.warnings)
+        if not warn:
+            warn = '<p class="note">No warnings.</p>'
+        cards.append(
+            f'<div class="card {p}"><h3>{_swatch(p)}{_e(_cap(f.model.title))}</h3>{_kv(pairs)}{warn}</div>'
+        )
+        if has_diagnostics_figure(f):
+            kinds = ["trace"] if f.engine == "exact" else ["trace", "rank"]
+            for kind in kinds:
+                if f.engine == "exact":
+                    caption = (
+                        "Left: the exact engine's grid over (logit μ, log κ), coloured by each cell's "
+                        "posterior probability; the posterior must sit well inside the red edge ring. "
+                        "Right: the mass along each grid axis, which must fall far below the warning "
+                        "level before the edges."
+                    )
+                else:
+                    caption = (
+                        "Traces and per-chain densities; divergent transitions are marked under the traces."
+                        if kind == "trace"
+                        else "Rank plots: the difference between each chain's rank ECDF and the uniform; "
+                        "it should stay inside the band."
+                    )
+                figures.append(
+                    _figure(
+                        lambda f=f, kind=kind: plot_diagnostics(f, kind=kind),
+                        f"Diagnostics of {f.model.title}",
+                        caption,
+                    )
+                )
+    return f'<div class="cards wide">{"".join(cards)}</div>' + "".join(figures)
+
+
+_DIAGNOSTIC_NAMES = {
+    "grid_nodes": "grid nodes",
+    "levels": "nodes per axis tried",
+    "max_change": "largest change (last refinement)",
+    "converged": "converged",
+    "edge_mass": "mass in the edge ring",
+    "at_limit": "at the finest grid",
+    "log_evidence": "log marginal likelihood",
+    "divergences": "divergent transitions",
+    "max_tree_depth_hits": "tree-depth hits",
+    "r_hat_max": "largest R-hat",
+    "ess_bulk_min": "smallest bulk ESS",
+    "ess_tail_min": "smallest tail ESS",
+    "sampling_time": "sampling time (s)",
+    "target_accept": "target acceptance",
+}
+
+
+def _mode(fit: Fit, name: str) -> float:
+    """Return the fit's mode of a hyperparameter, or the peak of its density (a sampler's KDE)."""
+    try:
+        return float(fit.mode(name))
+    except (ValueError, NotImplementedError, AttributeError):
+        x, f, _ = compute.density(fit, name)
+        return compute.mode(fit, name, x, f)
+
+
+def _plain(value: object) -> str:
+    if isinstance(value, float | np.floating):
+        v = float(value)
+        if not math.isfinite(v):
+            return str(v)
+        return f"{v:.3g}" if (v != 0 and (abs(v) < 1e-3 or abs(v) >= 1e5)) else f"{v:.4g}"
+    if isinstance(value, list | tuple):
+        return ", ".join(_plain(v) for v in value)
+    return str(value)
+
+
+def _versions() -> list[tuple[str, str]]:
+    out = [("poolwise", __version__), ("python", platform.python_version())]
+    for name in _VERSIONED:
+        try:
+            out.append((name, metadata.version(name)))
+        except metadata.PackageNotFoundError:
+            continue
+    for name in ("pymc",):
+        try:
+            out.append((name, metadata.version(name)))
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def _reproduce_section(s: _Study, data_code: str | None) -> str:
+    f = s.first
+    priors: dict[str, str] = {}
+    for fit in s.fits.values():
+        priors.update({k: str(v) for k, v in fit.model.priors.items()})
+    sampled = sorted({fit.engine for fit in s.fits.values()} - {"exact"})
+    engine = f", engine={sampled[0]!r}" if sampled else ""
+    if data_code:
+        data = f"{data_code},"
+    elif s.data.source:
+        data = f"{str(s.data.source)!r},"
+    else:
+        data = "df,  # the data table above"
+    poolings = tuple(s.fits)
+    pool_arg = "" if set(poolings) == set(_POOLINGS) else f"\n    poolings={poolings!r},"
+    code = (
+        "import poolwise as pw\nfrom poolwise.report import write_report\n\n"
+        f"fits = pw.fit_all(\n    {data}\n"
+        f"    group={s.data.group_column!r}, successes={s.data.successes_column!r}, "
+        f"trials={s.data.trials_column!r},{pool_arg}\n"
+        f"    priors={priors!r},\n"
+        f"    draws={getattr(f, 'n_draws', 1000)}, chains={getattr(f, 'chains', 4)}, "
+        f"random_seed={f.random_seed}{engine},\n"
+        ")\n"
+        f'write_report(fits, "report.html", ci_kind={s.kind!r}, ci_prob={s.prob!r})\n'
+    )
+    seeds = sorted({fit.random_seed for fit in s.fits.values()})
+    pairs = [
+        ("random seed", ", ".join(str(x) for x in seeds)),
+        ("draws", f"{getattr(f, 'chains', '?')} chains × {getattr(f, 'n_draws', '?')} draws"),
+        ("engine", ", ".join(sorted({_e(fit.engine) for fit in s.fits.values()}))),
+        (
+            "intervals",
+            f"{_pct(s.prob)} {'highest-density' if s.kind == 'hdi' else 'equal-tailed'} "
+            f"(<code>{s.kind}</code>)",
+        ),
+        ("platform", _e(platform.platform())),
+    ]
+    versions = ", ".join(f"{_e(k)} <b>{_e(v)}</b>" for k, v in _versions())
+    return (
+        _kv(pairs)
+        + f'<p class="note">Versions: {versions}.</p>'
+        + "<h3>The same study from Python</h3>"
+        + f"<pre><code>{_e_code(code)}</code></pre>"
+    )
+
+
+def _e_code(code: str) -> str:
+    # Newlines are kept (printable would show them as \n); everything else escaped as usual.
+    return "\n".join(_e(line) for line in code.split("\n"))
+
+
+# --------------------------------------------------------------------------------------------------
+# Public API
+
+
+def render_html(
+    fits: Fit | Mapping[str, Fit],
+    *,
+    title: str | None = None,
+    ci_kind: str = "hdi",
+    ci_prob: float = 0.94,
+    new_trials: int | None = None,
+    order: str = "raw_rate",
+    per_page: int = 40,
+    max_pages: int = 15,
+    data_code: str | None = None,
+) -> str:
+    """Render the whole study as one self-contained HTML page.
+
+    Parameters
+    ----------
+    fits : FitSet, mapping pooling -> Fit, or Fit
+        The fitted models (usually ``pw.fit_all(...)``).
+    title : str, optional
+        Page title; by default the data's source, or "poolwise report".
+    ci_kind : {"hdi", "eti"}
+        Interval kind everywhere on the page.
+    ci_prob : float
+        Interval probability.
+    new_trials : int, optional
+        Trials of the new group whose successes are predicted; by default the median group's.
+    order : {"raw_rate", "trials", "mean", "name", "data"}
+        Row order of the forest plot.
+    per_page : int
+        Groups per forest page; with more groups the report shows an overview and the pages.
+    max_pages : int
+        Most forest pages drawn (the tables always list every group).
+    data_code : str, optional
+        Python expression for the data in the page's "reproduce" snippet, e.g.
+        ``"pw.datasets.load('spacex')"``; by default the data's file name, or ``df``.
+
+    Returns
+    -------
+    str
+        The page: data, models in words and formulas with their priors, summaries, forest,
+        shrinkage, hyperparameter and new-group figures, diagnostics and warnings, versions and
+        seed. No external resources and no scripts; every user string escaped.
+    """
+    found = compute.as_fits(fits)
+    kind, prob = _check_ci(ci_kind, ci_prob)
+    if order not in compute.ORDERS:
+        raise ValueError(f"order must be one of {', '.join(compute.ORDERS)}, got {order!r}")
+    if isinstance(per_page, bool) or not isinstance(per_page, int) or per_page < 1:
+        raise ValueError(f"per_page must be a whole number >= 1, got {per_page!r}")
+    s = _Study(found, kind, prob, new_trials)
+    heading = title or s.data.source or "poolwise report"
+
+    sections = [
+        ("glance", "At a glance", "", _glance(s)),
+        (
+            "data",
+            "Data",
+            f"One row per {s.group}: successes y of n trials.",
+            _data_section(s),
+        ),
+        (
+            "models",
+            "Models",
+            "Three answers to how much the groups should borrow from one another, fitted side by side.",
+            _models_section(s),
+        ),
+        (
+            "forest",
+            "Forest plot",
+            f"Every {s.group}'s interval under each model.",
+            _forest_section(s, order, per_page, max_pages),
+        ),
+        (
+            "shrinkage",
+            "Shrinkage",
+            "How far partial pooling moves each group from its raw rate towards the population.",
+            _shrinkage_section(s),
+        ),
+        ("estimates", "Estimates", "", _estimates_section(s)),
+        (
+            "hyperparameters",
+            "Hyperparameters",
+            "The population that partial pooling learns: its mean μ and concentration κ.",
+            _hyper_section(s),
+        ),
+        (
+            "new-group",
+            "A new group",
+            f"What the models predict for a {s.group} not in the data.",
+            _new_group_section(s),
+        ),
+        (
+            "diagnostics",
+            "Diagnostics and warnings",
+            "What each engine checked, and anything that needs your attention.",
+            _diagnostics_section(s),
+        ),
+        (
+            "reproduce",
+            "Reproduce",
+            "Versions, seed and the code that recreates this study.",
+            _reproduce_section(s, data_code),
+        ),
+    ]
+    nav = "<ol>" + "".join(f'<li><a href="#{a}">{t}</a></li>' for a, t, _, _ in sections) + "</ol>"
+    body = "\n".join(
+        _section(a, i, t, intro, content) for i, (a, t, intro, content) in enumerate(sections, 1)
+    )
+    warnings_count = sum(len(f.warnings) for f in found.values())
+    facts = [
+        f"<li><b>{s.data.n_groups:,}</b> groups</li>",
+        f"<li><b>{int(np.sum(s.data.trials)):,}</b> trials</li>",
+        f"<li>intervals <b>{s.what}</b></li>",
+        f"<li>engine <b>{', '.join(sorted({_e(f.engine) for f in found.values()}))}</b></li>",
+        f"<li>seed <b>{s.first.random_seed}</b></li>",
+    ]
+    if warnings_count:
+        facts.append(
+            f'<li class="alert"><b>{warnings_count}</b> warning{"s" if warnings_count > 1 else ""} '
+            "— see Diagnostics</li>"
+        )
+    titles = [_e(f.model.title) for f in s.fits.values()]
+    models = titles[0] if len(titles) == 1 else ", ".join(titles[:-1]) + " and " + titles[-1]
+    lede = (
+        f'<p class="lede">{_cap(models)}, fitted side by side to {s.data.n_groups:,} groups '
+        f"(<code>{s.group}</code>) with successes <code>{s.y_col}</code> of trials "
+        f"<code>{s.n_col}</code>.</p>"
+        f'<ul class="facts">{"".join(facts)}</ul>'
+    )
+    when = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    footer = (
+        f"Generated by poolwise {_e(__version__)} on {when}. This page is self-contained: "
+        "figures are inline SVG and nothing is fetched from the network."
+    )
+    template = string.Template(
+        resources.files("poolwise").joinpath("templates/report.html").read_text("utf-8")
+    )
+    css = resources.files("poolwise").joinpath("templates/report.css").read_text("utf-8")
+    return template.substitute(
+        version=_e(__version__),
+        title=_e(heading),
+        css=css,
+        lede=lede,
+        nav=nav,
+        sections=body,
+        footer=footer,
+    )
+
+
+def write_report(
+    fits: Fit | Mapping[str, Fit],
+    path: str | os.PathLike,
+    *,
+    title: str | None = None,
+    ci_kind: str = "hdi",
+    ci_prob: float = 0.94,
+    **options,
+) -> Path:
+    """Write the HTML report to ``path`` atomically (readers see the old file or the new one).
+
+    Parameters
+    ----------
+    fits : FitSet, mapping pooling -> Fit, or Fit
+    path : str or os.PathLike
+        Destination; its directory must exist.
+    title, ci_kind, ci_prob
+        As for :func:`render_html`.
+    **options
+        ``new_trials``, ``order``, ``per_page``, ``max_pages``, ``data_code`` of :func:`render_html`.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+
+    Examples
+    --------
+    >>> import poolwise as pw
+    >>> from poolwise.report import write_report
+    >>> fits = pw.fit_all(pw.datasets.load("spacex"), group="Mission", successes="y", trials="N")
+    >>> write_report(fits, "spacex.html")  # doctest: +SKIP
+    PosixPath('spacex.html')
+    """
+    page = render_html(fits, title=title, ci_kind=ci_kind, ci_prob=ci_prob, **options)
+    target = Path(path)
+    atomic_write_text(target, page)
+    return target
