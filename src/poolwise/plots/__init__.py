@@ -25,12 +25,14 @@ this module is imported.
 :func:`plot_diagnostics`       the exact grid and its edge mass, or a sampler's traces/ranks
 :func:`shrinkage_table`        per-group shrinkage factor ``E[kappa/(kappa+n) | y]`` (no plotting)
 :func:`predictive_counts`      ``P(y_new = k)`` for ``n`` trials, exact (no plotting)
+:func:`plot_model_diagram`     the model in plate notation (no Graphviz needed)
 =============================  ====================================================================
 """
 
 from ._common import COLORS, LABELS
 from ._compute import predictive_counts, shrinkage_table
 from .diagnostics import plot_diagnostics
+from .diagram import plot_model_diagram
 from .forest import forest_pages, plot_forest
 from .hyper import plot_hyper_density, plot_hyper_joint, plot_hyperparameters
 from .predictive import plot_new_group, plot_theta_new, plot_y_new
@@ -45,6 +47,7 @@ __all__ = [
     "plot_hyper_density",
     "plot_hyper_joint",
     "plot_hyperparameters",
+    "plot_model_diagram",
     "plot_new_group",
     "plot_shrinkage",
     "plot_theta_new",
