@@ -36,5 +36,5 @@ def test_diagram_draws_the_model(pooling, priors, expected):
     for fragment in expected:
         assert fragment in drawn
     assert "i = 1 … 4  (Mission)" in _texts(ax)
-    assert ax.get_title().startswith(model.title)
+    assert ax.get_title(loc="left").startswith(model.title)
     plt.close(ax.figure)
