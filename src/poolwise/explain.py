@@ -1,0 +1,135 @@
+"""Findings in plain words, generated from the fitted numbers and never beyond them.
+
+Each finding is a sentence, the numbers it rests on, and the figure of the report that backs it, so
+that a reader can check every claim. The wording follows the numbers: which pooling wins, and by how
+much relative to its standard error, decides what is said.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .comparison import Comparison
+from .fitting import FitSet
+from .plots._compute import shrinkage_table
+from .questions import prob_above
+from .render import printable
+
+#: Differences in elpd within this many standard errors are called "not clearly different".
+SE_MULTIPLE = 2.0
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One sentence, the numbers it states (name -> value), and the figure that shows it."""
+
+    topic: str
+    text: str
+    numbers: dict = field(default_factory=dict)
+    figure: str = ""
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.3g}"
+
+
+def which_pooling(comparison: Comparison) -> Finding:
+    """Which pooling the data support, by exact leave-one-group-out CV."""
+    table = comparison.table
+    best, second = table.index[0], table.index[1]
+    diff, se = -float(table.loc[second, "elpd_diff"]), float(table.loc[second, "se_diff"])
+    names = {"none": "no pooling", "complete": "complete pooling", "partial": "partial pooling"}
+    if diff > SE_MULTIPLE * se:
+        verdict = f"{names[best]} predicts a held-out group best"
+        detail = (
+            f"it beats {names[second]} by {_fmt(diff)} in expected log predictive density (se {_fmt(se)})"
+        )
+    else:
+        verdict = f"{names[best]} and {names[second]} predict a held-out group about equally well"
+        detail = (
+            f"{names[best]} is ahead by {_fmt(diff)} in expected log predictive density, within "
+            f"{SE_MULTIPLE:g} standard errors ({_fmt(se)})"
+        )
+    worst = table.index[-1]
+    tail = ""
+    if len(table) > 2:
+        tail = f"; {names[worst]} is worst by {_fmt(-float(table.loc[worst, 'elpd_diff']))}"
+    return Finding(
+        "which pooling",
+        f"Exact leave-one-group-out cross-validation: {verdict} — {detail}{tail}.",
+        {"best": best, "second": second, "elpd_diff": diff, "se_diff": se},
+        "comparison table",
+    )
+
+
+def shrunk_most(fits: FitSet) -> Finding:
+    """Which group partial pooling moves furthest, and why."""
+    table = shrinkage_table(fits)
+    i = int(np.nanargmax(np.abs(table["moved"].to_numpy())))
+    row = table.iloc[i]
+    name = printable(table.index[i])
+    trials = table["trials"].to_numpy()
+    if int(row["trials"]) == trials.min() < trials.max():
+        reason = "it has the fewest trials and its rate is far from the population's"
+    else:
+        reason = "its rate is far from the population's, with few trials to hold it there"
+    text = (
+        f"Partial pooling moves {name} furthest: from its raw rate {_fmt(row['raw_rate'])} to "
+        f"{_fmt(row['partial_mean'])} (shrinkage factor {_fmt(row['shrinkage'])}), because {reason}."
+    )
+    return Finding(
+        "shrinkage",
+        text,
+        {
+            "group": table.index[i],
+            "raw_rate": row["raw_rate"],
+            "mean": row["partial_mean"],
+            "B": row["shrinkage"],
+        },
+        "shrinkage plot",
+    )
+
+
+def new_group(fits: FitSet) -> Finding:
+    """Say what an unseen group is expected to do, under partial pooling."""
+    s = fits["partial"].new_group().summary
+    lb, ub = s.index[2], s.index[3]
+    label = lb.removesuffix("_lb")  # e.g. "hdi94"
+    interval = f"{label[3:]}% {label[:3].upper()}"
+    return Finding(
+        "new group",
+        f"A new group's success probability is expected to be {_fmt(s['mean'])} under partial pooling "
+        f"({interval} {_fmt(s[lb])} to {_fmt(s[ub])}).",
+        {"mean": s["mean"], "lb": s[lb], "ub": s[ub]},
+        "new-group figure",
+    )
+
+
+def bet(fits: FitSet, group: str, threshold: float = 0.5) -> Finding:
+    """Answer the seed's question: would you bet on ``group``? P(theta > threshold) per pooling."""
+    probs = {name: float(prob_above(fit, threshold).loc[group]) for name, fit in fits.items()}
+    names = {"none": "no pooling", "complete": "complete pooling", "partial": "partial pooling"}
+    parts = ", ".join(f"{p:.2f} under {names[name]}" for name, p in probs.items())
+    return Finding(
+        "bet",
+        f"Would you bet that {printable(group)} succeeds more often than not? "
+        f"P(theta > {threshold:g}) is {parts}.",
+        probs,
+        "forest plot",
+    )
+
+
+def findings(
+    fits: FitSet, comparison: Comparison | None = None, *, bet_on: str | None = None
+) -> list[Finding]:
+    """All findings for a set of fits (the comparison and the bet when given)."""
+    out = []
+    if comparison is not None and len(comparison.table) > 1:
+        out.append(which_pooling(comparison))
+    if "partial" in fits:
+        out += [shrunk_most(fits), new_group(fits)]
+    if bet_on is not None:
+        out.append(bet(fits, bet_on))
+    return out
