@@ -181,3 +181,51 @@ def to_text(
         for warning in f.warnings:
             lines.append(f"  WARNING: {warning}")
     return "\n".join(lines) + "\n"
+
+
+def comparison_lines(comparison) -> list[str]:
+    """Write the model comparison as aligned text lines (exact LOGO first, PSIS-LOO beside it)."""
+    table = comparison.table
+    head = f"  {'pooling':<10} {'elpd_logo':>10} {'se':>7} {'diff':>8} {'se_diff':>8} {'weight':>7}"
+    has_psis = "elpd_psis" in table
+    if has_psis:
+        head += f" {'elpd_psis':>10} {'k>0.7':>6}"
+    lines = [head]
+    for name, row in table.iterrows():
+        line = (
+            f"  {name:<10} {row['elpd_logo']:>10.2f} {row['se']:>7.2f} {row['elpd_diff']:>8.2f} "
+            f"{row['se_diff']:>8.2f} {row['weight']:>7.2f}"
+        )
+        if has_psis:
+            line += f" {row['elpd_psis']:>10.2f} {int(row['n_bad_k']):>6}"
+        lines.append(line)
+    return lines
+
+
+def study_text(comparison=None, findings=()) -> str:
+    """Write which pooling the data support, and the findings in plain words, for the CLI."""
+    lines = []
+    if comparison is not None:
+        lines += ["", "── which pooling? " + "─" * 44]
+        lines.append("  exact leave-one-group-out CV (elpd_logo: higher is better), stacking weights")
+        lines += comparison_lines(comparison)
+        if "n_bad_k" in comparison.table and comparison.table["n_bad_k"].sum() > 0:
+            lines.append("  (PSIS-LOO is unreliable where Pareto k > 0.7; the exact column is not)")
+    if findings:
+        lines += ["", "── findings " + "─" * 50]
+        lines += [f"  • {f.text}" for f in findings]
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def study_dict(comparison=None, findings=()) -> dict:
+    """Return the comparison and findings as JSON-ready data."""
+    out = {}
+    if comparison is not None:
+        table = comparison.table.reset_index()
+        out["comparison"] = _records(table)
+    if findings:
+        out["findings"] = [
+            {"topic": f.topic, "text": f.text, "numbers": _jsonable(dict(f.numbers)), "figure": f.figure}
+            for f in findings
+        ]
+    return _jsonable(out)
