@@ -16,6 +16,7 @@ weights (Yao et al. 2018) are computed on the exact pointwise values.
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,7 +43,8 @@ class Comparison:
         One row per pooling, best first: ``rank``, ``elpd_logo`` (exact), ``se``, ``elpd_diff``,
         ``se_diff`` (against the best), ``p_logo`` (in-sample lpd minus elpd_logo), ``weight``
         (stacking on the exact values), and PSIS-LOO's ``elpd_psis``, ``se_psis``,
-        ``pareto_k_max`` and ``n_bad_k`` (k > 0.7).
+        ``pareto_k_max`` and ``n_bad_k`` (k > 0.7); NaN where ArviZ cannot compute PSIS (a
+        log-likelihood that no draw changes, as for a group with no trials).
     pointwise : pandas.DataFrame
         Per group and pooling: ``elpd_logo``, ``elpd_psis``, ``pareto_k``.
     fits : FitSet
@@ -92,7 +94,10 @@ def _refit_logo(fit: Fit, pairs: family.Pairs, p: int) -> float:
     count[p] -= 1
     trials = np.repeat(pairs.trials, count)
     successes = np.repeat(pairs.successes, count)
-    post = exact.fit_partial(fit.model.priors, trials, successes)
+    with warnings.catch_warnings():
+        # Warnings about a leave-one-out data set are not about the user's fit.
+        warnings.simplefilter("ignore", exact.PoolwiseWarning)
+        post = exact.fit_partial(fit.model.priors, trials, successes)
     alpha, beta, log_w = exact.grid_nodes(post.grid)
     lik = family.log_beta_binomial(pairs.successes[p], pairs.trials[p], alpha, beta)
     return float(special.logsumexp(log_w + lik))
@@ -144,14 +149,17 @@ def stacking_weights(lpd_points: np.ndarray) -> np.ndarray:
 
 
 def _psis(fit: Fit):
-    import warnings
-
     import arviz as az
 
     with warnings.catch_warnings():
         # Pareto k above 0.7 is reported in the table; ArviZ's warning would only repeat it.
         warnings.filterwarnings("ignore", message="Estimated shape parameter of Pareto")
-        return az.loo(fit.idata, pointwise=True)
+        try:
+            return az.loo(fit.idata, pointwise=True)
+        except ValueError:
+            # ArviZ cannot smooth a log-likelihood that no draw changes (a group with no trials);
+            # the exact column does not need it, so PSIS is reported as unavailable.
+            return None
 
 
 def compare(
@@ -208,12 +216,16 @@ def compare(
     pointwise = {"elpd_logo": logo}
     if psis:
         loos = [_psis(fits[k]) for k in names]
-        table["elpd_psis"] = [loo.elpd for loo in loos]
-        table["se_psis"] = [loo.se for loo in loos]
-        ks = np.column_stack([np.asarray(loo.pareto_k).ravel() for loo in loos])
-        table["pareto_k_max"] = ks.max(axis=0)
+        missing = np.full(n, np.nan)
+        table["elpd_psis"] = [np.nan if loo is None else loo.elpd for loo in loos]
+        table["se_psis"] = [np.nan if loo is None else loo.se for loo in loos]
+        ks = np.column_stack([missing if loo is None else np.asarray(loo.pareto_k).ravel() for loo in loos])
+        table["pareto_k_max"] = np.nanmax(np.where(np.isnan(ks), -np.inf, ks), axis=0)
+        table["pareto_k_max"] = table["pareto_k_max"].replace(-np.inf, np.nan)
         table["n_bad_k"] = (ks > 0.7).sum(axis=0)
-        pointwise["elpd_psis"] = np.column_stack([np.asarray(loo.elpd_i).ravel() for loo in loos])
+        pointwise["elpd_psis"] = np.column_stack(
+            [missing if loo is None else np.asarray(loo.elpd_i).ravel() for loo in loos]
+        )
         pointwise["pareto_k"] = ks
     table = table.sort_values("elpd_logo", ascending=False)
     table.insert(0, "rank", np.arange(len(names)))

@@ -237,9 +237,105 @@ class _Study:
         self.shrink = compute.shrinkage_table(self.fits, kind, prob) if self.partial is not None else None
         self.trials = compute.default_trials(self.first) if trials is None else trials
         self.counts = {p: compute.predictive_counts(f, self.trials) for p, f in self.fits.items()}
+        self.comparison = _comparison(self.fits)
+        self.findings = _findings(self.fits, self.comparison)
+        self.ppc = {p: _ppc(f) for p, f in self.fits.items()}
         self.group = _e(self.data.group_column)
         self.y_col = _e(self.data.successes_column)
         self.n_col = _e(self.data.trials_column)
+
+
+def _comparison(fits: dict[str, Fit]):
+    """Exact LOGO-CV (and PSIS-LOO for up to a few thousand groups) when the exact engine fitted all."""
+    from .comparison import compare
+    from .fitting import FitSet
+
+    if len(fits) < 2 or any(f.engine != "exact" for f in fits.values()):
+        return None
+    return compare(FitSet(dict(fits)), psis=next(iter(fits.values())).data.n_groups <= 2000)
+
+
+def _findings(fits: dict[str, Fit], comparison) -> list:
+    from .explain import findings
+    from .fitting import FitSet
+
+    return findings(FitSet(dict(fits)), comparison) if "partial" in fits else []
+
+
+def _ppc(fit: Fit):
+    from .checks import ppc
+
+    try:
+        return ppc(fit)
+    except ValueError:  # no group has trials: nothing to check
+        return None
+
+
+def _findings_section(s: _Study) -> str:
+    items = "".join(
+        f'<li>{_e(f.text)} <span class="note">(see the {_e(f.figure)})</span></li>' for f in s.findings
+    )
+    return f'<ul class="findings">{items}</ul>'
+
+
+def _which_section(s: _Study) -> str:
+    parts = []
+    if s.comparison is not None:
+        table = s.comparison.table
+        psis = "elpd_psis" in table
+        head = ["pooling", "elpd<sub>logo</sub>", "se", "difference", "se of diff.", "stacking weight"]
+        if psis:
+            head += ["elpd<sub>psis</sub>", "Pareto k &gt; 0.7"]
+        rows = []
+        for name, row in table.iterrows():
+            cells = [
+                f"{_swatch(name)}{_e(_TITLES.get(name, name))}",
+                f"{row['elpd_logo']:.2f}",
+                f"{row['se']:.2f}",
+                f"{row['elpd_diff']:.2f}",
+                f"{row['se_diff']:.2f}",
+                f"{row['weight']:.2f}",
+            ]
+            if psis:
+                cells += [f"{row['elpd_psis']:.2f}", f"{int(row['n_bad_k']):,}"]
+            rows.append(cells)
+        parts.append(
+            _table(
+                head,
+                rows,
+                classes=[""] + ["num"] * (len(head) - 1),
+                sticky=False,
+                fit=True,
+                caption="elpd<sub>logo</sub>: exact leave-one-group-out log predictive density (higher is "
+                "better), computed without sampling. PSIS-LOO beside it estimates the same from the draws; "
+                "where Pareto k &gt; 0.7 it cannot be trusted.",
+            )
+        )
+    for p, table in s.ppc.items():
+        if table is None:
+            continue
+        rows = [
+            [
+                _e(row["description"]),
+                _n(row["observed"]),
+                _n(row["mean_rep"]),
+                f"[{_n(row['rep_3%'])}, {_n(row['rep_97%'])}]",
+                f"{row['p_value']:.2f}",
+            ]
+            for _, row in table.iterrows()
+        ]
+        parts.append(f"<h3>{_swatch(p)}Posterior predictive checks: {_e(_TITLES.get(p, p).lower())}</h3>")
+        parts.append(
+            _table(
+                ["statistic", "observed", "replicated mean", "replicated 94%", "p-value"],
+                rows,
+                classes=["", "num", "num", "num", "num"],
+                sticky=False,
+                fit=True,
+                caption="p-values near 0 or 1 mean the model does not reproduce that feature of the data.",
+            )
+        )
+    return "".join(parts) or '<p class="note">Nothing to compare: fit more than one pooling.</p>'
 
 
 def _glance(s: _Study) -> str:
@@ -328,7 +424,23 @@ def _models_section(s: _Study) -> str:
             f'<div class="formula">{formulas}</div>'
             f'<p class="priors">Priors — {priors}. Engine: <code>{_e(f.engine)}</code>.</p></div>'
         )
-    return f'<div class="cards wide">{"".join(cards)}</div>'
+    diagrams = _figure(
+        lambda: _diagrams(s),
+        "model diagrams",
+        "Each model in plate notation: circles are random, the shaded one observed, squares known; "
+        f"the plate repeats for every {s.group}.",
+    )
+    return f'<div class="cards wide">{"".join(cards)}</div>{diagrams}'
+
+
+def _diagrams(s: _Study):
+    from .plots import plot_model_diagram
+    from .plots._common import new_figure
+
+    fig, axes = new_figure((4.2 * len(s.fits), 3.4), 1, len(s.fits))
+    for ax, f in zip(axes[0], s.fits.values(), strict=True):
+        plot_model_diagram(f.model, n_groups=s.data.n_groups, group_name=s.data.group_column, ax=ax)
+    return fig
 
 
 def _forest_section(s: _Study, order: str, per_page: int, max_pages: int) -> str:
@@ -746,6 +858,7 @@ def render_html(
 
     sections = [
         ("glance", "At a glance", "", _glance(s)),
+        ("findings", "Findings", "What the numbers below say, in words.", _findings_section(s)),
         (
             "data",
             "Data",
@@ -771,6 +884,12 @@ def render_html(
             _shrinkage_section(s),
         ),
         ("estimates", "Estimates", "", _estimates_section(s)),
+        (
+            "which-pooling",
+            "Which pooling? Do the models fit?",
+            "Predicting a group left out, exactly; and whether replicated data look like the data.",
+            _which_section(s),
+        ),
         (
             "hyperparameters",
             "Hyperparameters",

@@ -108,7 +108,7 @@ def plot_model_diagram(model: Model, *, n_groups: int | None = None, group_name:
             else:
                 names = ("mu", "kappa") if "mu" in priors else ("alpha", "beta")
                 pairs = [
-                    (_GREEK[name], str(priors[name]), x) for name, x in zip(names, (0.3, 0.7), strict=True)
+                    (_GREEK[name], str(priors[name]), x) for name, x in zip(names, (0.24, 0.76), strict=True)
                 ]
             for label, note, x in pairs:
                 _node(ax, x, 0.85, label, note, color=color, size=12 if len(label) < 10 else 8.5)
