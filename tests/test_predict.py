@@ -39,9 +39,9 @@ def test_new_group_with_data_equals_refitting_with_the_group(fits, spacex):
 
 
 def test_predict_counts(fits):
-    pmf = predict.predict_counts(fits["none"], 5)
+    pmf = predict.predictive_counts(fits["none"], 5)
     np.testing.assert_allclose(pmf, stats.betabinom.pmf(np.arange(6), 5, 0.5, 0.5), rtol=1e-10)
-    pmf = predict.predict_counts(fits["partial"], 12)
+    pmf = predict.predictive_counts(fits["partial"], 12)
     assert pmf.sum() == pytest.approx(1.0, abs=1e-12)
     # E[y_new] = m E[theta_new], exactly.
     expected = 12 * fits["partial"].new_group().summary["mean"]
@@ -72,5 +72,5 @@ def test_bad_counts_are_refused(fits):
         predict.new_group_with_data(fits["partial"], 4, 3)
     with pytest.raises(ValueError, match="one per group"):
         predict.heldout(fits["partial"], [1, 2], [3, 4])
-    with pytest.raises(ValueError, match="whole numbers"):
-        predict.predict_counts(fits["partial"], 2.5)
+    with pytest.raises(ValueError, match="whole number"):
+        predict.predictive_counts(fits["partial"], 2.5)

@@ -13,11 +13,11 @@ import numpy as np
 import pandas as pd
 
 from ..fitting import Fit, _check_ci
+from ..predict import _NOT_EXACT, hyper_mixture, predictive_counts  # noqa: F401 (re-exported)
 
 ORDERS = ("raw_rate", "trials", "mean", "name", "data")
 
 # Exceptions by which a Fit says that it has no exact density or grid (a sampling engine).
-_NOT_EXACT = (ValueError, NotImplementedError, AttributeError, KeyError, TypeError)
 
 
 def as_fits(fits: Fit | Mapping[str, Fit]) -> dict[str, Fit]:
@@ -62,22 +62,6 @@ def order_groups(table: pd.DataFrame, order: str, means: pd.Series | None = None
         key = (table["mean"] if means is None else means).to_numpy(float)
     key = np.where(np.isfinite(key), key, -np.inf)
     return np.lexsort((position, -key))
-
-
-def hyper_mixture(fit: Fit) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
-    """``(alpha, beta, weight, exact)`` over the hyperparameters' posterior.
-
-    The exact engine's grid nodes with their probabilities (``exact=True``); otherwise the
-    posterior draws with equal weights.
-    """
-    try:
-        grid = fit.hyper_grid()
-    except _NOT_EXACT:
-        post = fit.idata["posterior"]
-        alpha = np.asarray(post["alpha"].values, float).ravel()
-        beta = np.asarray(post["beta"].values, float).ravel()
-        return alpha, beta, np.full(alpha.size, 1.0 / alpha.size), False
-    return grid["alpha"].ravel(), grid["beta"].ravel(), grid["weight"].ravel(), True
 
 
 def shrinkage_table(
@@ -140,69 +124,6 @@ def default_trials(fit: Fit) -> int:
     """Return the default trials of a new group: the median group's, at least 1."""
     trials = np.asarray(fit.data.trials)
     return max(1, int(np.round(np.median(trials)))) if trials.size else 1
-
-
-def predictive_counts(fit: Fit, trials: int) -> pd.Series:
-    r"""Predictive distribution of a new group's successes in ``trials`` trials.
-
-    Parameters
-    ----------
-    fit : Fit
-        Any pooling.
-    trials : int
-        Number of trials :math:`n` of the new group.
-
-    Returns
-    -------
-    pandas.Series
-        :math:`P(y_\mathrm{new} = k)` for :math:`k = 0, \dots, n`, indexed by ``k``; sums to one.
-
-    Notes
-    -----
-    Given :math:`\theta_\mathrm{new} \sim \mathrm{Beta}(a, b)`, the count is beta-binomial, so the
-    predictive is a mixture of beta-binomials, computed without sampling:
-
-    - partial pooling, exact engine: over the engine's grid,
-      :math:`\sum_j w_j\,\mathrm{BetaBinomial}(k \mid n, \alpha_j, \beta_j)`, the quadrature behind
-      every other exact summary (converged to the fit's ``tol``). Integrating the tabulated
-      :math:`\theta_\mathrm{new}` density against the binomial instead would be less accurate: that
-      density is unbounded at 0 or 1 whenever :math:`\alpha < 1` or :math:`\beta < 1` is plausible
-      (as for SpaceX). Binomial draws per :math:`\theta_\mathrm{new}` draw would add Monte Carlo error;
-    - complete pooling: :math:`\mathrm{BetaBinomial}(n, a_0 + \sum y, b_0 + \sum (n - y))` with the
-      prior :math:`\mathrm{Beta}(a_0, b_0)`;
-    - no pooling: the prior's beta-binomial, since no group informs another;
-    - a sampling engine: the beta-binomial averaged over the posterior draws of
-      :math:`(\alpha, \beta)` (Rao-Blackwellised: less Monte Carlo error than binomial draws).
-    """
-    from scipy import stats
-
-    if isinstance(trials, bool) or not isinstance(trials, int | np.integer) or trials < 1:
-        raise ValueError(f"trials must be a whole number >= 1, got {trials!r}")
-    n = int(trials)
-    k = np.arange(n + 1)
-    pooling = fit.model.pooling
-    if pooling == "partial":
-        alpha, beta, weight, _ = hyper_mixture(fit)
-        keep = np.argsort(weight)[::-1]
-        mass = np.cumsum(weight[keep])
-        keep = keep[: int(np.searchsorted(mass, mass[-1] * (1 - 1e-12))) + 1]
-        alpha, beta, weight = alpha[keep], beta[keep], weight[keep] / weight[keep].sum()
-        pmf = np.zeros(n + 1)
-        chunk = max(1, 2_000_000 // (n + 1))
-        for start in range(0, alpha.size, chunk):
-            a = alpha[start : start + chunk, None]
-            b = beta[start : start + chunk, None]
-            logp = stats.betabinom.logpmf(k[None, :], n, a, b)
-            pmf += weight[start : start + chunk] @ np.exp(logp)
-    else:
-        prior = fit.model.priors["theta"]
-        a, b = float(prior.alpha), float(prior.beta)
-        if pooling == "complete":
-            y, m = np.asarray(fit.data.successes), np.asarray(fit.data.trials)
-            a, b = a + float(y.sum()), b + float((m - y).sum())
-        pmf = np.exp(stats.betabinom.logpmf(k, n, a, b))
-    pmf = pmf / pmf.sum()
-    return pd.Series(pmf, index=pd.Index(k, name="k"), name=f"P(y_new = k | n = {n})")
 
 
 def count_summary(pmf: pd.Series, prob: float) -> dict[str, float]:
