@@ -8,6 +8,7 @@ does the same for a CSV or Parquet file; ``poolwise datasets`` lists the bundled
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import warnings
@@ -47,6 +48,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 0, got {text!r}")
+    return value
+
+
 def _add_fit_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--pooling",
@@ -76,7 +87,41 @@ def _add_fit_options(parser: argparse.ArgumentParser) -> None:
         "--prior mu=Beta(1,1) --prior kappa=Exponential(0.1); --prior 'alpha,beta=BDA3'; "
         "--prior theta=Beta(1,1) for no/complete pooling",
     )
-    parser.add_argument("--draws", type=_positive_int, default=1000, help="draws per chain (default 1000)")
+    parser.add_argument(
+        "--engine",
+        choices=["exact", "nuts"],
+        default="exact",
+        help="exact (default): integrals on a grid; nuts: the seed's PyMC models sampled with NUTS "
+        "(needs pip install 'poolwise[mcmc]')",
+    )
+    parser.add_argument(
+        "--draws",
+        type=_positive_int,
+        default=None,
+        help="draws per chain (default 1000; with --engine nuts the seed's 5000)",
+    )
+    parser.add_argument(
+        "--tune", type=_non_negative_int, default=None, help="nuts: tuning steps per chain (default 5000)"
+    )
+    parser.add_argument(
+        "--target-accept",
+        type=_probability,
+        default=None,
+        help="nuts: target acceptance rate (default 0.95)",
+    )
+    parser.add_argument(
+        "--nuts-sampler",
+        choices=["pymc", "nutpie", "numpyro", "blackjax"],
+        default=None,
+        help="nuts: NUTS implementation passed to pm.sample (default pymc; the others must be installed)",
+    )
+    parser.add_argument(
+        "--parametrization",
+        choices=["centered", "marginal"],
+        default=None,
+        help="nuts, partial pooling: centered (the seed's, default) or marginal (alpha, beta against "
+        "the beta-binomial likelihood, theta drawn from its conjugate Beta afterwards)",
+    )
     parser.add_argument("--chains", type=_positive_int, default=4, help="independent chains (default 4)")
     parser.add_argument("--seed", type=int, default=42, help="random seed of the draws (default 42)")
     parser.add_argument("--tol", type=float, default=1e-4, help="grid convergence tolerance (default 1e-4)")
@@ -141,18 +186,29 @@ def _run_fit(args: argparse.Namespace) -> int:
     from .fitting import fit_all
 
     data, cols, title = _columns(args)
-    with warnings.catch_warnings(record=True) as caught:
+    nuts = {
+        "tune": args.tune,
+        "target_accept": args.target_accept,
+        "nuts_sampler": args.nuts_sampler,
+        "parametrization": args.parametrization,
+    }
+    if args.engine == "nuts":
+        nuts["progressbar"] = not args.quiet
+    # PyMC draws its progress bars on stdout; keep stdout for the result (text or --json).
+    with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(sys.stderr):
         warnings.simplefilter("always")
         fits = fit_all(
             data,
             **cols,
             poolings=args.pooling,
             priors=dict(args.prior) or None,
+            engine=args.engine,
             draws=args.draws,
             chains=args.chains,
             random_seed=args.seed,
             tol=args.tol,
             sep=getattr(args, "sep", None),
+            **nuts,
         )
     for w in caught:
         if not args.json and not args.quiet:
@@ -195,6 +251,11 @@ def main(argv: list[str] | None = None) -> int:
             return _list_datasets()
         return _run_fit(args)
     except (DataError, PriorError, ValueError, OSError) as err:
+        print(f"poolwise: error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except ImportError as err:
+        if "poolwise[mcmc]" not in str(err):  # only the missing optional extra is the user's to fix
+            raise
         print(f"poolwise: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
 

@@ -3,7 +3,8 @@
 :func:`fit` fits one pooling, :func:`fit_all` the three side by side. A :class:`Fit` holds the exact
 posterior: :meth:`Fit.summary` (a table like ``az.summary``, but exact), :attr:`Fit.idata` (an
 ArviZ-compatible :class:`xarray.DataTree` of independent draws), :meth:`Fit.new_group` (the
-predictive of an unseen group) and :meth:`Fit.mode`.
+predictive of an unseen group) and :meth:`Fit.mode`. ``engine="nuts"`` samples the same models with
+PyMC instead (the ``mcmc`` extra) and returns the same :class:`Fit`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ from .models import Model, PriorSpec, build
 CI_KIND = "hdi"
 CI_PROB = 0.94
 _RESERVED = {"chain", "draw", "theta", "theta_new", "alpha", "beta", "mu", "kappa", "y", "n"}
+ENGINES = ("exact", "nuts")
+#: Draws per chain when ``draws`` is not given: the exact engine's independent draws, and the seed
+#: analysis's ``pm.sample(5000, ...)`` for NUTS.
+DEFAULT_DRAWS = {"exact": 1000, "nuts": 5000}
 
 
 def _check_ci(ci_kind: str | None, ci_prob: float | None) -> tuple[str, float]:
@@ -76,11 +81,13 @@ class Fit:
     data : BinomialData
         The validated data.
     engine : str
-        ``"exact"``.
+        ``"exact"`` or ``"nuts"``.
     diagnostics : dict
-        What the engine checked (grid size, convergence, edge mass).
+        What the engine checked: grid size, convergence and edge mass (exact); divergences, r_hat,
+        bulk and tail ESS, tree-depth hits (nuts).
     warnings : tuple of str
-        Conditions the user should know about (prior-dominated, improper, not converged).
+        Conditions the user should know about (prior-dominated, improper, not converged;
+        divergences, disagreeing chains, few effective draws).
     random_seed : int
         Seed of the draws in :attr:`idata`.
     """
@@ -113,8 +120,23 @@ class Fit:
     @property
     def dim(self) -> str:
         """Name of the group dimension: the group column, unless that clashes with a variable."""
-        name = self.data.group_column
-        return "group" if name in _RESERVED else name
+        return _group_dim(self.data)
+
+    @property
+    def pymc_model(self):
+        """A copy of this fit's PyMC model, to inspect or extend (needs the ``mcmc`` extra).
+
+        With ``engine="nuts"`` the model that was sampled; with the exact engine the same model
+        as the seed analysis writes it (centred). Each access returns a new copy, so extending it
+        leaves this fit unchanged; sampling it unchanged (``pm.sample(model=fit.pymc_model)``)
+        reproduces this fit's posterior up to Monte Carlo error.
+        """
+        sampled = getattr(self._posterior, "pymc_model", None)
+        if sampled is not None:
+            return sampled.copy()
+        from .engines import nuts
+
+        return nuts.build_model(self.model, self.data, self.dim)
 
     def summary(self, ci_kind: str | None = None, ci_prob: float | None = None) -> pd.DataFrame:
         """Exact posterior summary, one row per parameter, like :func:`arviz.summary`.
@@ -195,8 +217,9 @@ class Fit:
     def mode(self, name: str) -> float:
         """Posterior mode of a hyperparameter (``"mu"``, ``"kappa"``, ``"alpha"``, ``"beta"``).
 
-        Found on the exact marginal density (parabolic refinement of its tabulated maximum), unlike
-        the seed's histogram of draws at 1/100 resolution.
+        Exact engine: found on the exact marginal density (parabolic refinement of its tabulated
+        maximum), unlike the seed's histogram of draws at 1/100 resolution. NUTS engine: the
+        maximum of a kernel density estimate of the draws, so it carries Monte Carlo error.
         """
         quantities = self._posterior.quantities
         if name == "theta" or name not in quantities:
@@ -246,6 +269,8 @@ class Fit:
             ``(len(u), len(v))``, summing to one), and ``alpha``, ``beta`` at the nodes (2-D).
         """
         grid = self._posterior.grid
+        if grid is None and self.engine != "exact":
+            raise ValueError(f"engine={self.engine!r} samples the hyperparameters; it has no grid")
         if grid is None:
             raise ValueError(f"{self.model.title} has no hyperparameters, hence no grid")
         uu, vv = np.meshgrid(grid.u, grid.v, indexing="ij")
@@ -382,8 +407,75 @@ def _check_sampling(draws: int, chains: int, random_seed: int | None) -> int:
     return int(random_seed)
 
 
-def _fit_model(model: Model, data: BinomialData, *, tol: float, draws: int, chains: int, seed: int) -> Fit:
-    if model.pooling == "partial":
+def _group_dim(data: BinomialData) -> str:
+    name = data.group_column
+    # A variable's name, and xarray's DataTree forbids "/" in those.
+    return "group" if name in _RESERVED or "/" in name else name
+
+
+def _check_nuts(engine: str, nuts: dict) -> dict:
+    """Validate the NUTS settings, filling in the seed analysis's; refuse them for the exact engine."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(map(repr, ENGINES))}, got {engine!r}")
+    given = [k for k, v in nuts.items() if v is not None]
+    if engine == "exact":
+        if given:
+            raise ValueError(f"{', '.join(given)}: only for engine='nuts', but engine is 'exact'")
+        return {}
+    from .engines.nuts import PARAMETRIZATIONS, SEED_SETTINGS
+
+    out = {
+        "tune": SEED_SETTINGS["tune"] if nuts["tune"] is None else nuts["tune"],
+        "target_accept": SEED_SETTINGS["target_accept"]
+        if nuts["target_accept"] is None
+        else nuts["target_accept"],
+        "nuts_sampler": nuts["nuts_sampler"] or "pymc",
+        "parametrization": nuts["parametrization"] or "centered",
+    }
+    tune = out["tune"]
+    if isinstance(tune, bool) or not isinstance(tune, int | np.integer) or tune < 0:
+        raise ValueError(f"tune must be a whole number >= 0, got {tune!r}")
+    accept = out["target_accept"]
+    if isinstance(accept, bool) or not isinstance(accept, int | float) or not 0 < accept < 1:
+        raise ValueError(f"target_accept must be a probability strictly between 0 and 1, got {accept!r}")
+    if out["parametrization"] not in PARAMETRIZATIONS:
+        raise ValueError(
+            f"parametrization must be one of {', '.join(map(repr, PARAMETRIZATIONS))}, "
+            f"got {out['parametrization']!r}"
+        )
+    if not isinstance(out["nuts_sampler"], str):
+        raise ValueError(
+            f"nuts_sampler must be a name such as 'pymc' or 'nutpie', got {out['nuts_sampler']!r}"
+        )
+    return out
+
+
+def _fit_model(
+    model: Model,
+    data: BinomialData,
+    *,
+    tol: float,
+    draws: int,
+    chains: int,
+    seed: int,
+    engine: str = "exact",
+    nuts: dict | None = None,
+    progressbar: bool = True,
+) -> Fit:
+    if engine == "nuts":
+        from .engines import nuts as nuts_engine
+
+        posterior = nuts_engine.fit_nuts(
+            model,
+            data,
+            _group_dim(data),
+            draws=draws,
+            chains=chains,
+            random_seed=seed,
+            progressbar=progressbar,
+            **(nuts or {}),
+        )
+    elif model.pooling == "partial":
         posterior = exact.fit_partial(model.priors, data.trials, data.successes, tol=tol)
     else:
         posterior = exact.fit_closed_form(model.pooling, model.priors["theta"], data.trials, data.successes)
@@ -405,11 +497,16 @@ def fit(
     pooling: str = "partial",
     priors: PriorSpec | None = None,
     engine: str = "exact",
-    draws: int = 1000,
+    draws: int | None = None,
     chains: int = 4,
     random_seed: int | None = None,
     tol: float = 1e-4,
     sep: str | None = None,
+    tune: int | None = None,
+    target_accept: float | None = None,
+    nuts_sampler: str | None = None,
+    parametrization: str | None = None,
+    progressbar: bool = True,
 ) -> Fit:
     r"""Fit a pooling model to binomial counts per group.
 
@@ -428,17 +525,33 @@ def fit(
         Parameter -> prior, as objects (``pw.priors.Gamma(2, 0.5)``) or text (``"Gamma(2, 0.5)"``).
         Partial pooling takes ``alpha`` and ``beta``, or ``mu`` and ``kappa``, or a joint
         ``"alpha,beta"`` (``pw.priors.BDA3()``); the others take ``theta`` (a Beta).
-    engine : {"exact"}
-        The exact engine: closed forms, and for partial pooling a grid over the hyperparameters
-        refined until every summary moves less than ``tol``.
+    engine : {"exact", "nuts"}
+        ``"exact"``: closed forms, and for partial pooling a grid over the hyperparameters refined
+        until every summary moves less than ``tol``. ``"nuts"``: the seed analysis's PyMC models
+        sampled with NUTS (needs ``pip install 'poolwise[mcmc]'``); summaries come from the draws.
     draws, chains : int
-        Shape of the independent draws in :attr:`Fit.idata` (made on first access).
+        Draws per chain and chains: the independent draws in :attr:`Fit.idata` (exact, made on
+        first access; default 1000 x 4), or ``pm.sample``'s (nuts; default the seed's 5000 x 4).
     random_seed : int, optional
-        Seed of those draws; a fresh one is chosen (and kept in :attr:`Fit.random_seed`) if None.
+        Seed of the draws (and of the sampler); a fresh one is chosen (and kept in
+        :attr:`Fit.random_seed`) if None.
     tol : float
         Convergence tolerance of the summaries (absolute; relative for values above one).
     sep : str, optional
         CSV delimiter, when ``data`` is a CSV file.
+    tune, target_accept : optional
+        NUTS only: tuning steps per chain and target acceptance rate (default the seed's 5000 and
+        0.95).
+    nuts_sampler : {"pymc", "nutpie", "numpyro", "blackjax"}, optional
+        NUTS only: passed to ``pm.sample`` (default ``"pymc"``, the seed's; the others must be
+        installed).
+    parametrization : {"centered", "marginal"}, optional
+        NUTS, partial pooling only: ``theta`` sampled with ``alpha``, ``beta`` (the seed's,
+        default), or ``alpha``, ``beta`` sampled against the beta-binomial likelihood and each
+        ``theta_i`` drawn afterwards from its conjugate Beta (no divergences from the funnel).
+    progressbar : bool
+        NUTS only: show PyMC's progress bars and log lines (poolwise's warnings report the
+        diagnostics either way).
 
     Returns
     -------
@@ -467,6 +580,11 @@ def fit(
         random_seed=random_seed,
         tol=tol,
         sep=sep,
+        tune=tune,
+        target_accept=target_accept,
+        nuts_sampler=nuts_sampler,
+        parametrization=parametrization,
+        progressbar=progressbar,
     )
     return fits[pooling]
 
@@ -480,11 +598,16 @@ def fit_all(
     poolings: str | tuple[str, ...] = "all",
     priors: PriorSpec | None = None,
     engine: str = "exact",
-    draws: int = 1000,
+    draws: int | None = None,
     chains: int = 4,
     random_seed: int | None = None,
     tol: float = 1e-4,
     sep: str | None = None,
+    tune: int | None = None,
+    target_accept: float | None = None,
+    nuts_sampler: str | None = None,
+    parametrization: str | None = None,
+    progressbar: bool = True,
 ) -> FitSet:
     """Fit no, complete and partial pooling (or the ``poolings`` given) to the same data.
 
@@ -496,11 +619,31 @@ def fit_all(
     FitSet
         Mapping pooling name -> :class:`Fit`.
     """
-    if engine != "exact":
-        raise ValueError(f"engine must be 'exact' (the PyMC engine is not available yet), got {engine!r}")
+    settings = dict(
+        tune=tune, target_accept=target_accept, nuts_sampler=nuts_sampler, parametrization=parametrization
+    )
+    nuts = _check_nuts(engine, settings)
+    draws = DEFAULT_DRAWS[engine] if draws is None else draws
     models = build(poolings, priors)
     seed = _check_sampling(draws, chains, random_seed)
+    if engine == "nuts":
+        from .engines.nuts import import_pymc
+
+        import_pymc()  # before reading data: a missing extra is the first thing to say
     validated = _data(data, group, successes, trials, sep)
     return FitSet(
-        {m.pooling: _fit_model(m, validated, tol=tol, draws=draws, chains=chains, seed=seed) for m in models}
+        {
+            m.pooling: _fit_model(
+                m,
+                validated,
+                tol=tol,
+                draws=draws,
+                chains=chains,
+                seed=seed,
+                engine=engine,
+                nuts=nuts,
+                progressbar=progressbar,
+            )
+            for m in models
+        }
     )

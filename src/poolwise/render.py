@@ -116,6 +116,27 @@ def _group_lines(f: Fit, kind: str, prob: float) -> list[str]:
     return lines
 
 
+def _engine_line(fits: FitSet) -> str:
+    if all(f.engine == "exact" for f in fits.values()):
+        return "Exact engine: integrals, no Monte Carlo error."
+    return "NUTS engine (PyMC): summaries of posterior draws, with Monte Carlo error."
+
+
+def _diagnostics_line(f: Fit) -> str:
+    d = f.diagnostics
+    if f.engine == "exact":
+        state = "converged" if d["converged"] else "NOT converged"
+        return (
+            f"  grid: {d['grid_nodes']} nodes, {state} (largest change {d['max_change']:.1e}), "
+            f"edge mass {d['edge_mass']:.1e}"
+        )
+    return (
+        f"  nuts ({d['parametrization']}): {d['chains']} chains x {d['draws']} draws after {d['tune']} "
+        f"tuning, {d['divergences']} divergences, max r_hat {d['r_hat_max']:.3f}, "
+        f"min ESS bulk {d['ess_bulk_min']:.0f} / tail {d['ess_tail_min']:.0f}"
+    )
+
+
 def to_text(
     fits: FitSet,
     ci_kind: str | None = None,
@@ -132,7 +153,7 @@ def to_text(
     lines = [
         f"poolwise {__version__} — {printable(title or data.source or 'data')}",
         f"{data.n_groups} groups, {int(data.trials.sum())} trials, {int(data.successes.sum())} successes. "
-        f"Intervals: {pct} {what}. Exact engine: integrals, no Monte Carlo error.",
+        f"Intervals: {pct} {what}. {_engine_line(fits)}",
     ]
     for pooling, f in fits.items():
         lines += ["", f"── {f.model.title} " + "─" * max(0, 60 - len(f.model.title))]
@@ -172,12 +193,7 @@ def to_text(
                 f"  mode of mu: {_number(f.mode('mu'))}, {pct} {kind.upper()} "
                 f"[{_number(mu[lb])}, {_number(mu[ub])}]"
             )
-            d = f.diagnostics
-            state = "converged" if d["converged"] else "NOT converged"
-            lines.append(
-                f"  grid: {d['grid_nodes']} nodes, {state} (largest change {d['max_change']:.1e}), "
-                f"edge mass {d['edge_mass']:.1e}"
-            )
+            lines.append(_diagnostics_line(f))
         for warning in f.warnings:
             lines.append(f"  WARNING: {warning}")
     return "\n".join(lines) + "\n"
