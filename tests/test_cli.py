@@ -19,19 +19,26 @@ def counts_csv(tmp_path):
     return path
 
 
-def test_main_job_prints_every_model_group_and_hyperparameter(capsys):
+def test_main_job_prints_every_model_group_and_hyperparameter(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     assert main([]) == 0
     out = capsys.readouterr().out
+    report = tmp_path / "poolwise-report.html"
+    assert report.exists() and "report written to poolwise-report.html" in out
+    assert "Falcon Heavy" in report.read_text(encoding="utf-8")
+    for part in ("which pooling?", "elpd_logo", "findings", "Would you bet that Falcon 1"):
+        assert part in out
     for title in ("no pooling", "complete pooling", "partial pooling"):
         assert title in out
+    tables = out.split("── which pooling?")[0]  # the findings below name groups too
     for name in SPACEX:
-        assert out.count(name) == 3  # one row per model
+        assert tables.count(name) == 3  # one row per model
     for name in ("alpha", "beta", "mu", "kappa", "mode of mu", "new group", "hdi94_lb"):
         assert name in out
 
 
 def test_ci_kind_and_prob_follow_arviz_names(capsys):
-    assert main(["--ci-kind", "eti", "--ci-prob", "0.9", "--pooling", "none"]) == 0
+    assert main(["--ci-kind", "eti", "--ci-prob", "0.9", "--pooling", "none", "--no-report"]) == 0
     out = capsys.readouterr().out
     assert "eti90_lb" in out and "90% equal-tailed" in out
     assert "partial pooling" not in out
@@ -111,7 +118,7 @@ def test_bad_input_exits_2_naming_file_column_row_value(tmp_path, capsys, conten
 def test_missing_file_and_bad_option_exit_2(tmp_path, capsys):
     assert main(["fit", str(tmp_path / "nope.csv")]) == 2
     assert "nope.csv" in capsys.readouterr().err
-    assert main(["--ci-prob", "1.5"]) == 2
+    assert main(["--ci-prob", "1.5", "--no-report"]) == 2
 
 
 def test_group_names_with_control_characters_print_escaped(tmp_path, capsys):
@@ -145,3 +152,44 @@ def test_import_is_light():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_report_command_writes_the_page(counts_csv, tmp_path, capsys):
+    out = tmp_path / "study.html"
+    assert main(["report", str(counts_csv), "-o", str(out), "--quiet"]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "Which pooling" in page
+    assert all(f">{g}<" in page for g in "ABCD")
+
+
+def test_compare_command_json(counts_csv, capsys):
+    assert main(["compare", str(counts_csv), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert {row["pooling"] for row in doc["comparison"]} == {"none", "complete", "partial"}
+    assert any(f["topic"] == "which pooling" for f in doc["findings"])
+
+
+def test_stream_command(tmp_path, capsys):
+    source, out = tmp_path / "d.parquet", tmp_path / "o.parquet"
+    pd.DataFrame(
+        {"group": list("abcdef"), "successes": [1, 2, 3, 4, 0, 9], "trials": [5, 5, 9, 9, 3, 10]}
+    ).to_parquet(source)
+    assert main(["stream", str(source), "-o", str(out)]) == 0
+    assert "6 groups" in capsys.readouterr().out
+    assert list(pd.read_parquet(out)["group"]) == list("abcdef")
+
+
+def test_check_calibration_command(capsys):
+    assert (
+        main(["check-calibration", "--trials", "10,10,10", "--pooling", "none", "--simulations", "200"]) == 0
+    )
+    assert "calibrated" in capsys.readouterr().out
+    assert main(["check-calibration", "--trials", "1,x"]) == 2
+
+
+def test_describe_command_draws_the_diagram(tmp_path, capsys):
+    out = tmp_path / "diagram.png"
+    assert main(["describe", "--prior", "alpha,beta=BDA3", "-o", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "theta_i ~ Beta(alpha, beta)" in text and "BDA3()" in text
+    assert out.read_bytes().startswith(b"\x89PNG")

@@ -1,8 +1,10 @@
 """The ``poolwise`` command: a thin shell over :func:`poolwise.fit_all` and :mod:`poolwise.render`.
 
-``poolwise`` alone analyses the bundled SpaceX data with all three poolings; ``poolwise fit DATA``
-does the same for a CSV or Parquet file; ``poolwise datasets`` lists the bundled data. Exit status:
-0 on success, 2 on bad input or arguments (the message names file, column, row and value).
+``poolwise`` alone analyses the bundled SpaceX data with all three poolings and writes the HTML
+report; ``poolwise fit DATA`` does the same for a CSV or Parquet file, ``report``, ``compare``,
+``stream``, ``check-calibration`` and ``describe`` do one job each, ``datasets`` lists the bundled
+data. Exit status: 0 on success, 2 on bad input or arguments (the message names file, column, row
+and value), 1 when ``check-calibration`` finds the engine miscalibrated.
 """
 
 from __future__ import annotations
@@ -56,6 +58,28 @@ def _non_negative_int(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be a whole number >= 0, got {text!r}")
     return value
+
+
+def _trials(text: str) -> list[int]:
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        values = []
+    if not values or min(values) < 0:
+        raise argparse.ArgumentTypeError(f"expected whole numbers >= 0 separated by commas, got {text!r}")
+    return values
+
+
+def _add_source(parser: argparse.ArgumentParser) -> None:
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("data", nargs="?", metavar="DATA", help="CSV or Parquet file, one row per group")
+    source.add_argument(
+        "--dataset", metavar="NAME", help="a bundled dataset instead (see `poolwise datasets`)"
+    )
+    parser.add_argument("--group", help="group label column (default: group)")
+    parser.add_argument("--successes", help="successes column, y (default: successes)")
+    parser.add_argument("--trials", help="trials column, n (default: trials)")
+    parser.add_argument("--sep", help="CSV delimiter (default ',')")
 
 
 def _add_fit_options(parser: argparse.ArgumentParser) -> None:
@@ -129,6 +153,9 @@ def _add_fit_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out", metavar="FILE.csv", help="write the per-group table (all poolings) to a CSV file"
     )
+    parser.add_argument(
+        "--report", metavar="FILE.html", help="also write the self-contained HTML report to this file"
+    )
     parser.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors (and --json)")
 
 
@@ -146,32 +173,81 @@ def build_parser() -> argparse.ArgumentParser:
         help="fit a CSV or Parquet file (one row per group)",
         description="Fit no/complete/partial pooling to a table of counts per group.",
     )
-    source = fit.add_mutually_exclusive_group(required=True)
-    source.add_argument("data", nargs="?", metavar="DATA", help="CSV or Parquet file, one row per group")
-    source.add_argument(
-        "--dataset", metavar="NAME", help="a bundled dataset instead (see `poolwise datasets`)"
-    )
-    fit.add_argument("--group", help="group label column (default: group)")
-    fit.add_argument("--successes", help="successes column, y (default: successes)")
-    fit.add_argument("--trials", help="trials column, n (default: trials)")
-    fit.add_argument("--sep", help="CSV delimiter (default ',')")
+    _add_source(fit)
     _add_fit_options(fit)
+    report = commands.add_parser(
+        "report",
+        help="fit and write the self-contained HTML report",
+        description="Fit the poolings and write one self-contained HTML page with the whole study.",
+    )
+    _add_source(report)
+    _add_fit_options(report)
+    report.add_argument("-o", "--output", default="poolwise-report.html", help="the HTML file to write")
+    compare = commands.add_parser(
+        "compare",
+        help="which pooling do the data support? exact leave-one-group-out CV and PSIS-LOO",
+        description="Compare no, complete and partial pooling by exact leave-one-group-out "
+        "cross-validation, with PSIS-LOO and stacking weights beside it.",
+    )
+    _add_source(compare)
+    _add_fit_options(compare)
+    stream = commands.add_parser(
+        "stream",
+        help="partial pooling of a Parquet file too large for memory, in two passes",
+        description="Fit partial pooling to a Parquet file in bounded memory and write every group's "
+        "posterior summary to a Parquet file.",
+    )
+    stream.add_argument("data", metavar="DATA.parquet", help="Parquet file, one row per group")
+    stream.add_argument("-o", "--output", required=True, metavar="OUT.parquet", help="file to write")
+    stream.add_argument("--group", default="group", help="group label column (default: group)")
+    stream.add_argument("--successes", default="successes", help="successes column (default: successes)")
+    stream.add_argument("--trials", default="trials", help="trials column (default: trials)")
+    stream.add_argument("--prior", action="append", type=_prior, default=[], metavar="NAME=PRIOR")
+    stream.add_argument("--ci-kind", choices=["hdi", "eti"], default="hdi")
+    stream.add_argument("--ci-prob", type=_probability, default=0.94)
+    stream.add_argument("--batch-rows", type=_positive_int, default=1_000_000, help="rows read at a time")
+    calibration = commands.add_parser(
+        "check-calibration",
+        help="simulation-based calibration of the exact engine on your design",
+        description="Draw hyperparameters, rates and counts from the prior for your trials, fit, and "
+        "test that the truth's posterior CDF values are uniform (chi-square per parameter).",
+    )
+    calibration.add_argument(
+        "--trials", required=True, type=_trials, help="trials per group, comma-separated (e.g. 10,10,5,300)"
+    )
+    calibration.add_argument("--pooling", choices=["none", "complete", "partial"], default="partial")
+    calibration.add_argument("--prior", action="append", type=_prior, default=[], metavar="NAME=PRIOR")
+    calibration.add_argument("--simulations", type=_positive_int, default=200)
+    calibration.add_argument("--false-alarm", type=_probability, default=0.01)
+    calibration.add_argument("--seed", type=int, default=0)
+    describe = commands.add_parser(
+        "describe",
+        help="state a model in formulas and draw its diagram (plate notation)",
+        description="Print the model's statements and, with -o, draw its diagram in plate notation.",
+    )
+    describe.add_argument("--pooling", choices=["none", "complete", "partial", "all"], default="all")
+    describe.add_argument("--prior", action="append", type=_prior, default=[], metavar="NAME=PRIOR")
+    describe.add_argument("-o", "--output", metavar="FILE.png", help="draw the diagram(s) to PNG/SVG/PDF")
     commands.add_parser("datasets", help="list the bundled datasets")
     _add_fit_options(parser)
+    parser.add_argument(
+        "--no-report", action="store_true", help="with no command: do not write poolwise-report.html"
+    )
     return parser
 
 
 def _columns(args: argparse.Namespace) -> tuple[object, dict, str]:
     from . import datasets
 
-    if getattr(args, "command", None) == "fit" and args.data is not None:
+    has_source = getattr(args, "command", None) in ("fit", "report", "compare")
+    if has_source and args.data is not None:
         cols = {
             "group": args.group or "group",
             "successes": args.successes or "successes",
             "trials": args.trials or "trials",
         }
         return args.data, cols, args.data
-    name = args.dataset if getattr(args, "command", None) == "fit" else "spacex"
+    name = args.dataset if has_source else "spacex"
     info = datasets.info(name)
     cols = info.columns
     for role in cols:
@@ -180,9 +256,7 @@ def _columns(args: argparse.Namespace) -> tuple[object, dict, str]:
     return datasets.load(name), cols, f"{info.description} (bundled dataset '{name}')"
 
 
-def _run_fit(args: argparse.Namespace) -> int:
-    from . import render
-    from ._io import atomic_write_text, csv_safe
+def _fit(args: argparse.Namespace):
     from .fitting import fit_all
 
     data, cols, title = _columns(args)
@@ -214,17 +288,135 @@ def _run_fit(args: argparse.Namespace) -> int:
         if not args.json and not args.quiet:
             continue  # shown in the text output beside the model it concerns
         print(f"poolwise: warning: {w.message}", file=sys.stderr)
+    return fits, title
+
+
+def _study(fits, *, psis: bool = True):
+    """Compare the poolings (exact engine, more than one) and state the findings.
+
+    The seed's question, "would you bet on Falcon 1?", is asked of the group with the fewest trials.
+    """
+    import numpy as np
+
+    from .comparison import compare
+    from .explain import findings
+
+    data = fits.data
+    with_trials = np.flatnonzero(data.trials > 0)
+    bet_on = data.groups[with_trials[np.argmin(data.trials[with_trials])]] if with_trials.size else None
+    if len(fits) < 2 or any(f.engine != "exact" for f in fits.values()):
+        return None, findings(fits, bet_on=bet_on) if "partial" in fits else []
+    comparison = compare(fits, psis=psis and data.n_groups <= 2000)
+    return comparison, findings(fits, comparison, bet_on=bet_on)
+
+
+def _run_fit(args: argparse.Namespace) -> int:
+    from . import render
+    from ._io import atomic_write_text, csv_safe
+
+    fits, title = _fit(args)
+    comparison, found = _study(fits)
+    report = args.output if args.command == "report" else args.report
+    if args.command is None and report is None and not args.no_report:
+        report = "poolwise-report.html"
     if args.out:
         table = render.long_table(fits, args.ci_kind, args.ci_prob)
         atomic_write_text(args.out, csv_safe(table).to_csv(index=False))
+    if report:
+        from .report import write_report
+
+        code = "pw.datasets.load('spacex')" if args.command is None else None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # the fits' own warnings are already shown
+            report = write_report(
+                fits, report, title=title, ci_kind=args.ci_kind, ci_prob=args.ci_prob, data_code=code
+            )
     if args.json:
         doc = render.to_dict(fits, args.ci_kind, args.ci_prob)
         doc["data"]["title"] = title
+        doc.update(render.study_dict(comparison, found))
+        if report:
+            doc["report"] = str(report)
         print(json.dumps(doc, indent=2, ensure_ascii=False))
     elif not args.quiet:
-        sys.stdout.write(render.to_text(fits, args.ci_kind, args.ci_prob, title=title))
+        if args.command != "compare":
+            sys.stdout.write(render.to_text(fits, args.ci_kind, args.ci_prob, title=title))
+        sys.stdout.write(render.study_text(comparison, found))
         if args.out:
-            print(f"per-group table written to {render.printable(args.out)}")
+            print(f"\nper-group table written to {render.printable(args.out)}")
+        if report:
+            print(f"\nreport written to {render.printable(report)}")
+    return EXIT_OK
+
+
+def _run_stream(args: argparse.Namespace) -> int:
+    from .render import printable
+    from .stream import fit_parquet
+
+    result = fit_parquet(
+        args.data,
+        args.output,
+        group=args.group,
+        successes=args.successes,
+        trials=args.trials,
+        priors=dict(args.prior) or None,
+        ci_kind=args.ci_kind,
+        ci_prob=args.ci_prob,
+        batch_rows=args.batch_rows,
+    )
+    print(f"{result.n_groups:,} groups, {result.n_pairs:,} distinct (n, y) pairs; partial pooling")
+    print(result.hyperparameters.to_string(float_format=lambda v: f"{v:.4g}"))
+    for warning in result.warnings:
+        print(f"WARNING: {warning}")
+    print(f"every group's posterior written to {printable(result.out)}")
+    return EXIT_OK
+
+
+def _run_calibration(args: argparse.Namespace) -> int:
+    from .calibration import check_calibration
+
+    result = check_calibration(
+        args.trials,
+        pooling=args.pooling,
+        priors=dict(args.prior) or None,
+        n_simulations=args.simulations,
+        random_seed=args.seed,
+        false_alarm=args.false_alarm,
+    )
+    print(
+        f"simulation-based calibration: {args.simulations} data sets of {len(args.trials)} groups, "
+        f"{args.pooling} pooling; PIT of the truth tested for uniformity (chi-square, 10 bins)"
+    )
+    print(result.tests.to_string(float_format=lambda v: f"{v:.3g}"))
+    verdict = "calibrated" if result.passed else "NOT calibrated"
+    print(f"{verdict} (a correct engine fails this check with probability {args.false_alarm:g})")
+    return EXIT_OK if result.passed else 1
+
+
+def _run_describe(args: argparse.Namespace) -> int:
+    from .models import build
+
+    models = build(args.pooling, dict(args.prior) or None)
+    for model in models:
+        print(f"{model.title}:")
+        for line in model.equations():
+            print(f"  {line}")
+    if args.output:
+        from ._io import atomic_write_bytes
+        from .plots import plot_model_diagram
+        from .plots._common import detached_figures, new_figure
+
+        with detached_figures():
+            fig, axes = new_figure((4.2 * len(models), 3.4), 1, len(models))
+            for ax, model in zip(axes[0], models, strict=True):
+                plot_model_diagram(model, ax=ax)
+            import io
+
+            buffer = io.BytesIO()
+            fmt = args.output.rsplit(".", 1)[-1].lower() if "." in args.output else "png"
+            fig.savefig(buffer, format=fmt, dpi=150)
+        atomic_write_bytes(args.output, buffer.getvalue())
+        print(f"diagram written to {args.output}")
     return EXIT_OK
 
 
@@ -247,9 +439,13 @@ def main(argv: list[str] | None = None) -> int:
     from .priors import PriorError
 
     try:
-        if args.command == "datasets":
-            return _list_datasets()
-        return _run_fit(args)
+        commands = {
+            "datasets": lambda _: _list_datasets(),
+            "stream": _run_stream,
+            "check-calibration": _run_calibration,
+            "describe": _run_describe,
+        }
+        return commands.get(args.command, _run_fit)(args)
     except (DataError, PriorError, ValueError, OSError) as err:
         print(f"poolwise: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
