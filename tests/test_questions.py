@@ -101,3 +101,22 @@ def test_threshold_test_columns_and_direction(fits):
         q.threshold_test(fits["partial"], 0.9, direction="sideways")
     with pytest.raises(ValueError, match="threshold"):
         q.prob_above(fits["partial"], 1.5)
+
+
+def test_fit_methods_are_the_module_functions(fits):
+    fit = fits["partial"]
+    pd.testing.assert_series_equal(fit.prob_above(0.9), q.prob_above(fit, 0.9))
+    pd.testing.assert_frame_equal(fit.prob_best(), q.prob_best(fit))
+    pd.testing.assert_frame_equal(fit.ranks(), q.ranks(fit))
+    assert fit.predict_new(2, 3)["mean"] == pytest.approx(pw.predict.new_group_with_data(fit, 2, 3)["mean"])
+    assert fit.predictive_counts(5).sum() == pytest.approx(1.0)
+    assert list(fit.ppc().index)[0] == "all_successes"
+
+
+def test_notebook_display_escapes_and_summarises(fits):
+    html = fits["partial"]._repr_html_()
+    assert "poolwise.Fit" in html and "theta[Falcon 1]" in html and "HalfNormal(sigma=10)" in html
+    assert "<table" in fits._repr_html_()
+    df = pd.DataFrame({"group": ["<script>x</script>", "b"], "successes": [1, 2], "trials": [3, 4]})
+    page = pw.fit(df, pooling="none")._repr_html_()
+    assert "<script>" not in page and "&lt;script&gt;" in page

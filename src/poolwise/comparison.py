@@ -58,6 +58,13 @@ class Comparison:
     def __repr__(self) -> str:
         return "<poolwise.Comparison>\n" + self.table.to_string(float_format=lambda v: f"{v:.3g}")
 
+    def _repr_html_(self) -> str:
+        """Show the comparison table in Jupyter."""
+        caption = (
+            "<p><b>poolwise.Comparison</b>: exact leave-one-group-out CV (elpd_logo), PSIS-LOO beside it</p>"
+        )
+        return caption + self.table.to_html(float_format=lambda v: f"{v:.3g}")
+
 
 def _beta_binomial(fit: Fit, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return family.log_beta_binomial(fit.data.successes, fit.data.trials, a, b)

@@ -355,6 +355,83 @@ class Fit:
             }
         )
 
+    # Questions of the fit: thin doors to poolwise.questions, poolwise.predict and poolwise.checks.
+
+    def prob_above(self, threshold: float) -> pd.Series:
+        """``P(theta_i > threshold | y)`` per group, exact; see :func:`poolwise.questions.prob_above`."""
+        from .questions import prob_above
+
+        return prob_above(self, threshold)
+
+    def threshold_test(self, threshold: float, *, direction: str = "above") -> pd.DataFrame:
+        """Call groups above/below a threshold, with error rates; see :mod:`poolwise.questions`."""
+        from .questions import threshold_test
+
+        return threshold_test(self, threshold, direction=direction)
+
+    def ranks(self) -> pd.DataFrame:
+        """Posterior rank distribution of every group; see :func:`poolwise.questions.ranks`."""
+        from .questions import ranks
+
+        return ranks(self)
+
+    def prob_best(self) -> pd.DataFrame:
+        """``P(group i is best)`` with its Monte Carlo error; see :func:`poolwise.questions.prob_best`."""
+        from .questions import prob_best
+
+        return prob_best(self)
+
+    def prob_top(self, k: int) -> pd.DataFrame:
+        """``P(group i is among the k best)``; see :func:`poolwise.questions.prob_top`."""
+        from .questions import prob_top
+
+        return prob_top(self, k)
+
+    def pairwise(self) -> pd.DataFrame:
+        """``P(theta_i > theta_j)`` for every pair; see :func:`poolwise.questions.pairwise`."""
+        from .questions import pairwise
+
+        return pairwise(self)
+
+    def ppc(self) -> pd.DataFrame:
+        """Posterior predictive checks; see :func:`poolwise.checks.ppc`."""
+        from .checks import ppc
+
+        return ppc(self)
+
+    def predict_new(self, successes: int, trials: int) -> pd.Series:
+        """Predict a new group that has shown ``successes`` in ``trials``; see :mod:`poolwise.predict`."""
+        from .predict import new_group_with_data
+
+        return new_group_with_data(self, successes, trials)
+
+    def predictive_counts(self, trials: int) -> pd.Series:
+        """``P(y_new = k)`` for an unseen group in ``trials`` trials; see :mod:`poolwise.predict`."""
+        from .predict import predictive_counts
+
+        return predictive_counts(self, trials)
+
+    def diagram(self, ax=None):
+        """Draw the model in plate notation (matplotlib; no Graphviz needed)."""
+        from .plots import plot_model_diagram
+
+        return plot_model_diagram(
+            self.model, n_groups=self.data.n_groups, group_name=self.data.group_column, ax=ax
+        )
+
+    def _repr_html_(self) -> str:
+        """Show a compact summary in Jupyter: the model, its warnings and the summary table."""
+        import html
+
+        equations = "<br>".join(html.escape(line) for line in self.model.equations())
+        notes = "".join(f"<p style='color:#B03A2E'>⚠ {html.escape(w)}</p>" for w in self.warnings)
+        table = self.summary().to_html(float_format=lambda v: f"{v:.4g}", escape=True)
+        return (
+            f"<div><p><b>poolwise.Fit</b> — {html.escape(self.model.title)}, {self.data.n_groups} groups, "
+            f"engine {html.escape(self.engine)}</p><p style='font-family:monospace'>{equations}</p>"
+            f"{notes}{table}</div>"
+        )
+
     def __repr__(self) -> str:
         head = f"<poolwise.Fit: {self.model.title}, {self.data.n_groups} groups, engine={self.engine}>"
         body = self.summary().to_string(float_format=lambda v: f"{v:.4g}")
@@ -387,6 +464,17 @@ class FitSet(Mapping[str, Fit]):
             {name: f.summary(ci_kind, ci_prob) for name, f in self._fits.items()},
             names=["pooling", "parameter"],
         )
+
+    def compare(self, *, psis: bool = True):
+        """Which pooling the data support; see :func:`poolwise.compare`."""
+        from .comparison import compare
+
+        return compare(self, psis=psis)
+
+    def _repr_html_(self) -> str:
+        """Each fit's compact summary, side by side in Jupyter."""
+        cells = "".join(f"<td style='vertical-align:top'>{f._repr_html_()}</td>" for f in self._fits.values())
+        return f"<table><tr>{cells}</tr></table>"
 
     def __repr__(self) -> str:
         return "\n\n".join(repr(f) for f in self._fits.values())
