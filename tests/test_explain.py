@@ -56,3 +56,15 @@ def test_equal_trials_are_not_blamed_for_shrinkage():
         pw.datasets.load("efron_morris"), group="player", successes="y", trials="K", random_seed=0
     )
     assert "fewest trials" not in explain.shrunk_most(fits).text
+
+
+def test_indistinct_pairs_are_counted_from_the_pairwise_probabilities(spacex):
+    fits, _ = spacex
+    finding = explain.indistinct(fits)
+    p = fits["partial"].pairwise()
+    # SpaceX: Falcon 1 vs Starship and Falcon 9 vs Falcon Heavy are the orderings below 80%.
+    unsure = [(a, b) for a in p.index for b in p.columns if a < b and max(p.loc[a, b], p.loc[b, a]) < 0.8]
+    assert finding.numbers["pairs"] == len(unsure) and finding.numbers["of"] == 6
+    a, b = finding.numbers["closest"]
+    assert finding.numbers["probability"] == pytest.approx(p.loc[a, b])
+    assert f"{p.loc[a, b]:.2f}" in finding.text

@@ -92,6 +92,42 @@ def shrunk_most(fits: FitSet) -> Finding:
     )
 
 
+#: An ordering of two groups less probable than this is called one the data cannot make.
+ORDER_CONFIDENCE = 0.8
+
+
+def indistinct(fits: FitSet) -> Finding:
+    """Say which groups the data cannot put in order (under partial pooling, from the draws)."""
+    from .questions import pairwise
+
+    table = pairwise(fits["partial"])
+    p = table.to_numpy()
+    upper = np.triu_indices_from(p, k=1)
+    sure = np.maximum(p[upper], 1 - p[upper])
+    unsure = sure < ORDER_CONFIDENCE
+    names = table.index
+    if not unsure.any():
+        return Finding(
+            "cannot tell apart",
+            f"The data order every pair of groups with at least {ORDER_CONFIDENCE:.0%} probability.",
+            {"pairs": 0},
+            "forest plot",
+        )
+    k = int(np.argmin(np.where(unsure, sure, np.inf)))
+    i, j = upper[0][k], upper[1][k]
+    a, b = (i, j) if p[i, j] >= 0.5 else (j, i)
+    closest = f"{printable(names[a])} above {printable(names[b])} has probability {p[a, b]:.2f}"
+    count = int(unsure.sum())
+    total = unsure.size
+    return Finding(
+        "cannot tell apart",
+        f"The data cannot put {count} of {total} pairs of groups in order with {ORDER_CONFIDENCE:.0%} "
+        f"confidence; the closest: {closest}.",
+        {"pairs": count, "of": total, "closest": (names[a], names[b]), "probability": float(p[a, b])},
+        "forest plot",
+    )
+
+
 def new_group(fits: FitSet) -> Finding:
     """Say what an unseen group is expected to do, under partial pooling."""
     s = fits["partial"].new_group().summary
@@ -129,7 +165,7 @@ def findings(
     if comparison is not None and len(comparison.table) > 1:
         out.append(which_pooling(comparison))
     if "partial" in fits:
-        out += [shrunk_most(fits), new_group(fits)]
+        out += [shrunk_most(fits), indistinct(fits), new_group(fits)]
     if bet_on is not None:
         out.append(bet(fits, bet_on))
     return out
