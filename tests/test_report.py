@@ -91,7 +91,7 @@ def test_spacex_report_has_every_part(spacex, spacex_page):
         assert f'id="{anchor}"' in page and f'href="#{anchor}"' in page
     for name in spacex.data.groups:
         assert page.count(f">{name}<") >= 3  # data, shrinkage and estimates tables
-    assert len(images(page)) == 6  # diagrams, forest, shrinkage, hyperparameters, new group, grid
+    assert len(images(page)) == 7  # diagrams, forest, shrinkage, checks, hyperparameters, new group, grid
     for data in images(page):
         assert base64.b64decode(data).startswith(b"<?xml")
     # Models in words and formulas, with their priors.
@@ -152,14 +152,14 @@ def test_all_groups_present_with_300_groups(hostile, hostile_page):
     assert "position: sticky" in page
     # Forest: an overview and eight labelled pages of 40, folded away.
     assert "Every group, 40 per page (8 pages)" in page
-    assert len(images(page)) == 1 + 1 + 8 + 1 + 1 + 1 + 1  # diagrams, forest overview + pages, shrinkage, ...
+    assert len(images(page)) == 1 + 1 + 8 + 1 + 1 + 1 + 1 + 1  # diagrams, forest overview + pages, ...
 
 
 def test_single_pooling_report(spacex):
     page = report.render_html({"none": spacex["none"]})
     assert "needs the partial-pooling model" in page
     assert "Only partial pooling has hyperparameters" in page
-    assert len(images(page)) == 3  # diagram, forest and new group; no grid to diagnose
+    assert len(images(page)) == 4  # diagram, forest, checks, new group; no grid to diagnose
 
 
 def test_sampling_engine_report_shows_traces_ranks_and_divergences(spacex):
@@ -178,7 +178,7 @@ def test_engine_warnings_are_shown_and_every_figure_still_drawn():
     with pytest.warns(pw.PoolwiseWarning, match="did not converge"):
         fits = pw.fit_all(df, group="Mission", successes="y", trials="N", priors={"alpha,beta": "BDA3()"})
     page = report.render_html(fits)  # any warning here (a figure not drawn) fails the test
-    assert "Figure not drawn" not in page and len(images(page)) == 6
+    assert "Figure not drawn" not in page and len(images(page)) == 7
     assert '<li class="alert"><b>1</b> warning' in page
     assert page.count("did not converge") == 2  # at a glance and under diagnostics
     assert "p(α, β) = BDA3()" in page
@@ -262,7 +262,7 @@ def test_report_in_headless_chromium(hostile, tmp_path):
     assert not re.search(r"<[^>]*\sdata-pwned=", dom)
     assert "<title>pwned</title>" not in dom
     assert "&lt;script&gt;document.title='pwned'&lt;/script&gt;" in dom  # shown as text
-    assert dom.count('<img src="data:image/svg+xml;base64,') == 14  # with the model diagrams
+    assert dom.count('<img src="data:image/svg+xml;base64,') == 15  # with diagrams and checks
     assert dom.count("<table") >= 5 and dom.count("<tr>") >= 3 * hostile.data.n_groups
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shot = ARTIFACTS / "report.png"
@@ -291,4 +291,4 @@ def test_report_of_a_real_nuts_fit(tmp_path):
     page = path.read_text(encoding="utf-8")
     assert "divergent transitions" in page and "Rank plots" in page
     assert "Figure not drawn" not in page
-    assert len(images(page)) == 5 + 2 * 3  # diagrams, forest, shrinkage, hyper, new group; trace+rank each
+    assert len(images(page)) == 6 + 2 * 3  # diagrams, forest, shrinkage, checks, hyper, new group; traces

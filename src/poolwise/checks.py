@@ -32,6 +32,24 @@ STATISTICS: dict[str, tuple[str, Callable[[np.ndarray, np.ndarray], np.ndarray]]
 }
 
 
+def replicated(fit: Fit) -> dict[str, tuple[float, np.ndarray]]:
+    """Each statistic's observed value and its values on the replicated data sets."""
+    y, n = fit.data.successes, fit.data.trials
+    if not np.any(n > 0):
+        raise ValueError("no group has any trials: there is nothing to check")
+    y_rep = fit.idata["posterior_predictive"]["y"].values
+    y_rep = y_rep.reshape(-1, y_rep.shape[-1])
+    return {
+        name: (float(statistic(y, n)), statistic(y_rep, n).astype(float))
+        for name, (_, statistic) in STATISTICS.items()
+    }
+
+
+def p_value(observed: float, values: np.ndarray) -> float:
+    """Mid-p posterior predictive p-value ``P(T_rep > T) + P(T_rep = T) / 2``."""
+    return float(np.mean(values > observed) + 0.5 * np.mean(values == observed))
+
+
 def ppc(fit: Fit) -> pd.DataFrame:
     """Posterior predictive checks of a fit.
 
@@ -42,23 +60,15 @@ def ppc(fit: Fit) -> pd.DataFrame:
         97% quantiles of the replicated statistic, and ``p_value`` (mid-p). Groups with no trials are
         left out of the rate statistics.
     """
-    y, n = fit.data.successes, fit.data.trials
-    if not np.any(n > 0):
-        raise ValueError("no group has any trials: there is nothing to check")
-    y_rep = fit.idata["posterior_predictive"]["y"].values
-    y_rep = y_rep.reshape(-1, y_rep.shape[-1])
     rows = {}
-    for name, (description, statistic) in STATISTICS.items():
-        observed = float(statistic(y, n))
-        replicated = statistic(y_rep, n).astype(float)
-        p_value = np.mean(replicated > observed) + 0.5 * np.mean(replicated == observed)
+    for name, (observed, values) in replicated(fit).items():
         rows[name] = {
-            "description": description,
+            "description": STATISTICS[name][0],
             "observed": observed,
-            "mean_rep": replicated.mean(),
-            "sd_rep": replicated.std(),
-            "rep_3%": np.quantile(replicated, 0.03),
-            "rep_97%": np.quantile(replicated, 0.97),
-            "p_value": p_value,
+            "mean_rep": values.mean(),
+            "sd_rep": values.std(),
+            "rep_3%": np.quantile(values, 0.03),
+            "rep_97%": np.quantile(values, 0.97),
+            "p_value": p_value(observed, values),
         }
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("statistic")

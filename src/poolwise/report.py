@@ -311,6 +311,18 @@ def _which_section(s: _Study) -> str:
                 "where Pareto k &gt; 0.7 it cannot be trusted.",
             )
         )
+    if any(table is not None for table in s.ppc.values()):
+        from .plots import plot_ppc
+
+        checked = {p: s.fits[p] for p, table in s.ppc.items() if table is not None}
+        parts.append(
+            _figure(
+                lambda: plot_ppc(checked),
+                "posterior predictive checks",
+                "Each statistic over data sets replicated from each model (histogram) against the data's "
+                "value (line); the mid-p value above each panel.",
+            )
+        )
     for p, table in s.ppc.items():
         if table is None:
             continue

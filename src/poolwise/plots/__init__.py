@@ -26,11 +26,13 @@ this module is imported.
 :func:`shrinkage_table`        per-group shrinkage factor ``E[kappa/(kappa+n) | y]`` (no plotting)
 :func:`predictive_counts`      ``P(y_new = k)`` for ``n`` trials, exact (no plotting)
 :func:`plot_model_diagram`     the model in plate notation (no Graphviz needed)
+:func:`plot_ppc`               posterior predictive checks, replicated statistics against the data
 =============================  ====================================================================
 """
 
 from ._common import COLORS, LABELS
 from ._compute import predictive_counts, shrinkage_table
+from .checks import plot_ppc
 from .diagnostics import plot_diagnostics
 from .diagram import plot_model_diagram
 from .forest import forest_pages, plot_forest
@@ -49,6 +51,7 @@ __all__ = [
     "plot_hyperparameters",
     "plot_model_diagram",
     "plot_new_group",
+    "plot_ppc",
     "plot_shrinkage",
     "plot_theta_new",
     "plot_y_new",
