@@ -336,6 +336,10 @@ class FakeNuts:
         self.idata = tree
         self.diagnostics = {"divergences": divergent, "r_hat_max": 1.002, "ess_bulk_min": 3900.0}
 
+    def __getattr__(self, name):
+        # Questions a real NUTS fit answers from its draws (ranks, P(best), ...): ask the wrapped fit.
+        return getattr(self._fit, name)
+
     def hyper_grid(self):
         raise ValueError("engine='nuts' samples the hyperparameters; it has no grid")
 

@@ -240,6 +240,10 @@ class _Study:
         self.comparison = _comparison(self.fits)
         self.findings = _findings(self.fits, self.comparison)
         self.ppc = {p: _ppc(f) for p, f in self.fits.items()}
+        self.best = self.partial.prob_best() if self.partial is not None else None
+        self.threshold = float(np.sum(self.data.successes) / max(np.sum(self.data.trials), 1))
+        self.above = {p: f.prob_above(min(max(self.threshold, 0.0), 1.0)) for p, f in self.fits.items()}
+        self.sensitivity = _sensitivity(self.partial)
         self.group = _e(self.data.group_column)
         self.y_col = _e(self.data.successes_column)
         self.n_col = _e(self.data.trials_column)
@@ -348,6 +352,88 @@ def _which_section(s: _Study) -> str:
             )
         )
     return "".join(parts) or '<p class="note">Nothing to compare: fit more than one pooling.</p>'
+
+
+def _sensitivity(fit: Fit | None):
+    """Refits under the other hyperpriors (exact engine only; its warning is shown in the section)."""
+    if fit is None or fit.engine != "exact":
+        return None
+    from .sensitivity import prior_sensitivity
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return prior_sensitivity(fit)
+
+
+def _questions_section(s: _Study) -> str:
+    parts = []
+    if s.best is not None:
+        ranks = s.partial.ranks()["mean_rank"]
+        order = s.best["prob"].sort_values(ascending=False).index
+        rows = [
+            [
+                _e(g),
+                f"{s.best.loc[g, 'prob']:.3f}",
+                f"{s.best.loc[g, 'mcse']:.3f}",
+                f"{ranks.loc[g]:.2f}",
+                *[f"{s.above[p].loc[g]:.3f}" for p in s.fits],
+            ]
+            for g in order
+        ]
+        head = [
+            s.group,
+            "P(best)",
+            "MC error",
+            "mean rank",
+            *[f"P(θ &gt; {s.threshold:.3f}) {_e(_TITLES.get(p, p).lower())}" for p in s.fits],
+        ]
+        parts.append(
+            _table(
+                head,
+                rows,
+                classes=[""] + ["num"] * (len(head) - 1),
+                caption=f"P(best) and mean rank (1 = highest) under partial pooling, from "
+                f"{s.partial.chains} x {s.partial.n_draws} independent draws; P(θ &gt; t) exact, at t = "
+                f"the overall rate {s.threshold:.3f}.",
+            )
+        )
+    if s.sensitivity is not None:
+        t = s.sensitivity
+        rows = [
+            [
+                _e(label),
+                f"{row['mu_mean']:.3f} [{row['mu_lb']:.3f}, {row['mu_ub']:.3f}]",
+                f"{row['kappa_median']:.3g} [{row['kappa_lb']:.3g}, {row['kappa_ub']:.3g}]",
+                f"{row['theta_new_mean']:.3f}",
+                f"{row['max_shift']:.2f}" + (" ⚠" if row["prior_driven"] else ""),
+            ]
+            for label, row in t.iterrows()
+        ]
+        note = (
+            '<div class="callout"><b>Prior-driven:</b> posterior means move by more than half a posterior '
+            "sd under some of these hyperpriors; report the prior with the answer.</div>"
+            if t.attrs.get("prior_driven")
+            else '<div class="callout ok">The answers barely move under these hyperpriors.</div>'
+        )
+        parts.append("<h3>How much did the prior matter?</h3>" + note)
+        parts.append(
+            _table(
+                [
+                    "hyperprior",
+                    f"μ mean [{s.what}]",
+                    f"κ median [{s.what}]",
+                    "θ<sub>new</sub> mean",
+                    "largest shift (sd)",
+                ],
+                rows,
+                classes=["", "num", "num", "num", "num"],
+                sticky=False,
+                fit=True,
+                caption="Partial pooling refitted exactly under each hyperprior; the shift is the largest "
+                "move of a group's or μ's posterior mean, in posterior sds of this report's fit.",
+            )
+        )
+    return "".join(parts) or '<p class="note">These questions need a partial-pooling fit.</p>'
 
 
 def _glance(s: _Study) -> str:
@@ -901,6 +987,12 @@ def render_html(
             "Which pooling? Do the models fit?",
             "Predicting a group left out, exactly; and whether replicated data look like the data.",
             _which_section(s),
+        ),
+        (
+            "questions",
+            "Who is best? How much did the prior matter?",
+            "Ranks and thresholds under partial pooling, and the same study under other hyperpriors.",
+            _questions_section(s),
         ),
         (
             "hyperparameters",
