@@ -299,14 +299,26 @@ def _study(fits, *, psis: bool = True):
 
     from .comparison import compare
     from .explain import findings
+    from .fitting import DRAWS_GROUP_LIMIT
 
     data = fits.data
     with_trials = np.flatnonzero(data.trials > 0)
     bet_on = data.groups[with_trials[np.argmin(data.trials[with_trials])]] if with_trials.size else None
+    extras = {}
+    few = data.n_groups <= DRAWS_GROUP_LIMIT
+    if "partial" in fits:
+        if few:
+            extras["best"] = fits["partial"].prob_best()
+        if fits["partial"].engine == "exact":
+            from .sensitivity import prior_sensitivity
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the verdict is printed; the refits' own notes are not
+                extras["sensitivity"] = prior_sensitivity(fits["partial"])
     if len(fits) < 2 or any(f.engine != "exact" for f in fits.values()):
-        return None, findings(fits, bet_on=bet_on) if "partial" in fits else []
-    comparison = compare(fits, psis=psis and data.n_groups <= 2000)
-    return comparison, findings(fits, comparison, bet_on=bet_on)
+        return None, findings(fits, bet_on=bet_on) if "partial" in fits else [], extras
+    comparison = compare(fits, psis=psis and few)
+    return comparison, findings(fits, comparison, bet_on=bet_on), extras
 
 
 def _run_fit(args: argparse.Namespace) -> int:
@@ -314,7 +326,7 @@ def _run_fit(args: argparse.Namespace) -> int:
     from ._io import atomic_write_text, csv_safe
 
     fits, title = _fit(args)
-    comparison, found = _study(fits)
+    comparison, found, extras = _study(fits)
     report = args.output if args.command == "report" else args.report
     if args.command is None and report is None and not args.no_report:
         report = "poolwise-report.html"
@@ -333,14 +345,14 @@ def _run_fit(args: argparse.Namespace) -> int:
     if args.json:
         doc = render.to_dict(fits, args.ci_kind, args.ci_prob)
         doc["data"]["title"] = title
-        doc.update(render.study_dict(comparison, found))
+        doc.update(render.study_dict(comparison, found, **extras))
         if report:
             doc["report"] = str(report)
         print(json.dumps(doc, indent=2, ensure_ascii=False))
     elif not args.quiet:
         if args.command != "compare":
             sys.stdout.write(render.to_text(fits, args.ci_kind, args.ci_prob, title=title))
-        sys.stdout.write(render.study_text(comparison, found))
+        sys.stdout.write(render.study_text(comparison, found, **extras))
         if args.out:
             print(f"\nper-group table written to {render.printable(args.out)}")
         if report:

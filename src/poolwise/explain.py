@@ -95,6 +95,9 @@ def shrunk_most(fits: FitSet) -> Finding:
 #: An ordering of two groups less probable than this is called one the data cannot make.
 ORDER_CONFIDENCE = 0.8
 
+#: Groups above which the pairwise orderings (G^2 pairs over every draw) are not examined.
+PAIRWISE_LIMIT = 200
+
 
 def indistinct(fits: FitSet) -> Finding:
     """Say which groups the data cannot put in order (under partial pooling, from the draws)."""
@@ -165,7 +168,10 @@ def findings(
     if comparison is not None and len(comparison.table) > 1:
         out.append(which_pooling(comparison))
     if "partial" in fits:
-        out += [shrunk_most(fits), indistinct(fits), new_group(fits)]
+        out.append(shrunk_most(fits))
+        if fits.data.n_groups <= PAIRWISE_LIMIT:
+            out.append(indistinct(fits))
+        out.append(new_group(fits))
     if bet_on is not None:
         out.append(bet(fits, bet_on))
     return out

@@ -24,6 +24,10 @@ from .engines import exact
 from .families import beta_binomial as family
 from .models import Model, PriorSpec, build
 
+#: Groups above which the CLI and the report skip what needs every group's draws (P(best), PSIS-LOO,
+#: posterior predictive checks): 4 x 1000 draws of three arrays per group would not fit in memory.
+DRAWS_GROUP_LIMIT = 2000
+
 CI_KIND = "hdi"
 CI_PROB = 0.94
 _RESERVED = {"chain", "draw", "theta", "theta_new", "alpha", "beta", "mu", "kappa", "y", "n"}

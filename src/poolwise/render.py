@@ -218,8 +218,8 @@ def comparison_lines(comparison) -> list[str]:
     return lines
 
 
-def study_text(comparison=None, findings=()) -> str:
-    """Write which pooling the data support, and the findings in plain words, for the CLI."""
+def study_text(comparison=None, findings=(), best=None, sensitivity=None) -> str:
+    """Write which pooling the data support, who is best, the prior's role and the findings."""
     lines = []
     if comparison is not None:
         lines += ["", "── which pooling? " + "─" * 44]
@@ -227,15 +227,36 @@ def study_text(comparison=None, findings=()) -> str:
         lines += comparison_lines(comparison)
         if "n_bad_k" in comparison.table and comparison.table["n_bad_k"].sum() > 0:
             lines.append("  (PSIS-LOO is unreliable where Pareto k > 0.7; the exact column is not)")
+    if best is not None:
+        top = best["prob"].sort_values(ascending=False).head(5)
+        listed = ", ".join(f"{printable(g)} {p:.2f}" for g, p in top.items())
+        lines += [
+            "",
+            "── who is best? " + "─" * 46,
+            f"  P(best) under partial pooling, from the draws: {listed}",
+        ]
+    if sensitivity is not None:
+        worst = sensitivity["max_shift"].idxmax()
+        verdict = "PRIOR-DRIVEN" if sensitivity.attrs.get("prior_driven") else "robust"
+        lines += [
+            "",
+            "── how much did the prior matter? " + "─" * 28,
+            f"  {verdict}: the largest move of a posterior mean under other hyperpriors is "
+            f"{sensitivity.loc[worst, 'max_shift']:.2f} posterior sd ({worst})",
+        ]
     if findings:
         lines += ["", "── findings " + "─" * 50]
         lines += [f"  • {f.text}" for f in findings]
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-def study_dict(comparison=None, findings=()) -> dict:
-    """Return the comparison and findings as JSON-ready data."""
+def study_dict(comparison=None, findings=(), best=None, sensitivity=None) -> dict:
+    """Return the comparison, P(best), prior sensitivity and findings as JSON-ready data."""
     out = {}
+    if best is not None:
+        out["prob_best"] = _records(best.reset_index().rename(columns={best.index.name: "group"}))
+    if sensitivity is not None:
+        out["prior_sensitivity"] = _records(sensitivity.reset_index())
     if comparison is not None:
         table = comparison.table.reset_index()
         out["comparison"] = _records(table)

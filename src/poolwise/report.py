@@ -27,7 +27,7 @@ import numpy as np
 
 from . import __version__
 from ._io import atomic_write_text
-from .fitting import Fit, _check_ci, ci_columns
+from .fitting import DRAWS_GROUP_LIMIT, Fit, _check_ci, ci_columns
 from .plots import _compute as compute
 from .render import HYPER, _number, printable
 
@@ -239,8 +239,9 @@ class _Study:
         self.counts = {p: compute.predictive_counts(f, self.trials) for p, f in self.fits.items()}
         self.comparison = _comparison(self.fits)
         self.findings = _findings(self.fits, self.comparison)
-        self.ppc = {p: _ppc(f) for p, f in self.fits.items()}
-        self.best = self.partial.prob_best() if self.partial is not None else None
+        few = self.data.n_groups <= DRAWS_GROUP_LIMIT
+        self.ppc = {p: _ppc(f) for p, f in self.fits.items()} if few else {}
+        self.best = self.partial.prob_best() if self.partial is not None and few else None
         self.threshold = float(np.sum(self.data.successes) / max(np.sum(self.data.trials), 1))
         self.above = {p: f.prob_above(min(max(self.threshold, 0.0), 1.0)) for p, f in self.fits.items()}
         self.sensitivity = _sensitivity(self.partial)
@@ -256,7 +257,7 @@ def _comparison(fits: dict[str, Fit]):
 
     if len(fits) < 2 or any(f.engine != "exact" for f in fits.values()):
         return None
-    return compare(FitSet(dict(fits)), psis=next(iter(fits.values())).data.n_groups <= 2000)
+    return compare(FitSet(dict(fits)), psis=next(iter(fits.values())).data.n_groups <= DRAWS_GROUP_LIMIT)
 
 
 def _findings(fits: dict[str, Fit], comparison) -> list:
