@@ -13,6 +13,7 @@ conjugate group posteriors and the hyperparameters' transforms.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from dataclasses import dataclass, field
 
@@ -294,6 +295,7 @@ def fit_partial_pairs(priors: dict, pairs: family.Pairs, *, tol: float = 1e-4) -
     box, at_limit = gridlib.locate(logp, family.LIMITS)
     levels = LEVELS if not at_limit else LEVELS[:6]
 
+    @functools.cache  # the two refinements below share their grids
     def evaluate(n: int) -> gridlib.Grid2D:
         return gridlib.evaluate(logp, box, n, at_limit=at_limit)
 
