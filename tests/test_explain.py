@@ -47,6 +47,8 @@ def test_shrinkage_new_group_and_bet_numbers_are_the_fitted_ones(spacex):
     for pooling, fit in fits.items():
         assert bet.numbers[pooling] == pytest.approx(float(prob_above(fit, 0.5).loc["Falcon 1"]))
         assert f"{bet.numbers[pooling]:.2f}" in bet.text
+        row = fit.group_table().loc["Falcon 1"]
+        assert f"theta {row['mean']:.3g}, 94% HDI {row['hdi94_lb']:.3g} to {row['hdi94_ub']:.3g}" in bet.text
 
 
 # Efron-Morris's first 45 at-bats cannot tell players apart; the engine says so, not under test here.

@@ -148,13 +148,21 @@ def new_group(fits: FitSet) -> Finding:
 
 def bet(fits: FitSet, group: str, threshold: float = 0.5) -> Finding:
     """Answer the seed's question: would you bet on ``group``? P(theta > threshold) per pooling."""
-    probs = {name: float(prob_above(fit, threshold).loc[group]) for name, fit in fits.items()}
     names = {"none": "no pooling", "complete": "complete pooling", "partial": "partial pooling"}
-    parts = ", ".join(f"{p:.2f} under {names[name]}" for name, p in probs.items())
+    probs, parts = {}, []
+    for name, fit in fits.items():
+        probs[name] = float(prob_above(fit, threshold).loc[group])
+        row = fit.group_table().loc[group]
+        lb, ub = row.index[-2], row.index[-1]
+        interval = f"{lb.removesuffix('_lb')[3:]}% {lb[:3].upper()}"
+        parts.append(
+            f"{probs[name]:.2f} under {names[name]} (theta {_fmt(row['mean'])}, {interval} "
+            f"{_fmt(row[lb])} to {_fmt(row[ub])})"
+        )
     return Finding(
         "bet",
         f"Would you bet that {printable(group)} succeeds more often than not? "
-        f"P(theta > {threshold:g}) is {parts}.",
+        f"P(theta > {threshold:g}) is {'; '.join(parts)}.",
         probs,
         "forest plot",
     )
