@@ -211,6 +211,9 @@ def _hyper_quantities(grid: gridlib.Grid2D, logp, u, v) -> dict[str, Quantity]:
     }
     log_jacobian = {"alpha": _identity, "beta": _identity, "mu": _log_dexpit, "kappa": _identity}
     top = grid.logp.max()
+    # The box as (centre, half-width) along each axis, cells included.
+    box_u = ((grid.u[0] + grid.u[-1]) / 2, (grid.u[-1] - grid.u[0] + grid.hu) / 2)
+    box_v = ((grid.v[0] + grid.v[-1]) / 2, (grid.v[-1] - grid.v[0] + grid.hv) / 2)
     out: dict[str, Quantity] = {}
     for name, (s_cells, to_uv, to_natural) in lines.items():
         x = values[name]
@@ -222,7 +225,10 @@ def _hyper_quantities(grid: gridlib.Grid2D, logp, u, v) -> dict[str, Quantity]:
         h = (hi - lo) / (LINE_NODES - 1)
         s_nodes = lo + h * np.arange(LINE_NODES)
         uu, vv = to_uv(s_nodes[:, None], other[None, :])
-        density = np.exp(logp(uu, vv) - top).sum(axis=1)
+        # Only the grid's box: every other summary integrates over it, and outside it an improper
+        # posterior can exceed the box's peak (its warning is raised below).
+        inside = (np.abs(uu - box_u[0]) <= box_u[1]) & (np.abs(vv - box_v[0]) <= box_v[1])
+        density = np.exp(np.where(inside, logp(uu, vv), -np.inf) - top).sum(axis=1)
         inverse = _logit if name == "mu" else np.log
         marginal = GridMarginal(
             np.array([lo]), np.array([h]), density[None, :], to_natural, log_jacobian[name], inverse
