@@ -55,7 +55,7 @@ def _outcome(content: str | bytes) -> str:
 
 
 def table() -> str:
-    """The Markdown page."""
+    """Build the Markdown page."""
     lines = [
         "# What poolwise does with bad or odd input",
         "",
