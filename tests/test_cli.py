@@ -193,3 +193,12 @@ def test_describe_command_draws_the_diagram(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "theta_i ~ Beta(alpha, beta)" in text and "BDA3()" in text
     assert out.read_bytes().startswith(b"\x89PNG")
+
+
+def test_threshold_calls_with_q_values(counts_csv, capsys):
+    assert main(["fit", str(counts_csv), "--threshold", "0.9", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    calls = {row["group"]: row for row in doc["threshold_calls"]}
+    assert set(calls) == {"A", "B", "C", "D"}
+    assert calls["B"]["prob"] > 0.99 and calls["A"]["prob"] < 0.1
+    assert main(["fit", str(counts_csv), "--threshold", "1.5"]) == 2

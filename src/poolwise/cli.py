@@ -40,6 +40,16 @@ def _probability(text: str) -> float:
     return value
 
 
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be a rate between 0 and 1, got {text!r}")
+    return value
+
+
 def _whole(minimum: int):
     """Make an argparse type for whole numbers of at least ``minimum``."""
 
@@ -155,6 +165,13 @@ def _add_fit_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--report", metavar="FILE.html", help="also write the self-contained HTML report to this file"
     )
+    parser.add_argument(
+        "--threshold",
+        type=_rate,
+        metavar="T",
+        help="also call groups above (or --direction below) the rate T, with q-values (partial pooling)",
+    )
+    parser.add_argument("--direction", choices=["above", "below"], default="above")
     parser.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors (and --json)")
 
 
@@ -290,7 +307,7 @@ def _fit(args: argparse.Namespace):
     return fits, title
 
 
-def _study(fits, *, psis: bool = True):
+def _study(fits, *, psis: bool = True, threshold: float | None = None, direction: str = "above"):
     """Compare the poolings (exact engine, more than one) and state the findings.
 
     The seed's question, "would you bet on Falcon 1?", is asked of the group with the fewest trials.
@@ -315,6 +332,8 @@ def _study(fits, *, psis: bool = True):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # the verdict is printed; the refits' own notes are not
                 extras["sensitivity"] = prior_sensitivity(fits["partial"])
+    if threshold is not None and "partial" in fits:
+        extras["calls"] = fits["partial"].threshold_test(threshold, direction=direction)
     if len(fits) < 2 or any(f.engine != "exact" for f in fits.values()):
         return None, findings(fits, bet_on=bet_on) if "partial" in fits else [], extras
     comparison = compare(fits, psis=psis and few)
@@ -326,7 +345,7 @@ def _run_fit(args: argparse.Namespace) -> int:
     from ._io import atomic_write_text, csv_safe
 
     fits, title = _fit(args)
-    comparison, found, extras = _study(fits)
+    comparison, found, extras = _study(fits, threshold=args.threshold, direction=args.direction)
     report = args.output if args.command == "report" else args.report
     if args.command is None and report is None and not args.no_report:
         report = "poolwise-report.html"

@@ -218,8 +218,8 @@ def comparison_lines(comparison) -> list[str]:
     return lines
 
 
-def study_text(comparison=None, findings=(), best=None, sensitivity=None) -> str:
-    """Write which pooling the data support, who is best, the prior's role and the findings."""
+def study_text(comparison=None, findings=(), best=None, sensitivity=None, calls=None) -> str:
+    """Write which pooling the data support, who is best, threshold calls, the prior's role, findings."""
     lines = []
     if comparison is not None:
         lines += ["", "── which pooling? " + "─" * 44]
@@ -235,6 +235,16 @@ def study_text(comparison=None, findings=(), best=None, sensitivity=None) -> str
             "── who is best? " + "─" * 46,
             f"  P(best) under partial pooling, from the draws: {listed}",
         ]
+    if calls is not None:
+        lines += ["", "── threshold calls (partial pooling) " + "─" * 26]
+        lines.append(f"  {'group':<20} {'prob':>7} {'q_value':>8} {'prob_eb':>8} {'q_value_eb':>11}")
+        for group, row in calls.sort_values("q_value").head(15).iterrows():
+            lines.append(
+                f"  {printable(group)[:20]:<20} {row['prob']:>7.3f} {row['q_value']:>8.3g} "
+                f"{row['prob_eb']:>8.3f} {row['q_value_eb']:>11.3g}"
+            )
+        if len(calls) > 15:
+            lines.append(f"  ... {len(calls) - 15} more groups (all of them in --json)")
     if sensitivity is not None:
         worst = sensitivity["max_shift"].idxmax()
         verdict = "PRIOR-DRIVEN" if sensitivity.attrs.get("prior_driven") else "robust"
@@ -250,9 +260,11 @@ def study_text(comparison=None, findings=(), best=None, sensitivity=None) -> str
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-def study_dict(comparison=None, findings=(), best=None, sensitivity=None) -> dict:
-    """Return the comparison, P(best), prior sensitivity and findings as JSON-ready data."""
+def study_dict(comparison=None, findings=(), best=None, sensitivity=None, calls=None) -> dict:
+    """Return the comparison, P(best), threshold calls, prior sensitivity and findings for JSON."""
     out = {}
+    if calls is not None:
+        out["threshold_calls"] = _records(calls.reset_index().rename(columns={calls.index.name: "group"}))
     if best is not None:
         out["prob_best"] = _records(best.reset_index().rename(columns={best.index.name: "group"}))
     if sensitivity is not None:
