@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from . import __version__  # noqa: F401  (set before submodules load)
+from . import __version__
 from .data import BinomialData, binomial_data
 from .engines import exact
 from .families import beta_binomial as family
