@@ -1,3 +1,5 @@
+import sys
+
 import pytest
 
 
@@ -12,3 +14,20 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Close any matplotlib figures a test left open (without importing matplotlib otherwise)."""
+    yield
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is not None:
+        pyplot.close("all")
+
+
+@pytest.fixture(scope="module")
+def spacex():
+    """The three poolings of the seed's SpaceX data, seed 42 (files may define their own)."""
+    import poolwise as pw
+
+    return pw.fit_all(pw.datasets.load("spacex"), group="Mission", successes="y", trials="N", random_seed=42)

@@ -20,18 +20,6 @@ import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 SPACEX_ORDER = ["Falcon Heavy", "Falcon 9", "Starship", "Falcon 1"]  # highest raw rate first
 
 
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
-
-
-@pytest.fixture(scope="module")
-def spacex():
-    df = pw.datasets.load("spacex")
-    return pw.fit_all(df, group="Mission", successes="y", trials="N", random_seed=42)
-
-
 def many_groups(n=300, seed=20240611):
     """300 groups of very different sizes; one with no trials, names that are hard to draw."""
     rng = np.random.default_rng(seed)

@@ -18,7 +18,6 @@ import poolwise as pw
 from poolwise import plots, report
 
 matplotlib.use("Agg", force=True)
-import matplotlib.pyplot as plt  # noqa: E402
 
 ARTIFACTS = Path(
     os.environ.get("POOLWISE_TEST_ARTIFACTS", Path(__file__).parents[1] / "build" / "test-artifacts")
@@ -31,18 +30,6 @@ HOSTILE = [
     "<style>body{display:none}</style>",
     "$\\frac$ & 'quotes'",
 ]
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
-
-
-@pytest.fixture(scope="module")
-def spacex():
-    df = pw.datasets.load("spacex")
-    return pw.fit_all(df, group="Mission", successes="y", trials="N", random_seed=42)
 
 
 @pytest.fixture(scope="module")
