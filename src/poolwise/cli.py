@@ -307,45 +307,14 @@ def _fit(args: argparse.Namespace):
     return fits, title
 
 
-def _study(fits, *, psis: bool = True, threshold: float | None = None, direction: str = "above"):
-    """Compare the poolings (exact engine, more than one) and state the findings.
-
-    The seed's question, "would you bet on Falcon 1?", is asked of the group with the fewest trials.
-    """
-    import numpy as np
-
-    from .comparison import compare
-    from .explain import findings
-    from .fitting import DRAWS_GROUP_LIMIT
-
-    data = fits.data
-    with_trials = np.flatnonzero(data.trials > 0)
-    bet_on = data.groups[with_trials[np.argmin(data.trials[with_trials])]] if with_trials.size else None
-    extras = {}
-    few = data.n_groups <= DRAWS_GROUP_LIMIT
-    if "partial" in fits:
-        if few:
-            extras["best"] = fits["partial"].prob_best()
-        if fits["partial"].engine == "exact":
-            from .sensitivity import prior_sensitivity
-
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # the verdict is printed; the refits' own notes are not
-                extras["sensitivity"] = prior_sensitivity(fits["partial"])
-    if threshold is not None and "partial" in fits:
-        extras["calls"] = fits["partial"].threshold_test(threshold, direction=direction)
-    if len(fits) < 2 or any(f.engine != "exact" for f in fits.values()):
-        return None, findings(fits, bet_on=bet_on) if "partial" in fits else [], extras
-    comparison = compare(fits, psis=psis and few)
-    return comparison, findings(fits, comparison, bet_on=bet_on), extras
-
-
 def _run_fit(args: argparse.Namespace) -> int:
     from . import render
     from ._io import atomic_write_text, csv_safe
+    from .explain import study
 
     fits, title = _fit(args)
-    comparison, found, extras = _study(fits, threshold=args.threshold, direction=args.direction)
+    answers = study(fits, threshold=args.threshold, direction=args.direction)
+    extras = {"best": answers.best, "sensitivity": answers.sensitivity, "calls": answers.calls}
     report = args.output if args.command == "report" else args.report
     if args.command is None and report is None and not args.no_report:
         report = "poolwise-report.html"
@@ -359,19 +328,25 @@ def _run_fit(args: argparse.Namespace) -> int:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # the fits' own warnings are already shown
             report = write_report(
-                fits, report, title=title, ci_kind=args.ci_kind, ci_prob=args.ci_prob, data_code=code
+                fits,
+                report,
+                title=title,
+                ci_kind=args.ci_kind,
+                ci_prob=args.ci_prob,
+                data_code=code,
+                study=answers,
             )
     if args.json:
         doc = render.to_dict(fits, args.ci_kind, args.ci_prob)
         doc["data"]["title"] = title
-        doc.update(render.study_dict(comparison, found, **extras))
+        doc.update(render.study_dict(answers.comparison, answers.findings, **extras))
         if report:
             doc["report"] = str(report)
         print(json.dumps(doc, indent=2, ensure_ascii=False))
     elif not args.quiet:
         if args.command != "compare":
             sys.stdout.write(render.to_text(fits, args.ci_kind, args.ci_prob, title=title))
-        sys.stdout.write(render.study_text(comparison, found, **extras))
+        sys.stdout.write(render.study_text(answers.comparison, answers.findings, **extras))
         if args.out:
             print(f"\nper-group table written to {render.printable(args.out)}")
         if report:

@@ -7,12 +7,13 @@ much relative to its standard error, decides what is said.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .comparison import Comparison
-from .fitting import FitSet
+from .comparison import Comparison, compare
+from .fitting import DRAWS_GROUP_LIMIT, FitSet
 from .plots._compute import shrinkage_table
 from .questions import prob_above
 from .render import printable
@@ -183,3 +184,57 @@ def findings(
     if bet_on is not None:
         out.append(bet(fits, bet_on))
     return out
+
+
+@dataclass(frozen=True)
+class Study:
+    """The answers the CLI and the report show beside the fits, computed once.
+
+    Attributes
+    ----------
+    comparison : Comparison or None
+        When the exact engine fitted more than one pooling (PSIS-LOO only up to
+        :data:`~poolwise.fitting.DRAWS_GROUP_LIMIT` groups).
+    findings : list of Finding
+    best : pandas.DataFrame or None
+        P(best) under partial pooling (from the draws; up to DRAWS_GROUP_LIMIT groups).
+    sensitivity : pandas.DataFrame or None
+        Prior sensitivity of an exact partial-pooling fit.
+    calls : pandas.DataFrame or None
+        Threshold calls with q-values, when a threshold was given.
+    """
+
+    comparison: Comparison | None = None
+    findings: list = field(default_factory=list)
+    best: object = None
+    sensitivity: object = None
+    calls: object = None
+
+
+def study(fits: FitSet, *, threshold: float | None = None, direction: str = "above") -> Study:
+    """Compare the poolings, ask the questions and state the findings for a set of fits.
+
+    The seed's question, "would you bet on Falcon 1?", is asked of the group with the fewest trials.
+    What needs every group's draws is skipped above DRAWS_GROUP_LIMIT groups.
+    """
+    from .sensitivity import prior_sensitivity
+
+    data = fits.data
+    few = data.n_groups <= DRAWS_GROUP_LIMIT
+    with_trials = np.flatnonzero(data.trials > 0)
+    bet_on = data.groups[with_trials[np.argmin(data.trials[with_trials])]] if with_trials.size else None
+    partial = fits.get("partial")
+    best = sensitivity = calls = None
+    if partial is not None:
+        best = partial.prob_best() if few else None
+        if partial.engine == "exact":
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the verdict is shown; the refits' own notes are not
+                sensitivity = prior_sensitivity(partial)
+        if threshold is not None:
+            calls = partial.threshold_test(threshold, direction=direction)
+    comparison = None
+    if len(fits) > 1 and all(f.engine == "exact" for f in fits.values()):
+        comparison = compare(fits, psis=few)
+    found = findings(fits, comparison, bet_on=bet_on) if partial is not None else []
+    return Study(comparison, found, best, sensitivity, calls)

@@ -25,9 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
+from . import __version__, explain
 from ._io import atomic_write_text
-from .fitting import DRAWS_GROUP_LIMIT, Fit, _check_ci, ci_columns
+from .fitting import DRAWS_GROUP_LIMIT, Fit, FitSet, _check_ci, ci_columns
 from .plots import _compute as compute
 from .render import HYPER, _number, printable
 
@@ -223,7 +223,9 @@ def _section(anchor: str, number: int, title: str, intro: str, body: str) -> str
 class _Study:
     """Everything the page needs, computed once."""
 
-    def __init__(self, fits: Mapping[str, Fit], kind: str, prob: float, trials: int | None):
+    def __init__(
+        self, fits: Mapping[str, Fit], kind: str, prob: float, trials: int | None, study: explain.Study | None
+    ):
         self.fits = {p: fits[p] for p in _POOLINGS if p in fits}
         self.fits.update({p: f for p, f in fits.items() if p not in self.fits})
         self.first = next(iter(self.fits.values()))
@@ -237,34 +239,17 @@ class _Study:
         self.shrink = compute.shrinkage_table(self.fits, kind, prob) if self.partial is not None else None
         self.trials = compute.default_trials(self.first) if trials is None else trials
         self.counts = {p: compute.predictive_counts(f, self.trials) for p, f in self.fits.items()}
-        self.comparison = _comparison(self.fits)
-        self.findings = _findings(self.fits, self.comparison)
+        answers = study if study is not None else explain.study(FitSet(dict(self.fits)))
+        self.comparison, self.findings = answers.comparison, answers.findings
         few = self.data.n_groups <= DRAWS_GROUP_LIMIT
         self.ppc = {p: _ppc(f) for p, f in self.fits.items()} if few else {}
-        self.best = self.partial.prob_best() if self.partial is not None and few else None
+        self.best = answers.best
         self.threshold = float(np.sum(self.data.successes) / max(np.sum(self.data.trials), 1))
         self.above = {p: f.prob_above(min(max(self.threshold, 0.0), 1.0)) for p, f in self.fits.items()}
-        self.sensitivity = _sensitivity(self.partial)
+        self.sensitivity = answers.sensitivity
         self.group = _e(self.data.group_column)
         self.y_col = _e(self.data.successes_column)
         self.n_col = _e(self.data.trials_column)
-
-
-def _comparison(fits: dict[str, Fit]):
-    """Exact LOGO-CV (and PSIS-LOO for up to a few thousand groups) when the exact engine fitted all."""
-    from .comparison import compare
-    from .fitting import FitSet
-
-    if len(fits) < 2 or any(f.engine != "exact" for f in fits.values()):
-        return None
-    return compare(FitSet(dict(fits)), psis=next(iter(fits.values())).data.n_groups <= DRAWS_GROUP_LIMIT)
-
-
-def _findings(fits: dict[str, Fit], comparison) -> list:
-    from .explain import findings
-    from .fitting import FitSet
-
-    return findings(FitSet(dict(fits)), comparison) if "partial" in fits else []
 
 
 def _ppc(fit: Fit):
@@ -353,17 +338,6 @@ def _which_section(s: _Study) -> str:
             )
         )
     return "".join(parts) or '<p class="note">Nothing to compare: fit more than one pooling.</p>'
-
-
-def _sensitivity(fit: Fit | None):
-    """Refits under the other hyperpriors (exact engine only; its warning is shown in the section)."""
-    if fit is None or fit.engine != "exact":
-        return None
-    from .sensitivity import prior_sensitivity
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return prior_sensitivity(fit)
 
 
 def _questions_section(s: _Study) -> str:
@@ -914,6 +888,7 @@ def render_html(
     per_page: int = 40,
     max_pages: int = 15,
     data_code: str | None = None,
+    study: explain.Study | None = None,
 ) -> str:
     """Render the whole study as one self-contained HTML page.
 
@@ -938,6 +913,9 @@ def render_html(
     data_code : str, optional
         Python expression for the data in the page's "reproduce" snippet, e.g.
         ``"pw.datasets.load('spacex')"``; by default the data's file name, or ``df``.
+    study : explain.Study, optional
+        The comparison, findings, P(best) and prior sensitivity, when the caller has them already
+        (the CLI); computed here otherwise.
 
     Returns
     -------
@@ -952,7 +930,7 @@ def render_html(
         raise ValueError(f"order must be one of {', '.join(compute.ORDERS)}, got {order!r}")
     if isinstance(per_page, bool) or not isinstance(per_page, int) or per_page < 1:
         raise ValueError(f"per_page must be a whole number >= 1, got {per_page!r}")
-    s = _Study(found, kind, prob, new_trials)
+    s = _Study(found, kind, prob, new_trials, study)
     heading = title or s.data.source or "poolwise report"
 
     sections = [
