@@ -74,7 +74,7 @@ def test_reweighting_and_refitting_paths_agree(monkeypatch):
     fit = pw.fit(pw.datasets.load("surgical"), **SURGICAL, random_seed=0)
     reweighted, _, refits = cmp._grid_logo(fit)
     assert refits == 0  # every leave-one-out posterior sits well inside surgical's grid
-    monkeypatch.setattr(cmp, "REFIT_EDGE_MASS", -1.0)  # force a refit for every group
+    monkeypatch.setattr(cmp.exact, "EDGE_MASS", -1.0)  # force a refit for every group
     refitted, _, refits = cmp._grid_logo(fit)
     assert refits == len(reweighted)
     np.testing.assert_allclose(reweighted, refitted, atol=1e-4)

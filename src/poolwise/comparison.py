@@ -29,9 +29,6 @@ from .families import beta_binomial as family
 from .fitting import Fit, FitSet, fit_all
 from .models import PriorSpec
 
-#: Reweighted (leave-one-out) posterior mass on the grid's edge ring above which a group is refitted.
-REFIT_EDGE_MASS = 1e-8
-
 
 @dataclass(frozen=True)
 class Comparison:
@@ -89,7 +86,7 @@ def _grid_logo(fit: Fit) -> tuple[np.ndarray, np.ndarray, int]:
     lpd = special.logsumexp(log_w + in_sample_terms, axis=1)
     edge = exact.ring_mass(grid, loo_w + logo[:, None])
     refits = 0
-    for p in np.flatnonzero(edge > REFIT_EDGE_MASS):
+    for p in np.flatnonzero(edge > exact.EDGE_MASS):
         logo[p] = _refit_logo(fit, pairs, p)
         refits += 1
     return logo, lpd, refits

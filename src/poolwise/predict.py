@@ -20,9 +20,6 @@ from .fitting import Fit, _check_ci, ci_columns
 #: What ``Fit.hyper_grid`` raises for a fit without an exact grid (a sampling engine).
 _NOT_EXACT = (ValueError, NotImplementedError, AttributeError, KeyError, TypeError)
 
-#: Mass on the grid's edge ring above which a reweighted posterior is refitted instead.
-REFIT_EDGE_MASS = 1e-8
-
 
 def _check_counts(successes, trials, what: str) -> tuple[np.ndarray, np.ndarray]:
     y = np.atleast_1d(np.asarray(successes))
@@ -71,7 +68,7 @@ def new_group_with_data(
         alpha, beta, log_w = exact.grid_nodes(post.grid)
         log_w = log_w + family.log_beta_binomial(y[0], n[0], alpha, beta)
         log_w -= special.logsumexp(log_w)
-        if exact.ring_mass(post.grid, log_w) > REFIT_EDGE_MASS:
+        if exact.ring_mass(post.grid, log_w) > exact.EDGE_MASS:
             trials_all = np.append(fit.data.trials, n)
             successes_all = np.append(fit.data.successes, y)
             refit = exact.fit_partial(fit.model.priors, trials_all, successes_all)

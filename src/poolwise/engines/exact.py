@@ -30,7 +30,8 @@ CHECKED_QUANTILES = np.array([0.005, 0.025, 0.03, 0.05, 0.25, 0.5, 0.75, 0.95, 0
 #: Grid resolutions tried in turn (nodes per axis).
 LEVELS = (24, 32, 48, 64, 96, 128, 192, 256)
 
-#: Edge-ring probability above which the posterior is reported as improper or prior-dominated.
+#: Edge-ring probability above which the posterior is reported as improper or prior-dominated, and
+#: a reweighted posterior (a group left out or added) is refitted on a grid of its own.
 EDGE_MASS = 1e-8
 
 #: Likelihood gain (nats) of the best hierarchical fit over complete pooling below which the data

@@ -6,12 +6,11 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from ..engines.exact import EDGE_MASS
 from ..fitting import Fit
 from . import _compute as compute
 from ._common import ALERT, COLORS, INK, LABELS, MUTED, new_figure, number, styled, text
 
-#: Edge-ring probability above which the exact engine warns (mirrors ``engines.exact.EDGE_MASS``).
-EDGE_WARN = 1e-8
 #: Most groups whose theta a sampler's trace plot shows (those with the largest R-hat).
 TRACE_GROUPS = 4
 
@@ -185,8 +184,8 @@ def _grid_figure(fit: Fit):
         ms=2.2,
         label="mass per row (v = log κ)",
     )
-    mx.axhline(EDGE_WARN, color=ALERT, lw=1.2, label=f"warning level for the edge ring ({EDGE_WARN:g})")
-    smallest = min(float(along_u.min()), float(along_v.min()), EDGE_WARN)
+    mx.axhline(EDGE_MASS, color=ALERT, lw=1.2, label=f"warning level for the edge ring ({EDGE_MASS:g})")
+    smallest = min(float(along_u.min()), float(along_v.min()), EDGE_MASS)
     mx.set_ylim(max(smallest / 10, 1e-40), 1.5)
     # Powers of ten in plain Unicode: mathtext labels are slow to lay out in SVG.
     mx.yaxis.set_major_formatter(FuncFormatter(lambda value, _: _power_of_ten(value)))
@@ -197,7 +196,7 @@ def _grid_figure(fit: Fit):
     levels = "→".join(str(n) for n in d.get("levels", []))
     mx.set_title("The posterior mass has vanished at the grid's edges", fontsize=10.5, pad=28)
     note = (
-        f"edge mass {number(d.get('edge_mass', float('nan')))} (warning above {EDGE_WARN:g}); "
+        f"edge mass {number(d.get('edge_mass', float('nan')))} (warning above {EDGE_MASS:g}); "
         f"{state} over {levels} nodes per axis, largest change {number(d.get('max_change', float('nan')))}"
     )
     mx.text(0.0, 1.02, note, transform=mx.transAxes, fontsize=7.5, color=MUTED, va="bottom")
