@@ -6,18 +6,23 @@ in batches, validates each (errors name the file, column, global row and value),
 pairs and checks that group labels are unique (by 64-bit hashes, 8 bytes a group); the grid is fitted
 once on the pairs; pass 2 reads the batches again and writes each group's posterior summary to an
 output Parquet file, batch by batch. Memory is one batch plus one row per distinct pair, not the data.
+
+The pieces shared with the Dask path (:mod:`poolwise.distributed`) live here: validating a chunk with
+its global row numbers, the pair keys, the fit of the pair table and the per-group output table.
 """
 
 from __future__ import annotations
 
 import os
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .data import DataError, binomial_data
+from .data import BinomialData, DataError, binomial_data
 from .engines import exact
 from .families import beta_binomial as family
 from .fitting import CI_KIND, CI_PROB, _check_ci, ci_columns
@@ -29,7 +34,9 @@ BATCH_ROWS = 1_000_000
 
 @dataclass(frozen=True)
 class StreamedFit:
-    """What :func:`fit_parquet` returns; the per-group table is in the output file.
+    """What :func:`fit_parquet` (and :func:`poolwise.distributed.fit_dask`) returns.
+
+    The per-group table is in the output, not in memory.
 
     Attributes
     ----------
@@ -38,8 +45,9 @@ class StreamedFit:
     n_groups, n_pairs : int
         Groups read, and distinct ``(n, y)`` pairs among them.
     out : pathlib.Path
-        The Parquet file written: the group column, successes, trials, raw_rate, mean, sd and the
-        interval bounds.
+        What was written: a Parquet file (:func:`fit_parquet`) or a directory of Parquet files, one
+        per partition (:func:`~poolwise.distributed.fit_dask`), holding the group column, successes,
+        trials, raw_rate, mean, sd and the interval bounds.
     diagnostics : dict
         The exact engine's grid diagnostics.
     warnings : tuple of str
@@ -53,6 +61,67 @@ class StreamedFit:
     warnings: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class PairTable:
+    """Every distinct ``(n, y)`` pair's posterior summary of theta, sorted by pair key.
+
+    Attributes
+    ----------
+    key : numpy.ndarray
+        Sorted pair keys (see :func:`pair_keys`).
+    summary : dict of str to numpy.ndarray
+        ``mean``, ``sd`` and the two interval columns, one entry per pair.
+    """
+
+    key: np.ndarray
+    summary: dict[str, np.ndarray]
+
+    def group_table(self, data: BinomialData, group: str, successes: str, trials: str) -> pd.DataFrame:
+        """Each group's counts, raw rate and posterior summary, looked up by its pair."""
+        row = np.searchsorted(self.key, pair_keys(data.trials, data.successes))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            raw = np.where(data.trials > 0, data.successes / np.maximum(data.trials, 1), np.nan)
+        columns = {group: data.groups.astype(str), successes: data.successes, trials: data.trials}
+        columns["raw_rate"] = raw
+        columns.update({name: values[row] for name, values in self.summary.items()})
+        return pd.DataFrame(columns)
+
+
+def validated(
+    frame: pd.DataFrame, first_row: int, group: str, successes: str, trials: str, source: str | None = None
+) -> BinomialData:
+    """Validate one chunk of a larger table; errors name the source and the table's global row.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The chunk.
+    first_row : int
+        Global 1-based row number of the chunk's first row.
+    group, successes, trials : str
+        Column names.
+    source : str or None, optional
+        File or dataset named at the start of every error message.
+
+    Returns
+    -------
+    BinomialData
+
+    Raises
+    ------
+    DataError
+        As :func:`poolwise.data.binomial_data`, with global row numbers.
+    """
+    try:
+        return binomial_data(frame, group=group, successes=successes, trials=trials, first_row=first_row)
+    except DataError as err:
+        if source is None:
+            raise
+        raise DataError(
+            f"{source}: {err}", file=source, column=err.column, row=err.row, value=err.value
+        ) from None
+
+
 def _batches(path: str, columns: list[str], batch_rows: int):
     import pyarrow.parquet as pq
 
@@ -60,14 +129,7 @@ def _batches(path: str, columns: list[str], batch_rows: int):
         source = pq.ParquetFile(path)
     except (OSError, ValueError) as err:
         raise DataError(f"{path}: cannot read as Parquet ({err})", file=path) from None
-    missing = [c for c in columns if c not in source.schema_arrow.names]
-    if missing:
-        raise DataError(
-            f"{path}: no column {', '.join(map(repr, missing))}; the file has: "
-            f"{', '.join(map(repr, source.schema_arrow.names))}",
-            file=path,
-            column=missing[0],
-        )
+    check_columns(path, columns, source.schema_arrow.names)
     first = 1
     for batch in source.iter_batches(batch_size=batch_rows, columns=columns):
         frame = batch.to_pandas()
@@ -75,13 +137,64 @@ def _batches(path: str, columns: list[str], batch_rows: int):
         first += len(frame)
 
 
-def _validated(path: str, frame: pd.DataFrame, first: int, group: str, successes: str, trials: str):
-    try:
-        return binomial_data(frame, group=group, successes=successes, trials=trials, first_row=first)
-    except DataError as err:
+def check_columns(source: str, wanted: list[str], present: list[str]) -> None:
+    """Raise a :class:`DataError` naming the missing columns and those that exist."""
+    missing = [c for c in wanted if c not in present]
+    if missing:
         raise DataError(
-            f"{path}: {err}", file=path, column=err.column, row=err.row, value=err.value
-        ) from None
+            f"{source}: no column {', '.join(map(repr, missing))}; the data have: "
+            f"{', '.join(map(repr, present))}",
+            file=source,
+            column=missing[0],
+        )
+
+
+def fit_pairs(
+    priors: PriorSpec | None, key: np.ndarray, count: np.ndarray, *, tol: float, kind: str, prob: float
+) -> tuple[PairTable, pd.DataFrame, dict, tuple[str, ...]]:
+    """Fit partial pooling once on the distinct pairs.
+
+    Parameters
+    ----------
+    priors : dict or None
+        As for :func:`poolwise.fit`.
+    key, count : numpy.ndarray
+        Sorted distinct pair keys and the number of groups with each.
+    tol : float
+        Grid tolerance.
+    kind, prob : str, float
+        Interval of the summaries.
+
+    Returns
+    -------
+    pairs : PairTable
+    hyperparameters : pandas.DataFrame
+        Summary of alpha, beta, mu, kappa and theta_new.
+    diagnostics : dict
+    warnings : tuple of str
+        The engine's warnings, recorded rather than raised so the caller can report them.
+    """
+    (model,) = build("partial", priors)
+    pair_trials, pair_successes = key >> 32, key & (2**32 - 1)
+    pairs = family.Pairs(pair_trials, pair_successes, count, np.arange(key.size))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", exact.PoolwiseWarning)
+        post = exact.fit_partial_pairs(model.priors, pairs, tol=tol)
+    theta = post.quantities["theta"]
+    lo, hi = theta.interval(kind, prob)
+    lb, ub = ci_columns(kind, prob)
+    table = PairTable(key, {"mean": theta.mean[theta.index], "sd": theta.sd[theta.index], lb: lo, ub: hi})
+
+    summary = []
+    for name in ("alpha", "beta", "mu", "kappa"):
+        q = post.quantities[name]
+        a, b = q.interval(kind, prob)
+        summary.append(pd.Series({"mean": q.mean[0], "sd": q.sd[0], lb: a[0], ub: b[0]}, name=name))
+    q = post.new_group
+    a, b = q.interval(kind, prob)
+    row = q.index[0]
+    summary.append(pd.Series({"mean": q.mean[row], "sd": q.sd[row], lb: a[0], ub: b[0]}, name="theta_new"))
+    return table, pd.DataFrame(summary), post.diagnostics, tuple(str(w.message) for w in caught)
 
 
 def fit_parquet(
@@ -96,6 +209,7 @@ def fit_parquet(
     ci_prob: float | None = None,
     tol: float = 1e-4,
     batch_rows: int = BATCH_ROWS,
+    progress: Callable[[int, int], None] | None = None,
 ) -> StreamedFit:
     """Fit partial pooling to a Parquet file in two bounded-memory passes; write per-group results.
 
@@ -111,72 +225,58 @@ def fit_parquet(
         Interval of the per-group summaries (default 94% HDI).
     batch_rows : int
         Rows held in memory at a time.
+    progress : callable or None, optional
+        Called after every batch as ``progress(pass_number, rows_done)`` (pass 1 or 2).
 
     Returns
     -------
     StreamedFit
     """
-    import warnings
-
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     kind, prob = _check_ci(ci_kind or CI_KIND, ci_prob or CI_PROB)
     path = os.fsdecode(os.fspath(path))
-    (model,) = build("partial", priors)
     columns = [group, successes, trials]
 
     keys, counts, hashes = [], [], []
     n_groups = 0
     for first, frame in _batches(path, columns, batch_rows):
-        data = _validated(path, frame, first, group, successes, trials)
-        key = _keys(data.trials, data.successes)
-        k, c = np.unique(key, return_counts=True)
+        data = validated(frame, first, group, successes, trials, source=path)
+        k, c = np.unique(pair_keys(data.trials, data.successes), return_counts=True)
         keys.append(k)
         counts.append(c)
-        hashes.append(pd.util.hash_array(data.groups.astype(object)))
+        hashes.append(label_hashes(data))
         n_groups += data.n_groups
         # Fold the batches' pair counts together so memory stays one row per distinct pair.
         merged, inverse = np.unique(np.concatenate(keys), return_inverse=True)
         keys, counts = [merged], [np.bincount(inverse, weights=np.concatenate(counts)).astype(np.int64)]
+        if progress is not None:
+            progress(1, n_groups)
     if n_groups == 0:
         raise DataError(f"{path}: no data rows: the table is empty; need at least one group", file=path)
-    _check_unique(path, group, np.concatenate(hashes))
+    ordered = np.sort(np.concatenate(hashes))
     del hashes
+    check_unique(path, group, int(np.count_nonzero(ordered[1:] == ordered[:-1])))
+    del ordered
 
-    key, count = keys[0], counts[0]
-    pair_trials, pair_successes = _unkey(key)
-    pairs = family.Pairs(pair_trials, pair_successes, count, np.arange(key.size))
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", exact.PoolwiseWarning)
-        post = exact.fit_partial_pairs(model.priors, pairs, tol=tol)
-    theta = post.quantities["theta"]
-    lo, hi = theta.interval(kind, prob)
-    lb, ub = ci_columns(kind, prob)
+    table, hyperparameters, diagnostics, caught = fit_pairs(
+        priors, keys[0], counts[0], tol=tol, kind=kind, prob=prob
+    )
 
     target = Path(out)
     temporary = target.with_name(f".{target.name}.tmp-{os.getpid()}")
     writer = None
     try:
         for first, frame in _batches(path, columns, batch_rows):
-            data = _validated(path, frame, first, group, successes, trials)
-            row = np.searchsorted(key, _keys(data.trials, data.successes))
-            with np.errstate(invalid="ignore", divide="ignore"):
-                raw = np.where(data.trials > 0, data.successes / np.maximum(data.trials, 1), np.nan)
-            table = pa.table(
-                {
-                    group: data.groups.astype(str),
-                    successes: data.successes,
-                    trials: data.trials,
-                    "raw_rate": raw,
-                    "mean": theta.mean[row],
-                    "sd": theta.sd[row],
-                    lb: lo[row],
-                    ub: hi[row],
-                }
+            data = validated(frame, first, group, successes, trials, source=path)
+            chunk = pa.Table.from_pandas(
+                table.group_table(data, group, successes, trials), preserve_index=False
             )
-            writer = writer or pq.ParquetWriter(temporary, table.schema)
-            writer.write_table(table)
+            writer = writer or pq.ParquetWriter(temporary, chunk.schema)
+            writer.write_table(chunk)
+            if progress is not None:
+                progress(2, first - 1 + data.n_groups)
         writer.close()
         os.replace(temporary, target)
     except BaseException:
@@ -184,45 +284,35 @@ def fit_parquet(
             writer.close()
         temporary.unlink(missing_ok=True)
         raise
-
-    summary = []
-    for name in ("alpha", "beta", "mu", "kappa"):
-        q = post.quantities[name]
-        a, b = q.interval(kind, prob)
-        summary.append(pd.Series({"mean": q.mean[0], "sd": q.sd[0], lb: a[0], ub: b[0]}, name=name))
-    q = post.new_group
-    a, b = q.interval(kind, prob)
-    row = q.index[0]
-    summary.append(pd.Series({"mean": q.mean[row], "sd": q.sd[row], lb: a[0], ub: b[0]}, name="theta_new"))
     return StreamedFit(
-        hyperparameters=pd.DataFrame(summary),
+        hyperparameters=hyperparameters,
         n_groups=n_groups,
-        n_pairs=int(key.size),
+        n_pairs=int(table.key.size),
         out=target,
-        diagnostics=post.diagnostics,
-        warnings=tuple(str(w.message) for w in caught),
+        diagnostics=diagnostics,
+        warnings=caught,
     )
 
 
-def _keys(trials: np.ndarray, successes: np.ndarray) -> np.ndarray:
+def pair_keys(trials: np.ndarray, successes: np.ndarray) -> np.ndarray:
     """One sortable integer per ``(n, y)`` pair; exact for counts below 2**31."""
     if trials.size and trials.max() >= 2**31:
         raise ValueError("streaming supports trials below 2**31 per group; use pw.fit for larger counts")
     return (trials.astype(np.int64) << 32) | successes.astype(np.int64)
 
 
-def _unkey(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    return key >> 32, key & (2**32 - 1)
+def label_hashes(data: BinomialData) -> np.ndarray:
+    """Hash each validated group label to 64 bits, for the uniqueness check (8 bytes a group)."""
+    return pd.util.hash_array(data.groups.astype(object))
 
 
-def _check_unique(path: str, group: str, hashes: np.ndarray) -> None:
-    ordered = np.sort(hashes)
-    duplicated = ordered[1:] == ordered[:-1]
-    if duplicated.any():
+def check_unique(source: str, group: str, n_duplicated: int) -> None:
+    """Raise a :class:`DataError` if ``n_duplicated`` labels repeat an earlier one (by hash)."""
+    if n_duplicated:
         raise DataError(
-            f"{path}: column {group!r}: {int(duplicated.sum())} group labels appear more than once "
+            f"{source}: column {group!r}: {n_duplicated} group labels appear more than once "
             "(found by hashing; load the rows with poolwise.data.read_table to see which); group labels "
             "must be unique, one row per group",
-            file=path,
+            file=source,
             column=group,
         )
