@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import tempfile
 
-from poolwise.data import DataError, binomial_data
+from poolwise.data import DataError, binomial_data, estimate_data
 
 HEADER = "group,successes,trials\n"
 
@@ -41,17 +41,61 @@ CASES: list[tuple[str, str | bytes]] = [
 ]
 
 
+ESTIMATES = "study,yi,sei\n"
+VARIANCES = "study,yi,vi\n"
+
+# Estimates with standard errors (meta-analysis, normal-normal model), read with
+# estimate_data(path, group="study", estimate="yi", std_error="sei") -- or variance="vi" when the
+# header names a vi column.
+ESTIMATE_CASES: list[tuple[str, str]] = [
+    ("zero standard error", ESTIMATES + "A,0.5,0\n"),
+    ("negative variance", VARIANCES + "A,0.5,-0.1\n"),
+    ("standard error whose square underflows", ESTIMATES + "A,0.5,1e-200\n"),
+    ("missing estimate", ESTIMATES + "A,,0.2\n"),
+    ("text in an estimate", ESTIMATES + "A,n/a?,0.2\n"),
+    ("decimal comma", ESTIMATES + 'A,"0,5",0.2\n'),
+    ("infinite estimate", ESTIMATES + "A,-inf,0.2\n"),
+    ("duplicate study", ESTIMATES + "A,0.5,0.2\nA,0.1,0.3\n"),
+    ("wrong column names", "study,y,se\nA,0.5,0.2\n"),
+    ("negative and exponent notation", ESTIMATES + "A,-1.5e-1,2E-2\n"),
+]
+
+
+def _written(content: str | bytes, tmp: str) -> str:
+    path = os.path.join(tmp, "data.csv")
+    with open(path, "wb") as f:
+        f.write(content if isinstance(content, bytes) else content.encode("utf-8"))
+    return path
+
+
+def _error(err: DataError, tmp: str) -> str:
+    return "error: " + str(err).replace(tmp + os.sep, "").replace("|", "\\|").replace("\n", " ")
+
+
+def _labels(groups) -> str:
+    return ", ".join(f"`{g}`" for g in groups).replace("|", "\\|")
+
+
 def _outcome(content: str | bytes) -> str:
     with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "data.csv")
-        with open(path, "wb") as f:
-            f.write(content if isinstance(content, bytes) else content.encode("utf-8"))
         try:
-            data = binomial_data(path)
+            data = binomial_data(_written(content, tmp))
         except DataError as err:
-            return "error: " + str(err).replace(tmp + os.sep, "").replace("|", "\\|").replace("\n", " ")
-        labels = ", ".join(f"`{g}`" for g in data.groups).replace("|", "\\|")
-        return f"accepted: {data.n_groups} group(s) {labels}, trials {data.trials.tolist()}"
+            return _error(err, tmp)
+        return f"accepted: {data.n_groups} group(s) {_labels(data.groups)}, trials {data.trials.tolist()}"
+
+
+def _estimate_outcome(content: str) -> str:
+    spread = {"variance": "vi"} if content.startswith(VARIANCES) else {"std_error": "sei"}
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            data = estimate_data(_written(content, tmp), group="study", estimate="yi", **spread)
+        except DataError as err:
+            return _error(err, tmp)
+        return (
+            f"accepted: {data.n_groups} study(ies) {_labels(data.groups)}, estimates "
+            f"{data.estimate.tolist()}, standard errors {data.std_error.tolist()}"
+        )
 
 
 def table() -> str:
@@ -68,6 +112,17 @@ def table() -> str:
         "|---|---|",
     ]
     lines += [f"| {name} | {_outcome(content)} |" for name, content in CASES]
+    lines += [
+        "",
+        "## Estimates with standard errors (meta-analysis, normal-normal model)",
+        "",
+        'Read with `estimate_data(path, group="study", estimate="yi", std_error="sei")`, or',
+        '`variance="vi"` when the file has a `vi` column; the reading rules above apply as well.',
+        "",
+        "| input | outcome |",
+        "|---|---|",
+    ]
+    lines += [f"| {name} | {_estimate_outcome(content)} |" for name, content in ESTIMATE_CASES]
     return "\n".join(lines) + "\n"
 
 

@@ -1,7 +1,8 @@
 """Read and validate tables of groups.
 
 This module is the boundary between a user's data and poolwise: everything a model sees has passed
-through :func:`binomial_data`, which checks the table once and reports every problem as a
+through :func:`binomial_data` (counts) or :func:`estimate_data` (estimates with standard errors),
+which check the table once and report every problem as a
 :class:`DataError` that names the file, the column, the 1-based data row and the offending value.
 Nothing is dropped, coerced or reordered silently: the validated table has exactly the input's rows,
 in the input's order.
@@ -23,7 +24,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
-__all__ = ["BinomialData", "DataError", "binomial_data", "read_table"]
+__all__ = ["BinomialData", "DataError", "EstimateData", "binomial_data", "estimate_data", "read_table"]
 
 # Counts are used as float64 downstream (log-gamma, Beta parameters); above 2**53 float64 can no
 # longer represent every whole number, so a larger count would be changed without anyone noticing.
@@ -49,6 +50,15 @@ _NUMBER: Final = re.compile(
     re.ASCII,
 )
 _LINE: Final = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
+# Decimal numbers in a text column that float() reads exactly as written (the fast path of _reals).
+_PLAIN_DECIMAL: Final = r"[ \t]*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?[ \t]*"
+# Allowed standard errors and variances: the variance s**2 and the weight 1/s**2 must both be
+# normal float64 numbers, or the weights of a meta-analysis overflow or lose all precision.
+_TINY: Final = float(np.finfo(np.float64).tiny)
+_SPREAD_RANGE: Final = {
+    "variance": (_TINY, 1 / _TINY),
+    "std_error": (float(np.sqrt(_TINY)), float(np.sqrt(1 / _TINY))),
+}
 
 
 class DataError(ValueError):
@@ -160,6 +170,83 @@ class BinomialData:
         )
 
     # Equal objects must hash equally, and arrays are mutable in principle: not hashable.
+    __hash__ = None  # type: ignore[assignment]
+
+
+@dataclass(frozen=True, eq=False)  # eq=False: the generated __eq__ cannot compare arrays
+class EstimateData:
+    """A validated table of estimates and their standard errors, one row per study (group).
+
+    Build it with :func:`estimate_data`, which guarantees the invariants below; the arrays are
+    read-only.
+
+    Parameters
+    ----------
+    groups : numpy.ndarray
+        Object array of ``str`` labels: unique, non-blank, in input order.  Without a group column
+        they are ``"study 1"``, ``"study 2"``, ... (numbered by data row).
+    estimate : numpy.ndarray
+        float64 array of finite estimates ``y_i``.
+    std_error : numpy.ndarray
+        float64 array of standard errors ``s_i``, finite and > 0; ``sqrt(variance)`` when the table
+        gave variances.
+    variance : numpy.ndarray
+        float64 array of sampling variances ``s_i**2``, a positive normal float64 (so that the
+        weights ``1/s_i**2`` are finite); exactly the table's values when it gave variances.
+    group_column, estimate_column, spread_column : str
+        The column names as the user gave them (``group_column`` is ``"study"`` when there was
+        none), so that outputs can use the user's names.
+    spread : {"std_error", "variance"}
+        Which of the two the table's `spread_column` holds.
+    source : str or None
+        The file the table was read from, or None.
+    """
+
+    groups: np.ndarray
+    estimate: np.ndarray
+    std_error: np.ndarray
+    variance: np.ndarray
+    group_column: str
+    estimate_column: str
+    spread_column: str
+    spread: str
+    source: str | None
+
+    @property
+    def n_groups(self) -> int:
+        """Number of studies (rows)."""
+        return len(self.groups)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return the table as a new DataFrame.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The group labels, the estimates and the standard errors or variances (whichever the
+            input gave) under the user's column names, rows in input order, with a fresh
+            ``RangeIndex``.  The frame owns its data.
+        """
+        spread = self.std_error if self.spread == "std_error" else self.variance
+        return pd.DataFrame(
+            {
+                self.group_column: self.groups.copy(),
+                self.estimate_column: self.estimate.copy(),
+                self.spread_column: spread.copy(),
+            }
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, EstimateData):
+            return NotImplemented
+        return (
+            (self.group_column, self.estimate_column, self.spread_column, self.spread, self.source)
+            == (other.group_column, other.estimate_column, other.spread_column, other.spread, other.source)
+            and np.array_equal(self.groups, other.groups)
+            and np.array_equal(self.estimate, other.estimate)
+            and np.array_equal(self.variance, other.variance)
+        )
+
     __hash__ = None  # type: ignore[assignment]
 
 
@@ -411,28 +498,13 @@ def binomial_data(
             f"group={group!r}, successes={successes!r}, trials={trials!r}"
         )
 
-    if isinstance(data, pd.DataFrame):
-        if sep is not None:
-            raise ValueError(f"sep={sep!r} only applies when data is a file path, not a DataFrame")
-        frame, source = data, None
-    elif isinstance(data, (str, os.PathLike)):
-        source = os.fsdecode(os.fspath(data))
-        frame = read_table(data, sep=sep)
-    else:
-        raise TypeError(
-            f"data must be a pandas DataFrame or the path of a CSV or Parquet file; got {type(data).__name__}"
-        )
-
+    frame, source = _frame(data, sep)
     check = _Checker(source, columns, first_row)
     group_col = check.column(frame, group)
     successes_col = check.column(frame, successes)
     trials_col = check.column(frame, trials)
     check.found_all(frame)
-    if len(frame) == 0:
-        raise DataError(
-            f"{check.prefix}no data rows: the table is empty; need at least one group",
-            file=source,
-        )
+    check.not_empty(frame)
 
     labels, label_missing = _labels(group_col)
     succ_values, succ_status = _counts(successes_col)
@@ -456,6 +528,170 @@ def binomial_data(
         successes_column=successes,
         trials_column=trials,
         source=source,
+    )
+
+
+def estimate_data(
+    data: pd.DataFrame | str | os.PathLike,
+    *,
+    group: str | None = None,
+    estimate: str,
+    std_error: str | None = None,
+    variance: str | None = None,
+    sep: str | None = None,
+    source: str | None = None,
+    first_row: int = 1,
+) -> EstimateData:
+    """Validate a table of estimates with their standard errors (or variances), one row per study.
+
+    The input of a random-effects meta-analysis (:func:`poolwise.meta_analysis`) and of the
+    normal-normal model: study ``i`` reports an estimate ``y_i`` with standard error ``s_i``.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame or str or os.PathLike
+        A DataFrame, or the path of a CSV or Parquet file (read with :func:`read_table`).
+        Columns may hold numbers or text; the same rules apply.  Other columns are ignored.
+    group : str or None, optional
+        Column of study labels.  Without one, the studies are labelled ``"study 1"``,
+        ``"study 2"``, ... by data row, and the labels' column is called ``"study"``.
+    estimate : str
+        Column of estimates (e.g. log odds ratios, mean differences).
+    std_error, variance : str or None, optional
+        Column of standard errors, or column of sampling variances (as metafor's ``vi``): give
+        exactly one.
+    sep : str or None, optional
+        CSV field separator when `data` is a path; see :func:`read_table`.
+    source : str or None, optional
+        When `data` is a DataFrame read from a file elsewhere, that file's name, for messages.
+    first_row : int, optional
+        Number of the table's first row in messages (and in default labels), when it is a chunk
+        of a larger table.
+
+    Returns
+    -------
+    EstimateData
+        One entry per input row, in input order.
+
+    Raises
+    ------
+    DataError
+        If the data break a rule below.  The message names the file (when known), the column,
+        the 1-based data row and the value; when several rows are bad it shows the first five and
+        the total.
+    TypeError
+        If `data` or a column name has the wrong type.
+    ValueError
+        If both or neither of `std_error` and `variance` are given, two arguments name the same
+        column, or `sep` is given with a DataFrame, or `source` with a path.
+
+    Notes
+    -----
+    The rules, checked in this order:
+
+    1. the columns exist (exactly once each) and the table has at least one row;
+    2. no value is missing: ``None``, NaN, ``pd.NA``, an empty or all-whitespace cell, or (in the
+       number columns) the text ``NA``, ``NaN``, ``None``, ``null`` or ``N/A``;
+    3. labels are unique;
+    4. estimates, standard errors and variances are finite decimal numbers (``-0.25``, ``1e-3``);
+       booleans, infinities and other text are rejected;
+    5. standard errors and variances are > 0, and small or large enough that the variance and
+       its inverse (the inverse-variance weight) are normal float64 numbers: variances from
+       about 2.2e-308 to 4.5e307, standard errors from about 1.5e-154 to 6.7e153.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"school": ["A", "B"], "y": [28.0, 8.0], "sigma": [15.0, 10.0]})
+    >>> data = estimate_data(frame, group="school", estimate="y", std_error="sigma")
+    >>> data.n_groups, list(data.groups), data.variance.tolist()
+    (2, ['A', 'B'], [225.0, 100.0])
+    """
+    if (std_error is None) == (variance is None):
+        given = "both" if std_error is not None else "neither"
+        raise ValueError(
+            "give exactly one of std_error= (standard errors) and variance= (sampling variances); "
+            f"got {given}"
+        )
+    spread, spread_column = ("std_error", std_error) if std_error is not None else ("variance", variance)
+    columns = {"group": group} if group is not None else {}
+    columns |= {"estimate": estimate, spread: spread_column}
+    for argument, column in columns.items():
+        if not isinstance(column, str):
+            raise TypeError(f"{argument} must be a column name (str); got {column!r}")
+    if len(set(columns.values())) < len(columns):
+        given = ", ".join(f"{arg}={col!r}" for arg, col in columns.items())
+        raise ValueError(f"{_and(columns)} must name different columns; got {given}")
+    if source is not None and not isinstance(data, pd.DataFrame):
+        raise ValueError("source= only applies when data is a DataFrame; a file names itself")
+
+    frame, read_from = _frame(data, sep)
+    check = _Checker(read_from or source, columns, first_row)
+    group_col = check.column(frame, group) if group is not None else None
+    estimate_col = check.column(frame, estimate)
+    spread_col = check.column(frame, spread_column)
+    check.found_all(frame)
+    check.not_empty(frame)
+
+    if group_col is not None:
+        labels, label_missing = _labels(group_col)
+        check.missing(group, label_missing, group_col)
+    else:
+        labels = np.array([f"study {first_row + i}" for i in range(len(frame))], dtype=object)
+    y, y_status = _reals(estimate_col)
+    values, spread_status = _reals(spread_col)
+    check.missing(estimate, y_status == _MISSING, estimate_col)
+    check.missing(spread_column, spread_status == _MISSING, spread_col)
+    if group_col is not None:
+        check.unique(group, labels)
+    check.numbers(estimate, "estimates must be finite numbers", y_status == _BAD, estimate_col)
+    what = "standard errors" if spread == "std_error" else "variances"
+    check.numbers(spread_column, f"{what} must be finite numbers > 0", spread_status == _BAD, spread_col)
+    low, high = _SPREAD_RANGE[spread]
+    check.in_range(
+        spread_column,
+        values,
+        spread_col,
+        low,
+        high,
+        rule=f"{what} must be > 0, from {low:.3g} to {high:.3g} (so that the variance and the "
+        "weight 1/variance are normal float64 numbers)",
+    )
+
+    if spread == "std_error":
+        std_errors, variances = values, values**2
+    else:
+        std_errors, variances = np.sqrt(values), values
+    for array in (labels, y, std_errors, variances):
+        array.flags.writeable = False
+    return EstimateData(
+        groups=labels,
+        estimate=y,
+        std_error=std_errors,
+        variance=variances,
+        group_column=group if group is not None else _default_group_column(estimate, spread_column),
+        estimate_column=estimate,
+        spread_column=spread_column,
+        spread=spread,
+        source=read_from or source,
+    )
+
+
+def _default_group_column(*taken: str) -> str:
+    # "study" unless the user's own columns already use the name (to_frame needs distinct names).
+    return next(name for name in ("study", "study_label", "row") if name not in taken)
+
+
+def _frame(data: pd.DataFrame | str | os.PathLike, sep: str | None) -> tuple[pd.DataFrame, str | None]:
+    """Return the table and the file it came from (None for a DataFrame)."""
+    if isinstance(data, pd.DataFrame):
+        if sep is not None:
+            raise ValueError(f"sep={sep!r} only applies when data is a file path, not a DataFrame")
+        return data, None
+    if isinstance(data, (str, os.PathLike)):
+        return read_table(data, sep=sep), os.fsdecode(os.fspath(data))
+    raise TypeError(
+        f"data must be a pandas DataFrame or the path of a CSV or Parquet file; got {type(data).__name__}"
     )
 
 
@@ -504,13 +740,21 @@ class _Checker:
             hints.append(_name_hint(name, existing))
             if name in index_names:
                 hints.append(f"{name!r} is the DataFrame's index: call .reset_index() first.")
+        arguments = list(self.columns)
         hints.append(
-            "Choose the columns with the group=, successes= and trials= arguments."
+            f"Choose the columns with the {_and(f'{arg}=' for arg in arguments)} arguments."
             if self.source is None
-            else "Choose the columns with the group, successes and trials options."
+            else f"Choose the columns with the {_and(arguments)} options."
         )
         message += ". " + " ".join(hint for hint in hints if hint)
         raise DataError(message, file=self.source, column=self.not_found[0])
+
+    def not_empty(self, frame: pd.DataFrame) -> None:
+        if len(frame) == 0:
+            raise DataError(
+                f"{self.prefix}no data rows: the table is empty; need at least one group",
+                file=self.source,
+            )
 
     def missing(self, column: str, mask: np.ndarray, raw: pd.Series) -> None:
         rows = np.flatnonzero(mask)
@@ -564,6 +808,31 @@ class _Checker:
         if any("2**53" in reason for reason in reasons):
             rule += f" and <= 2**53 = {_MAX_COUNT}"
         self._raise_rows(column, rows, raw, reasons, noun="invalid values", rule=rule)
+
+    def numbers(self, column: str, rule: str, bad: np.ndarray, raw: pd.Series) -> None:
+        rows = np.flatnonzero(bad)
+        if rows.size == 0:
+            return
+        reasons = [str(_parse_real(raw.iloc[i])[1]) for i in rows[:_SHOWN]]
+        self._raise_rows(column, rows, raw, reasons, noun="invalid values", rule=rule)
+
+    def in_range(
+        self, column: str, values: np.ndarray, raw: pd.Series, low: float, high: float, *, rule: str
+    ) -> None:
+        rows = np.flatnonzero((values < low) | (values > high))
+        if rows.size == 0:
+            return
+        reasons = [
+            "is zero"
+            if values[i] == 0
+            else "is negative"
+            if values[i] < 0
+            else f"is below {low:.3g}"
+            if values[i] < low
+            else f"is above {high:.3g}"
+            for i in rows[:_SHOWN]
+        ]
+        self._raise_rows(column, rows, raw, reasons, noun="values out of range", rule=rule)
 
     def at_most_trials(self, successes: str, trials: str, succ: np.ndarray, tri: np.ndarray) -> None:
         rows = np.flatnonzero(succ > tri)
@@ -639,6 +908,12 @@ def _name_hint(name: str, existing: list[str]) -> str:
 
 def _join(items: Iterable[object]) -> str:
     return ", ".join(str(item) for item in items)
+
+
+def _and(items: Iterable[object]) -> str:
+    """Join words as ``"a, b and c"``."""
+    words = [str(item) for item in items]
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
 def _plain(value: object) -> object:
@@ -816,4 +1091,76 @@ def _check_range(number: int) -> tuple[int, int | str]:
         return _BAD, "is negative"
     if number > _MAX_COUNT:
         return _BAD, "is above 2**53, the largest count a float64 holds exactly"
+    return _OK, number
+
+
+def _reals(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Parse a column of real numbers: float64 values (0 where not OK) and per-row status codes."""
+    n = len(column)
+    dtype = column.dtype
+    values = np.zeros(n, dtype=np.float64)
+    status = np.full(n, _OK, dtype=np.int8)
+    missing = column.isna().to_numpy(dtype=bool, copy=True)  # written to below
+
+    if pd.api.types.is_bool_dtype(dtype):
+        status[:] = _BAD  # True/False are not measurements, even though numpy calls them 1 and 0
+        status[missing] = _MISSING
+        return values, status
+    if pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_float_dtype(dtype):
+        numbers = column.to_numpy(dtype=np.float64, na_value=np.nan)
+        missing |= np.isnan(numbers)
+        status[~np.isfinite(numbers)] = _BAD
+        status[missing] = _MISSING
+        ok = status == _OK
+        values[ok] = numbers[ok]
+        return values, status
+
+    todo = np.ones(n, dtype=bool)
+    if pd.api.types.is_string_dtype(dtype) and not pd.api.types.is_object_dtype(dtype):
+        # Fast path for text columns (every CSV column): plain decimals convert all at once.
+        plain = column.str.fullmatch(_PLAIN_DECIMAL).fillna(False).to_numpy(dtype=bool)
+        if plain.any():
+            values[plain] = column[plain].str.strip().astype("float64").to_numpy(dtype=np.float64)
+            todo = ~plain | ~np.isfinite(values)  # "1e999" overflows: explain it one by one
+            values[todo] = 0.0
+    rows = np.flatnonzero(todo)
+    for i, value in zip(rows, column.iloc[rows].to_numpy(dtype=object), strict=True):
+        state, result = (_MISSING, 0.0) if missing[i] else _parse_real(value)
+        status[i] = state
+        if state == _OK:
+            values[i] = result
+    return values, status
+
+
+def _parse_real(value: object) -> tuple[int, float | str]:
+    """Parse one number: ``(_OK, number)``, or ``(_MISSING | _BAD, reason)`` with reason text."""
+    value = _plain(value)
+    if value is None or value is pd.NA or value is pd.NaT:
+        return _MISSING, "is missing"
+    if isinstance(value, bool):
+        return _BAD, "is a boolean (True/False), not a number"
+    if isinstance(value, int | float):
+        try:
+            number = float(value)
+        except OverflowError:  # an int above 1.8e308
+            return _BAD, "is too large for a float64"
+        if number != number:  # NaN
+            return _MISSING, "is missing"
+        return (_OK, number) if np.isfinite(number) else (_BAD, "is infinite")
+    if not isinstance(value, str | Decimal):
+        return _BAD, f"is not a number (it is a {type(value).__name__})"
+    text = str(value).strip()  # Decimal: its text, so that Decimal('Infinity') reads as 'infinity'
+
+    lowered = text.lower()
+    if lowered in _MISSING_TEXT:
+        return _MISSING, "is missing"
+    if lowered in _INFINITE_TEXT:
+        return _BAD, "is infinite"
+    if _NUMBER.fullmatch(text) is None:
+        if re.fullmatch(r"[+-]?[0-9][0-9,]*,[0-9]+", text):
+            return _BAD, "is not a number (use '.' for decimals and no thousands separators)"
+        return _BAD, "is not a number"
+    number = float(text)
+    if not np.isfinite(number):
+        return _BAD, "is too large for a float64"
     return _OK, number
