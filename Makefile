@@ -1,6 +1,6 @@
 # Two commands do all set-up on a fresh machine (see README):
 #   make run    builds .venv and runs `poolwise` on the bundled SpaceX data
-#   make test   builds .venv with the test and mcmc extras and runs the whole test suite (slow included)
+#   make test   builds .venv with the test, mcmc and dask extras and runs the whole test suite (slow included)
 # The venv is rebuilt when pyproject.toml changes. Python 3.12+ is required; `.python-version`
 # selects it through pyenv where pyenv is installed.
 
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "poolwise needs Python >= 3.12; found " + sys.version.split()[0] + " (install 3.12 or set PYTHON=python3.12)")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,mcmc]'
+	$(BIN)/python -m pip install --quiet -e '.[test,mcmc,dask]'
 	@touch $@
 
 run: $(STAMP)

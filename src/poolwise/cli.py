@@ -213,8 +213,18 @@ def build_parser() -> argparse.ArgumentParser:
         description="Fit partial pooling to a Parquet file in bounded memory and write every group's "
         "posterior summary to a Parquet file.",
     )
-    stream.add_argument("data", metavar="DATA.parquet", help="Parquet file, one row per group")
-    stream.add_argument("-o", "--output", required=True, metavar="OUT.parquet", help="file to write")
+    stream.add_argument(
+        "data",
+        metavar="DATA.parquet",
+        help="Parquet file, one row per group; with --dask also a directory or glob of Parquet files",
+    )
+    stream.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="OUT.parquet",
+        help="file to write (with --dask: a directory, one Parquet file per partition)",
+    )
     stream.add_argument("--group", default="group", help="group label column (default: group)")
     stream.add_argument("--successes", default="successes", help="successes column (default: successes)")
     stream.add_argument("--trials", default="trials", help="trials column (default: trials)")
@@ -222,11 +232,19 @@ def build_parser() -> argparse.ArgumentParser:
     stream.add_argument("--ci-kind", choices=["hdi", "eti"], default="hdi")
     stream.add_argument("--ci-prob", type=_probability, default=0.94)
     stream.add_argument("--batch-rows", type=_positive_int, default=1_000_000, help="rows read at a time")
+    stream.add_argument(
+        "--dask",
+        metavar="SCHEDULER_ADDRESS",
+        help="fit on a dask.distributed cluster at this address (e.g. tcp://10.0.0.1:8786), or 'local' "
+        "for a cluster on this machine; needs pip install 'poolwise[dask]'",
+    )
+    stream.add_argument("--quiet", "-q", action="store_true", help="no progress bar on standard error")
     calibration = commands.add_parser(
         "check-calibration",
-        help="simulation-based calibration of the exact engine on your design",
+        help="simulation-based calibration of an engine on your design",
         description="Draw hyperparameters, rates and counts from the prior for your trials, fit, and "
-        "test that the truth's posterior CDF values are uniform (chi-square per parameter).",
+        "test that the truth's posterior CDF values (exact) or ranks among thinned draws (nuts) are "
+        "uniform (chi-square per parameter).",
     )
     calibration.add_argument(
         "--trials", required=True, type=_trials, help="trials per group, comma-separated (e.g. 10,10,5,300)"
@@ -354,21 +372,38 @@ def _run_fit(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _stream_progress(step: int, rows: int) -> None:
+    """One stderr line per batch, rewritten in place: the pass and the rows done."""
+    sys.stderr.write(f"\rpass {step} of 2: {rows:,} rows")
+    sys.stderr.flush()
+
+
 def _run_stream(args: argparse.Namespace) -> int:
     from .render import printable
-    from .stream import fit_parquet
 
-    result = fit_parquet(
-        args.data,
-        args.output,
-        group=args.group,
-        successes=args.successes,
-        trials=args.trials,
-        priors=dict(args.prior) or None,
-        ci_kind=args.ci_kind,
-        ci_prob=args.ci_prob,
-        batch_rows=args.batch_rows,
-    )
+    options = {
+        "group": args.group,
+        "successes": args.successes,
+        "trials": args.trials,
+        "priors": dict(args.prior) or None,
+        "ci_kind": args.ci_kind,
+        "ci_prob": args.ci_prob,
+    }
+    if args.dask:
+        from .distributed import fit_on_cluster
+
+        result = fit_on_cluster(args.data, args.output, args.dask, progress=not args.quiet, **options)
+    else:
+        from .stream import fit_parquet
+
+        progress = None if args.quiet else _stream_progress
+        try:
+            result = fit_parquet(
+                args.data, args.output, batch_rows=args.batch_rows, progress=progress, **options
+            )
+        finally:
+            if progress is not None:
+                sys.stderr.write("\n")
     print(f"{result.n_groups:,} groups, {result.n_pairs:,} distinct (n, y) pairs; partial pooling")
     print(result.hyperparameters.to_string(float_format=lambda v: f"{v:.4g}"))
     for warning in result.warnings:
@@ -455,7 +490,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"poolwise: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except ImportError as err:
-        if "poolwise[mcmc]" not in str(err):  # only the missing optional extra is the user's to fix
+        # Only a missing optional extra is the user's to fix.
+        if "poolwise[mcmc]" not in str(err) and "poolwise[dask]" not in str(err):
             raise
         print(f"poolwise: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
