@@ -5,6 +5,10 @@ posterior: :meth:`Fit.summary` (a table like ``az.summary``, but exact), :attr:`
 ArviZ-compatible :class:`xarray.DataTree` of independent draws), :meth:`Fit.new_group` (the
 predictive of an unseen group) and :meth:`Fit.mode`. ``engine="nuts"`` samples the same models with
 PyMC instead (the ``mcmc`` extra) and returns the same :class:`Fit`.
+
+The family follows from the columns given: ``successes=`` and ``trials=`` fit binomial counts
+(beta-binomial), ``estimate=`` with ``std_error=`` or ``variance=`` fit estimates with known standard
+errors (normal-normal: random-effects meta-analysis, BDA3's eight schools).
 """
 
 from __future__ import annotations
@@ -19,10 +23,11 @@ import pandas as pd
 import xarray as xr
 
 from . import __version__
-from .data import BinomialData, binomial_data
-from .engines import exact
+from .data import BinomialData, EstimateData, binomial_data, estimate_data
+from .engines import exact, exact_normal
 from .families import beta_binomial as family
-from .models import Model, PriorSpec, build
+from .families import normal_normal
+from .models import FAMILIES, Model, PriorSpec, build
 
 #: Groups above which the CLI and the report skip what needs every group's draws (P(best), PSIS-LOO,
 #: posterior predictive checks): 4 x 1000 draws of three arrays per group would not fit in memory.
@@ -31,6 +36,8 @@ DRAWS_GROUP_LIMIT = 2000
 CI_KIND = "hdi"
 CI_PROB = 0.94
 _RESERVED = {"chain", "draw", "theta", "theta_new", "alpha", "beta", "mu", "kappa", "y", "n"}
+#: Further variable names of the normal-normal family's DataTree.
+_NORMAL_RESERVED = {"tau", "sigma"}
 ENGINES = ("exact", "nuts")
 #: Draws per chain when ``draws`` is not given: the exact engine's independent draws, and the seed
 #: analysis's ``pm.sample(5000, ...)`` for NUTS.
@@ -81,9 +88,9 @@ class Fit:
     Attributes
     ----------
     model : Model
-        Pooling and priors.
-    data : BinomialData
-        The validated data.
+        Family, pooling and priors.
+    data : BinomialData or EstimateData
+        The validated data: binomial counts, or estimates with standard errors.
     engine : str
         ``"exact"`` or ``"nuts"``.
     diagnostics : dict
@@ -99,8 +106,8 @@ class Fit:
     def __init__(
         self,
         model: Model,
-        data: BinomialData,
-        posterior: exact.ExactPosterior,
+        data: BinomialData | EstimateData,
+        posterior: exact.ExactPosterior | exact_normal.NormalPosterior,
         *,
         draws: int,
         chains: int,
@@ -120,6 +127,18 @@ class Fit:
     def pooling(self) -> str:
         """``"none"``, ``"complete"`` or ``"partial"``."""
         return self.model.pooling
+
+    @property
+    def family(self) -> str:
+        """``"beta-binomial"`` or ``"normal-normal"``."""
+        return self.model.family
+
+    def _binomial_only(self, what: str) -> None:
+        """Refuse, by name, a question that only binomial counts can answer."""
+        if self.family != "beta-binomial":
+            raise NotImplementedError(
+                f"{what} is for binomial counts (the beta-binomial family); this fit is {self.family}"
+            )
 
     @property
     def dim(self) -> str:
@@ -156,7 +175,8 @@ class Fit:
         -------
         pandas.DataFrame
             Index ``theta[<group>]`` (or ``theta`` for complete pooling) then, for partial pooling,
-            ``alpha``, ``beta``, ``mu``, ``kappa``; columns ``mean``, ``sd`` and the interval bounds
+            ``alpha``, ``beta``, ``mu``, ``kappa`` (beta-binomial) or ``mu``, ``tau``
+            (normal-normal); columns ``mean``, ``sd`` and the interval bounds
             named as ArviZ names them (``hdi94_lb``, ``hdi94_ub``). No Monte Carlo error: these are
             integrals, not draws.
         """
@@ -175,42 +195,44 @@ class Fit:
         return pd.concat(frames)
 
     def group_table(self, ci_kind: str | None = None, ci_prob: float | None = None) -> pd.DataFrame:
-        """Per-group table: the data, the raw rate ``y/n`` and the posterior of ``theta_i``.
+        """Per-group table: the data and the posterior of ``theta_i``.
 
-        A group with no trials has no raw rate (NaN) and the population's prediction as posterior.
+        Binomial counts: ``successes``, ``trials`` and the raw rate ``y/n`` (a group with no trials
+        has no raw rate, NaN, and the population's prediction as posterior). Estimates:
+        ``estimate`` and ``std_error``. Then ``mean``, ``sd`` and the interval bounds.
         """
         kind, prob = _check_ci(ci_kind, ci_prob)
         lb, ub = ci_columns(kind, prob)
         q = self._posterior.quantities["theta"]
         lo, hi = q.interval(kind, prob)
         index = np.zeros(self.data.n_groups, np.int64) if self.pooling == "complete" else slice(None)
+        posterior = {"mean": q.mean[q.index][index], "sd": q.sd[q.index][index], lb: lo[index], ub: hi[index]}
+        rows = pd.Index(self.data.groups, name=self.data.group_column)
+        if self.family == "normal-normal":
+            observed = {"estimate": self.data.estimate, "std_error": self.data.std_error}
+            return pd.DataFrame({**observed, **posterior}, index=rows)
         with np.errstate(invalid="ignore", divide="ignore"):
             raw = np.where(
                 self.data.trials > 0, self.data.successes / np.maximum(self.data.trials, 1), np.nan
             )
-        return pd.DataFrame(
-            {
-                "successes": self.data.successes,
-                "trials": self.data.trials,
-                "raw_rate": raw,
-                "mean": q.mean[q.index][index],
-                "sd": q.sd[q.index][index],
-                lb: lo[index],
-                ub: hi[index],
-            },
-            index=pd.Index(self.data.groups, name=self.data.group_column),
-        )
+        observed = {"successes": self.data.successes, "trials": self.data.trials, "raw_rate": raw}
+        return pd.DataFrame({**observed, **posterior}, index=rows)
 
     def new_group(self, ci_kind: str | None = None, ci_prob: float | None = None) -> NewGroup:
         """Predictive of ``theta_new`` for an unseen group.
 
-        Partial pooling: ``theta_new ~ Beta(alpha, beta)`` averaged over the posterior of
-        ``(alpha, beta)``; complete pooling: the shared ``theta``; no pooling: the prior, since no
-        group informs another.
+        Partial pooling: ``theta_new ~ Beta(alpha, beta)`` (``Normal(mu, tau^2)``) averaged over the
+        posterior of the hyperparameters; complete pooling: the shared ``theta``; no pooling: the
+        prior, since no group informs another.
+
+        Raises
+        ------
+        ValueError
+            No pooling with a flat prior on ``theta`` (normal-normal): the prediction is improper.
         """
         kind, prob = _check_ci(ci_kind, ci_prob)
         lb, ub = ci_columns(kind, prob)
-        q = self._posterior.new_group
+        q = self._new_group_quantity()
         lo, hi = q.interval(kind, prob)
         summary = pd.Series(
             {"mean": q.mean[q.index][0], "sd": q.sd[q.index][0], lb: lo[0], ub: hi[0]},
@@ -218,8 +240,18 @@ class Fit:
         )
         return NewGroup(summary, self)
 
+    def _new_group_quantity(self) -> exact.Quantity:
+        q = self._posterior.new_group
+        if q is None:
+            raise ValueError(
+                f"{self.model.title} with the improper prior theta ~ {self.model.priors['theta']}: an "
+                "unseen group's effect has no proper distribution; give theta a Normal prior, or ask "
+                "a partial-pooling fit"
+            )
+        return q
+
     def mode(self, name: str) -> float:
-        """Posterior mode of a hyperparameter (``"mu"``, ``"kappa"``, ``"alpha"``, ``"beta"``).
+        """Posterior mode of a hyperparameter (``"mu"``, ``"kappa"``, ``"alpha"``, ``"beta"``, ``"tau"``).
 
         Exact engine: found on the exact marginal density (parabolic refinement of its tabulated
         maximum), unlike the seed's histogram of draws at 1/100 resolution. NUTS engine: the
@@ -240,7 +272,7 @@ class Fit:
         ----------
         name : str
             ``"theta"`` (then ``group`` is required unless pooling is complete), ``"theta_new"``,
-            or a hyperparameter ``"alpha"``, ``"beta"``, ``"mu"``, ``"kappa"``.
+            or a hyperparameter ``"alpha"``, ``"beta"``, ``"mu"``, ``"kappa"`` (``"mu"``, ``"tau"``).
         group : str, optional
             Group label, for ``theta``.
 
@@ -250,7 +282,7 @@ class Fit:
             Points on the parameter's own scale and the normalised density there.
         """
         if name == "theta_new":
-            q = self._posterior.new_group
+            q = self._new_group_quantity()
             return q.marginal.density(int(q.index[0]))
         if name not in self._posterior.quantities:
             known = ["theta_new", *self._posterior.quantities]
@@ -272,6 +304,7 @@ class Fit:
             ``u`` = logit(mu) and ``v`` = log(kappa) node coordinates (1-D), ``weight`` (2-D,
             ``(len(u), len(v))``, summing to one), and ``alpha``, ``beta`` at the nodes (2-D).
         """
+        self._binomial_only("hyper_grid (the grid over alpha and beta)")
         grid = self._posterior.grid
         if grid is None and self.engine != "exact":
             raise ValueError(f"engine={self.engine!r} samples the hyperparameters; it has no grid")
@@ -294,7 +327,9 @@ class Fit:
         Groups: ``posterior`` (``theta`` with dims ``(chain, draw, <group>)``, and the
         hyperparameters), ``posterior_predictive`` (replicated ``y`` and ``theta_new``),
         ``log_likelihood`` (pointwise ``y``), ``observed_data`` (``y``) and ``constant_data``
-        (``n``). Draws are made on first access, seeded by :attr:`random_seed`.
+        (``n`` for counts, ``sigma``, the standard errors, for estimates). Draws are made on first
+        access, seeded by :attr:`random_seed`. Under no pooling with a flat prior on ``theta``
+        there is no ``theta_new`` (its distribution is improper).
         """
         prebuilt = getattr(self._posterior, "idata", None)
         if prebuilt is not None:  # a sampling engine brings its own draws
@@ -317,19 +352,18 @@ class Fit:
         else:
             posterior["theta"] = (("chain", "draw", g), theta.reshape(*shape, -1))
             theta_g = theta
-        for name in ("alpha", "beta", "mu", "kappa"):
+        for name in ("alpha", "beta", "mu", "kappa", "tau"):
             if name in raw:
                 posterior[name] = (("chain", "draw"), raw[name].reshape(shape))
-        n, y = self.data.trials, self.data.successes
-        y_rep = rng.binomial(n, theta_g)
-        loglik = family.binomial_logpmf(y, n, theta_g)
-        if self.pooling == "none":
-            prior = self.model.priors["theta"]
-            theta_new = rng.beta(prior.alpha, prior.beta, size=total)
-        elif self.pooling == "complete":
-            theta_new = theta
+        if self.family == "normal-normal":
+            y, constant = self.data.estimate, {"sigma": self.data.std_error}
+            y_rep = rng.normal(theta_g, self.data.std_error)
+            loglik = normal_normal.normal_logpdf(y, theta_g, self.data.std_error)
         else:
-            theta_new = rng.beta(raw["alpha"], raw["beta"])
+            y, constant = self.data.successes, {"n": self.data.trials}
+            y_rep = rng.binomial(self.data.trials, theta_g)
+            loglik = family.binomial_logpmf(y, self.data.trials, theta_g)
+        theta_new = self._theta_new_draws(raw, total, rng)
         attrs = {
             "created_at": _dt.datetime.now(_dt.UTC).isoformat(),
             "inference_library": "poolwise",
@@ -344,20 +378,32 @@ class Fit:
             used = {k: v for k, v in coords.items() if with_draws or k == g}
             return xr.Dataset(variables, coords=used, attrs=attrs)
 
+        predictive = {"y": (("chain", "draw", g), y_rep.reshape(*shape, -1))}
+        if theta_new is not None:
+            predictive["theta_new"] = (("chain", "draw"), np.asarray(theta_new).reshape(shape))
         return xr.DataTree.from_dict(
             {
                 "posterior": ds(posterior),
-                "posterior_predictive": ds(
-                    {
-                        "y": (("chain", "draw", g), y_rep.reshape(*shape, -1)),
-                        "theta_new": (("chain", "draw"), np.asarray(theta_new).reshape(shape)),
-                    }
-                ),
+                "posterior_predictive": ds(predictive),
                 "log_likelihood": ds({"y": (("chain", "draw", g), loglik.reshape(*shape, -1))}),
                 "observed_data": ds({"y": ((g,), y)}, with_draws=False),
-                "constant_data": ds({"n": ((g,), n)}, with_draws=False),
+                "constant_data": ds({k: ((g,), v) for k, v in constant.items()}, with_draws=False),
             }
         )
+
+    def _theta_new_draws(self, raw: dict, total: int, rng: np.random.Generator) -> np.ndarray | None:
+        """Draws of a new group's ``theta``; None where its distribution is improper."""
+        if self.pooling == "complete":
+            return raw["theta"]
+        if self.family == "normal-normal":
+            if self.pooling == "partial":
+                return rng.normal(raw["mu"], raw["tau"])
+            prior = self.model.priors["theta"]
+            return prior.sample(rng, total) if prior.proper else None
+        if self.pooling == "none":
+            prior = self.model.priors["theta"]
+            return rng.beta(prior.alpha, prior.beta, size=total)
+        return rng.beta(raw["alpha"], raw["beta"])
 
     # Questions of the fit: thin doors to poolwise.questions, poolwise.predict and poolwise.checks.
 
@@ -371,6 +417,7 @@ class Fit:
         """Call groups above/below a threshold, with error rates; see :mod:`poolwise.questions`."""
         from .questions import threshold_test
 
+        self._binomial_only("threshold_test (with its empirical-Bayes beta-binomial plug-in)")
         return threshold_test(self, threshold, direction=direction)
 
     def ranks(self) -> pd.DataFrame:
@@ -401,18 +448,21 @@ class Fit:
         """Posterior predictive checks; see :func:`poolwise.checks.ppc`."""
         from .checks import ppc
 
+        self._binomial_only("ppc (its statistics count successes)")
         return ppc(self)
 
     def predict_new(self, successes: int, trials: int) -> pd.Series:
         """Predict a new group that has shown ``successes`` in ``trials``; see :mod:`poolwise.predict`."""
         from .predict import new_group_with_data
 
+        self._binomial_only("predict_new")
         return new_group_with_data(self, successes, trials)
 
     def predictive_counts(self, trials: int) -> pd.Series:
         """``P(y_new = k)`` for an unseen group in ``trials`` trials; see :mod:`poolwise.predict`."""
         from .predict import predictive_counts
 
+        self._binomial_only("predictive_counts")
         return predictive_counts(self, trials)
 
     def diagram(self, ax=None):
@@ -458,7 +508,7 @@ class FitSet(Mapping[str, Fit]):
         return len(self._fits)
 
     @property
-    def data(self) -> BinomialData:
+    def data(self) -> BinomialData | EstimateData:
         """The data all fits share."""
         return next(iter(self._fits.values())).data
 
@@ -473,6 +523,12 @@ class FitSet(Mapping[str, Fit]):
         """Which pooling the data support; see :func:`poolwise.compare`."""
         from .comparison import compare
 
+        fit = next(iter(self._fits.values()))
+        if fit.family != "beta-binomial":
+            raise NotImplementedError(
+                f"compare's exact leave-one-group-out CV is for binomial counts; these fits are "
+                f"{fit.family} (PSIS-LOO works on each fit: arviz.loo(fit.idata))"
+            )
         return compare(self, psis=psis)
 
     def _repr_html_(self) -> str:
@@ -499,10 +555,11 @@ def _check_sampling(draws: int, chains: int, random_seed: int | None) -> int:
     return int(random_seed)
 
 
-def _group_dim(data: BinomialData) -> str:
+def _group_dim(data: BinomialData | EstimateData) -> str:
     name = data.group_column
+    reserved = _RESERVED | _NORMAL_RESERVED if isinstance(data, EstimateData) else _RESERVED
     # A variable's name, and xarray's DataTree forbids "/" in those.
-    return "group" if name in _RESERVED or "/" in name else name
+    return "group" if name in reserved or "/" in name else name
 
 
 def _check_nuts(engine: str, nuts: dict) -> dict:
@@ -544,7 +601,7 @@ def _check_nuts(engine: str, nuts: dict) -> dict:
 
 def _fit_model(
     model: Model,
-    data: BinomialData,
+    data: BinomialData | EstimateData,
     *,
     tol: float,
     draws: int,
@@ -567,6 +624,12 @@ def _fit_model(
             progressbar=progressbar,
             **(nuts or {}),
         )
+    elif model.family == "normal-normal":
+        estimates = normal_normal.Estimates(data.estimate, data.std_error)
+        if model.pooling == "partial":
+            posterior = exact_normal.fit_partial(model.priors, estimates, tol=tol)
+        else:
+            posterior = exact_normal.fit_closed_form(model.pooling, model.priors["theta"], estimates)
     elif model.pooling == "partial":
         posterior = exact.fit_partial(model.priors, data.trials, data.successes, tol=tol)
     else:
@@ -574,18 +637,61 @@ def _fit_model(
     return Fit(model, data, posterior, draws=draws, chains=chains, random_seed=seed)
 
 
-def _data(data, group, successes, trials, sep) -> BinomialData:
-    if isinstance(data, BinomialData):
+def _family(data, columns: dict[str, str | None], family: str | None) -> str:
+    """Return the family that the data and columns call for, checked against ``family=``."""
+    binomial = [k for k in ("successes", "trials") if columns[k] is not None]
+    normal = [k for k in ("estimate", "std_error", "variance") if columns[k] is not None]
+    if binomial and normal:
+        raise ValueError(
+            f"{', '.join(binomial)} (binomial counts) and {', '.join(normal)} (estimates with standard "
+            "errors) belong to different families; give one or the other"
+        )
+    if isinstance(data, EstimateData) or normal:
+        implied = "normal-normal"
+    elif isinstance(data, BinomialData) or binomial:
+        implied = "beta-binomial"
+    else:
+        implied = None
+    if family is not None and family not in FAMILIES:
+        raise ValueError(f"family must be one of {', '.join(map(repr, FAMILIES))}, got {family!r}")
+    if family is not None and implied is not None and family != implied:
+        raise ValueError(f"family={family!r} does not fit the data given, which call for {implied!r}")
+    return family or implied or "beta-binomial"
+
+
+def _data(data, family: str, group, columns: dict[str, str | None], sep) -> BinomialData | EstimateData:
+    if isinstance(data, BinomialData | EstimateData):
         return data
-    return binomial_data(data, group=group, successes=successes, trials=trials, sep=sep)
+    if family == "normal-normal":
+        if columns["estimate"] is None:
+            raise ValueError("the normal-normal family needs estimate= (with std_error= or variance=)")
+        return estimate_data(
+            data,
+            group=group,
+            estimate=columns["estimate"],
+            std_error=columns["std_error"],
+            variance=columns["variance"],
+            sep=sep,
+        )
+    return binomial_data(
+        data,
+        group="group" if group is None else group,
+        successes=columns["successes"] or "successes",
+        trials=columns["trials"] or "trials",
+        sep=sep,
+    )
 
 
 def fit(
-    data: pd.DataFrame | str | os.PathLike | BinomialData,
+    data: pd.DataFrame | str | os.PathLike | BinomialData | EstimateData,
     *,
-    group: str = "group",
-    successes: str = "successes",
-    trials: str = "trials",
+    group: str | None = None,
+    successes: str | None = None,
+    trials: str | None = None,
+    estimate: str | None = None,
+    std_error: str | None = None,
+    variance: str | None = None,
+    family: str | None = None,
     pooling: str = "partial",
     priors: PriorSpec | None = None,
     engine: str = "exact",
@@ -600,26 +706,44 @@ def fit(
     parametrization: str | None = None,
     progressbar: bool = True,
 ) -> Fit:
-    r"""Fit a pooling model to binomial counts per group.
+    r"""Fit a pooling model to binomial counts, or to estimates with standard errors, per group.
 
     Parameters
     ----------
-    data : DataFrame, path to a CSV or Parquet file, or BinomialData
+    data : DataFrame, path to a CSV or Parquet file, BinomialData or EstimateData
         One row per group.
-    group, successes, trials : str
-        Column names: the group label, ``y_i`` and ``n_i``.
+    group : str, optional
+        Column of group labels (default ``"group"`` for counts; estimates without one are labelled
+        ``"study 1"``, ``"study 2"``, ...).
+    successes, trials : str, optional
+        Binomial counts (the beta-binomial family): columns of ``y_i`` and ``n_i`` (default
+        ``"successes"`` and ``"trials"``).
+    estimate, std_error, variance : str, optional
+        Estimates with known standard errors (the normal-normal family): the column of ``y_i`` and
+        that of ``s_i`` or of ``s_i^2``; give ``estimate`` and one of the other two.
+    family : {"beta-binomial", "normal-normal"}, optional
+        Follows from the columns given; a value that contradicts them is an error.
     pooling : {"partial", "none", "complete"}
-        ``partial``: :math:`y_i \sim \mathrm{Binomial}(n_i, \theta_i)`,
+        Beta-binomial: ``partial``: :math:`y_i \sim \mathrm{Binomial}(n_i, \theta_i)`,
         :math:`\theta_i \sim \mathrm{Beta}(\alpha, \beta)`, :math:`\alpha, \beta \sim
         \mathrm{HalfNormal}(10)`; ``none``: :math:`\theta_i \sim \mathrm{Beta}(1/2, 1/2)`
         independently; ``complete``: one :math:`\theta \sim \mathrm{Beta}(1/2, 1/2)`.
+        Normal-normal: ``partial``: :math:`y_i \sim N(\theta_i, s_i^2)`, :math:`\theta_i \sim
+        N(\mu, \tau^2)`, :math:`\mu` flat and :math:`\tau` uniform on :math:`[0, \infty)`
+        (BDA3 §5.5; proper in the posterior for 3 or more groups); ``none``: each
+        :math:`\theta_i` flat, so :math:`\theta_i \mid y \sim N(y_i, s_i^2)`; ``complete``: one
+        flat :math:`\theta`, the precision-weighted mean.
     priors : mapping, optional
         Parameter -> prior, as objects (``pw.priors.Gamma(2, 0.5)``) or text (``"Gamma(2, 0.5)"``).
-        Partial pooling takes ``alpha`` and ``beta``, or ``mu`` and ``kappa``, or a joint
-        ``"alpha,beta"`` (``pw.priors.BDA3()``); the others take ``theta`` (a Beta).
+        Beta-binomial partial pooling takes ``alpha`` and ``beta``, or ``mu`` and ``kappa``, or a
+        joint ``"alpha,beta"`` (``pw.priors.BDA3()``); the others take ``theta`` (a Beta).
+        Normal-normal partial pooling takes ``mu`` (``"flat"`` or ``Normal(m, s)``) and ``tau``
+        (``"uniform"`` for BDA3's improper uniform, ``HalfCauchy(25)``, ``HalfNormal(10)``,
+        ``Uniform(0, 100)``, ...); the others take ``theta`` (flat or Normal).
     engine : {"exact", "nuts"}
-        ``"exact"``: closed forms, and for partial pooling a grid over the hyperparameters refined
-        until every summary moves less than ``tol``. ``"nuts"``: the seed analysis's PyMC models
+        ``"exact"``: closed forms, and for partial pooling a grid over the hyperparameters (a line
+        over ``tau`` for the normal-normal family) refined until every summary moves less than
+        ``tol``. ``"nuts"``: the seed analysis's PyMC models
         sampled with NUTS (needs ``pip install 'poolwise[mcmc]'``); summaries come from the draws.
     draws, chains : int
         Draws per chain and chains: the independent draws in :attr:`Fit.idata` (exact, made on
@@ -656,6 +780,16 @@ def fit(
     >>> fit = pw.fit(df, group="Mission", successes="y", trials="N", random_seed=1)
     >>> round(fit.summary().loc["mu", "mean"], 3)
     0.807
+
+    The eight schools of BDA3 §5.5:
+
+    >>> schools = pd.DataFrame({"school": list("ABCDEFGH"),
+    ...                         "y": [28, 8, -3, 7, -1, 1, 18, 12],
+    ...                         "sigma": [15, 10, 16, 11, 9, 11, 10, 18]})
+    >>> fit = pw.fit(schools, group="school", estimate="y", std_error="sigma",
+    ...              priors={"mu": "flat", "tau": "uniform"}, random_seed=1)
+    >>> round(fit.summary().loc["mu", "mean"], 1)
+    7.9
     """
     if pooling == "all":
         raise ValueError("fit() fits one pooling; use fit_all() for 'all'")
@@ -664,6 +798,10 @@ def fit(
         group=group,
         successes=successes,
         trials=trials,
+        estimate=estimate,
+        std_error=std_error,
+        variance=variance,
+        family=family,
         poolings=(pooling,),
         priors=priors,
         engine=engine,
@@ -682,11 +820,15 @@ def fit(
 
 
 def fit_all(
-    data: pd.DataFrame | str | os.PathLike | BinomialData,
+    data: pd.DataFrame | str | os.PathLike | BinomialData | EstimateData,
     *,
-    group: str = "group",
-    successes: str = "successes",
-    trials: str = "trials",
+    group: str | None = None,
+    successes: str | None = None,
+    trials: str | None = None,
+    estimate: str | None = None,
+    std_error: str | None = None,
+    variance: str | None = None,
+    family: str | None = None,
     poolings: str | tuple[str, ...] = "all",
     priors: PriorSpec | None = None,
     engine: str = "exact",
@@ -716,13 +858,21 @@ def fit_all(
     )
     nuts = _check_nuts(engine, settings)
     draws = DEFAULT_DRAWS[engine] if draws is None else draws
-    models = build(poolings, priors)
+    columns = {
+        "successes": successes,
+        "trials": trials,
+        "estimate": estimate,
+        "std_error": std_error,
+        "variance": variance,
+    }
+    chosen = _family(data, columns, family)
+    models = build(poolings, priors, chosen)
     seed = _check_sampling(draws, chains, random_seed)
     if engine == "nuts":
         from .engines.nuts import import_pymc
 
         import_pymc()  # before reading data: a missing extra is the first thing to say
-    validated = _data(data, group, successes, trials, sep)
+    validated = _data(data, chosen, group, columns, sep)
     return FitSet(
         {
             m.pooling: _fit_model(

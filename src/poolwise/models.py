@@ -1,6 +1,6 @@
 """Models: a family, a pooling, and the priors, with the seed analysis's defaults.
 
-Poolings of the beta-binomial family (``y_i ~ Binomial(n_i, theta_i)``):
+Poolings of the beta-binomial family (``y_i ~ Binomial(n_i, theta_i)``), the default:
 
 - ``"none"``: ``theta_i ~ Beta(1/2, 1/2)`` independently (each group on its own);
 - ``"complete"``: one ``theta ~ Beta(1/2, 1/2)`` shared by all groups;
@@ -8,6 +8,20 @@ Poolings of the beta-binomial family (``y_i ~ Binomial(n_i, theta_i)``):
 
 Partial pooling also accepts priors on ``mu = alpha / (alpha + beta)`` and ``kappa = alpha + beta``
 instead, or a joint prior on ``"alpha,beta"`` such as :class:`poolwise.priors.BDA3`.
+
+Poolings of the normal-normal family (``y_i ~ Normal(theta_i, s_i^2)``, ``s_i`` known; random-effects
+meta-analysis, BDA3's eight schools):
+
+- ``"none"``: ``theta_i ~ Flat()`` independently, so ``theta_i | y ~ N(y_i, s_i^2)``;
+- ``"complete"``: one ``theta ~ Flat()``: the precision-weighted mean;
+- ``"partial"``: ``theta_i ~ Normal(mu, tau^2)`` with ``mu ~ Flat()`` and ``tau ~ HalfFlat()``, the
+  uniform prior on ``tau`` of BDA3 §5.4-5.5 (proper in the posterior for 3 or more groups).
+
+``theta`` and ``mu`` take ``Flat()`` or ``Normal(m, s)``; ``tau`` any prior on ``[0, inf)``, e.g.
+``HalfCauchy(25)`` (Gelman 2006), ``HalfNormal(10)``, ``Uniform(0, 100)``; the text ``"uniform"``
+(no bounds) means ``HalfFlat()``. The default on ``tau`` is BDA3's uniform rather than a half-Cauchy
+because it needs no scale: a half-Cauchy's scale must be chosen in the estimates' units, which a
+default cannot know, and with 3 or more groups the uniform prior's posterior is proper.
 """
 
 from __future__ import annotations
@@ -18,6 +32,7 @@ from dataclasses import dataclass
 from . import priors as pr
 
 POOLINGS = ("none", "complete", "partial")
+FAMILIES = ("beta-binomial", "normal-normal")
 
 #: The seed analysis's priors.
 DEFAULT_PRIORS: dict[str, dict[str, pr.Prior]] = {
@@ -26,11 +41,26 @@ DEFAULT_PRIORS: dict[str, dict[str, pr.Prior]] = {
     "partial": {"alpha": pr.HalfNormal(10.0), "beta": pr.HalfNormal(10.0)},
 }
 
+#: BDA3's priors (§5.5): flat on the effects' mean, uniform on their spread.
+NORMAL_DEFAULT_PRIORS: dict[str, dict[str, pr.Prior]] = {
+    "none": {"theta": pr.Flat()},
+    "complete": {"theta": pr.Flat()},
+    "partial": {"mu": pr.Flat(), "tau": pr.HalfFlat()},
+}
+
 _VALID = {
     "none": ("theta",),
     "complete": ("theta",),
     "partial": ("alpha", "beta", "mu", "kappa", "alpha,beta"),
 }
+
+_NORMAL_VALID = {"none": ("theta",), "complete": ("theta",), "partial": ("mu", "tau")}
+
+
+def valid_priors(pooling: str, family: str = "beta-binomial") -> tuple[str, ...]:
+    """Names of the parameters that take a prior under ``pooling`` in ``family``."""
+    return (_NORMAL_VALID if family == "normal-normal" else _VALID)[pooling]
+
 
 PriorSpec = Mapping[str, "str | pr.Prior | pr.JointPrior"]
 
@@ -44,8 +74,7 @@ class Model:
     pooling : {"none", "complete", "partial"}
     priors : dict
         Name -> prior, complete (defaults filled in).
-    family : str
-        Only ``"beta-binomial"`` for now.
+    family : {"beta-binomial", "normal-normal"}
     """
 
     pooling: str
@@ -63,6 +92,8 @@ class Model:
 
     def equations(self) -> list[str]:
         """Write the model out, one line per statement."""
+        if self.family == "normal-normal":
+            return self._normal_equations()
         if self.pooling == "none":
             return [
                 "y_i ~ Binomial(n_i, theta_i)",
@@ -82,12 +113,26 @@ class Model:
             lines += [f"alpha ~ {self.priors['alpha']}", f"beta ~ {self.priors['beta']}"]
         return lines
 
+    def _normal_equations(self) -> list[str]:
+        if self.pooling == "none":
+            return ["y_i ~ Normal(theta_i, s_i^2)", f"theta_i ~ {self.priors['theta']}  (independently)"]
+        if self.pooling == "complete":
+            return ["y_i ~ Normal(theta, s_i^2)", f"theta ~ {self.priors['theta']}"]
+        return [
+            "y_i ~ Normal(theta_i, s_i^2)",
+            "theta_i ~ Normal(mu, tau^2)",
+            f"mu ~ {self.priors['mu']}",
+            f"tau ~ {self.priors['tau']}",
+        ]
+
 
 def _normalise_key(key: str) -> str:
     return ",".join(part.strip() for part in str(key).split(","))
 
 
-def resolve_priors(pooling: str, priors: PriorSpec | None, *, strict: bool = True) -> dict:
+def resolve_priors(
+    pooling: str, priors: PriorSpec | None, *, strict: bool = True, family: str = "beta-binomial"
+) -> dict:
     """Complete a user's prior specification for one pooling, with the defaults.
 
     Parameters
@@ -98,6 +143,7 @@ def resolve_priors(pooling: str, priors: PriorSpec | None, *, strict: bool = Tru
     strict : bool
         Reject names that do not belong to this pooling (``fit``); ``fit_all`` passes False and
         checks that every name belongs to some pooling.
+    family : {"beta-binomial", "normal-normal"}
 
     Raises
     ------
@@ -106,8 +152,13 @@ def resolve_priors(pooling: str, priors: PriorSpec | None, *, strict: bool = Tru
     """
     if pooling not in POOLINGS:
         raise ValueError(f"pooling must be one of {', '.join(POOLINGS)} or 'all', got {pooling!r}")
-    given = {_normalise_key(k): pr.parse(v) for k, v in (priors or {}).items()}
-    valid = _VALID[pooling]
+    if family not in FAMILIES:
+        raise ValueError(f"family must be one of {', '.join(FAMILIES)}, got {family!r}")
+    if family == "normal-normal":
+        given = {_normalise_key(k): _parse_normal(_normalise_key(k), v) for k, v in (priors or {}).items()}
+    else:
+        given = {_normalise_key(k): pr.parse(v) for k, v in (priors or {}).items()}
+    valid = valid_priors(pooling, family)
     unknown = [k for k in given if k not in valid]
     if unknown and strict:
         raise pr.PriorError(
@@ -115,6 +166,8 @@ def resolve_priors(pooling: str, priors: PriorSpec | None, *, strict: bool = Tru
             f"its priors are: {', '.join(valid)}"
         )
     given = {k: v for k, v in given.items() if k in valid}
+    if family == "normal-normal":
+        return _normal_priors(pooling, given)
     if pooling != "partial":
         theta = given.get("theta", DEFAULT_PRIORS[pooling]["theta"])
         if not isinstance(theta, pr.Beta):
@@ -151,12 +204,36 @@ def _partial_priors(given: dict) -> dict:
     return out
 
 
+def _parse_normal(name: str, spec) -> pr.Prior | pr.JointPrior:
+    """Parse a prior of the normal-normal family: bare ``"uniform"`` on ``tau`` is BDA3's HalfFlat."""
+    if name == "tau" and isinstance(spec, str) and spec.strip().lower() in ("uniform", "uniform()"):
+        return pr.HalfFlat()
+    return pr.parse(spec)
+
+
+def _normal_priors(pooling: str, given: dict) -> dict:
+    out = {**NORMAL_DEFAULT_PRIORS[pooling], **given}
+    for name in ("theta", "mu"):
+        if name in out and not isinstance(out[name], pr.Flat | pr.Normal):
+            raise pr.PriorError(
+                f"the prior on {name} must be Flat() or Normal(mu, sigma) (conjugate to the normal "
+                f"likelihood), got {out[name]}"
+            )
+    if "tau" in out:
+        _check_positive("tau", out["tau"])
+    return out
+
+
 def _check_positive(name: str, prior) -> None:
     if isinstance(prior, pr.JointPrior) or prior.bounds[0] < 0:
         raise pr.PriorError(f"{name} must be positive; its prior must live on [0, inf), got {prior}")
 
 
-def build(pooling: str | list[str] | tuple[str, ...], priors: PriorSpec | None = None) -> list[Model]:
+def build(
+    pooling: str | list[str] | tuple[str, ...],
+    priors: PriorSpec | None = None,
+    family: str = "beta-binomial",
+) -> list[Model]:
     """Models for one pooling, a list of them, or ``"all"``, with the priors distributed by name."""
     poolings = (
         list(POOLINGS) if pooling == "all" else [pooling] if isinstance(pooling, str) else list(pooling)
@@ -165,7 +242,7 @@ def build(pooling: str | list[str] | tuple[str, ...], priors: PriorSpec | None =
         if p not in POOLINGS:
             raise ValueError(f"pooling must be one of {', '.join(POOLINGS)} or 'all', got {p!r}")
     if len(poolings) > 1 and priors:
-        everything = {k for p in poolings for k in _VALID[p]}
+        everything = {k for p in poolings for k in valid_priors(p, family)}
         unknown = [k for k in map(_normalise_key, priors) if k not in everything]
         if unknown:
             raise pr.PriorError(
@@ -173,4 +250,4 @@ def build(pooling: str | list[str] | tuple[str, ...], priors: PriorSpec | None =
                 f"priors can be given on: {', '.join(sorted(everything))}"
             )
     strict = len(poolings) == 1
-    return [Model(p, resolve_priors(p, priors, strict=strict)) for p in poolings]
+    return [Model(p, resolve_priors(p, priors, strict=strict, family=family), family) for p in poolings]

@@ -7,6 +7,10 @@ Each prior is a small immutable object with a vectorised log-density, a sampler 
 
 A :class:`JointPrior` is a density on the pair ``(alpha, beta)`` that does not factorise, such as the
 prior of Gelman et al. (BDA3 §5.3), ``p(alpha, beta) ∝ (alpha + beta)^(-5/2)``.
+
+Two improper priors serve the normal-normal family: :class:`Flat` on the real line (the usual prior
+on a mean ``mu``) and :class:`HalfFlat` on ``[0, inf)`` (BDA3's uniform prior on a scale ``tau``).
+They have a log-density up to a constant but cannot be sampled.
 """
 
 from __future__ import annotations
@@ -23,11 +27,14 @@ __all__ = [
     "BDA3",
     "Beta",
     "Exponential",
+    "Flat",
     "Gamma",
+    "HalfFlat",
     "HalfCauchy",
     "HalfNormal",
     "JointPrior",
     "LogNormal",
+    "Normal",
     "Prior",
     "PriorError",
     "Uniform",
@@ -219,6 +226,57 @@ class Beta(Prior):
 
 
 @dataclass(frozen=True)
+class Normal(Prior):
+    """Normal on the real line with mean ``mu`` and standard deviation ``sigma``."""
+
+    support: ClassVar[tuple[float, float]] = (-math.inf, math.inf)
+    mu: float = 0.0
+    sigma: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.mu, int | float) and math.isfinite(self.mu)):
+            raise PriorError(f"Normal: parameter mu must be a finite number, got {self.mu!r}")
+        _positive("Normal", sigma=self.sigma)
+
+    def _logpdf(self, x):
+        return -0.5 * math.log(2 * math.pi) - math.log(self.sigma) - 0.5 * ((x - self.mu) / self.sigma) ** 2
+
+    def _sample(self, rng, size):
+        return rng.normal(self.mu, self.sigma, size)
+
+
+@dataclass(frozen=True)
+class Flat(Prior):
+    """Improper uniform prior on the real line, ``p(x) ∝ 1`` (PyMC's ``Flat``)."""
+
+    support: ClassVar[tuple[float, float]] = (-math.inf, math.inf)
+    proper: ClassVar[bool] = False
+
+    def _logpdf(self, x):
+        return np.zeros_like(x)
+
+    def _sample(self, rng, size):
+        raise PriorError("Flat() is improper: it has no draws")
+
+
+@dataclass(frozen=True)
+class HalfFlat(Prior):
+    """Improper uniform prior on ``[0, inf)``, ``p(x) ∝ 1`` (PyMC's ``HalfFlat``).
+
+    On the between-group scale ``tau`` of the normal-normal model this is the prior of BDA3 §5.4
+    (``"uniform"`` with no bound). The posterior is proper only with at least 3 groups.
+    """
+
+    proper: ClassVar[bool] = False
+
+    def _logpdf(self, x):
+        return np.zeros_like(x)
+
+    def _sample(self, rng, size):
+        raise PriorError("HalfFlat() is improper: it has no draws")
+
+
+@dataclass(frozen=True)
 class JointPrior:
     """A prior density on the pair ``(alpha, beta)`` of the beta-binomial population."""
 
@@ -246,7 +304,20 @@ class BDA3(JointPrior):
 
 
 _REGISTRY: dict[str, type] = {
-    cls.__name__: cls for cls in (HalfNormal, HalfCauchy, Exponential, Gamma, LogNormal, Uniform, Beta, BDA3)
+    cls.__name__: cls
+    for cls in (
+        HalfNormal,
+        HalfCauchy,
+        Exponential,
+        Gamma,
+        LogNormal,
+        Uniform,
+        Beta,
+        BDA3,
+        Normal,
+        Flat,
+        HalfFlat,
+    )
 }
 
 

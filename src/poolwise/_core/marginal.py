@@ -1,7 +1,8 @@
 """One-dimensional posterior marginals and their intervals, vectorised over rows.
 
 A marginal is anything with ``ppf(q)`` mapping probabilities of shape ``(P, m)`` to values of shape
-``(P, m)`` on the natural scale: :class:`BetaRows` (closed form) or :class:`GridMarginal` (a density
+``(P, m)`` on the natural scale: :class:`BetaRows` or :class:`NormalRows` (closed forms) or
+:class:`GridMarginal` (a density
 tabulated on a uniform grid of an unconstrained coordinate ``z``, e.g. the logit of a rate, and
 integrated exactly as a cubic spline). :func:`eti` and :func:`hdi` work on either.
 
@@ -58,6 +59,32 @@ class BetaRows:
         a, b = self.a[row], self.b[row]
         log_f = special.xlogy(a - 1, x) + special.xlog1py(b - 1, -x) - special.betaln(a, b)
         return x, np.exp(log_f)
+
+
+@dataclass(frozen=True)
+class NormalRows:
+    """Independent Normal(mean_p, sd_p^2) distributions, one per row."""
+
+    mean: np.ndarray
+    sd: np.ndarray
+
+    def ppf(self, q: np.ndarray) -> np.ndarray:  # noqa: D102
+        return self.mean[:, None] + self.sd[:, None] * special.ndtri(q)
+
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        """Distribution function at ``x`` of shape ``(P, m)``."""
+        return special.ndtr((x - self.mean[:, None]) / self.sd[:, None])
+
+    def density(self, row: int, n: int = 513) -> tuple[np.ndarray, np.ndarray]:
+        """Density of one row within 5 standard deviations of its mean."""
+        m, s = self.mean[row], self.sd[row]
+        x = np.linspace(m - 5 * s, m + 5 * s, n)
+        z = (x - m) / s
+        return x, np.exp(-0.5 * z * z) / (s * np.sqrt(2 * np.pi))
+
+    def mode(self) -> np.ndarray:
+        """Mode of each row (its mean)."""
+        return self.mean
 
 
 @dataclass(frozen=True)
@@ -225,4 +252,6 @@ def interval(marginal: Marginal, kind: str, prob: float) -> tuple[np.ndarray, np
 def _rows(marginal: Marginal) -> int:
     if isinstance(marginal, BetaRows):
         return marginal.a.shape[0]
+    if isinstance(marginal, NormalRows):
+        return marginal.mean.shape[0]
     return marginal.pdf.shape[0]

@@ -27,6 +27,7 @@ _TRANSFORMS = {
     # scale: (to unconstrained z, back to natural x, log dx/dz)
     "logit": (special.logit, special.expit, lambda z: -np.logaddexp(0.0, -z) - np.logaddexp(0.0, z)),
     "log": (np.log, np.exp, lambda z: z),
+    "identity": (lambda x: x, lambda z: z, np.zeros_like),
 }
 
 
@@ -38,9 +39,9 @@ class SampleMarginal:
     ----------
     draws : ndarray
         Shape ``(P, N)``: ``N`` draws (chains flattened) for each of ``P`` rows.
-    scale : {"logit", "log"}
+    scale : {"logit", "log", "identity"}
         The unconstrained scale the kernel density works on: ``"logit"`` for values in (0, 1),
-        ``"log"`` for positive values.
+        ``"log"`` for positive values, ``"identity"`` for values on the whole real line.
     """
 
     draws: np.ndarray
@@ -111,6 +112,8 @@ class SampleMarginal:
     def _unconstrained(self, row: int) -> np.ndarray:
         to_z = _TRANSFORMS[self.scale][0]
         # Draws can sit exactly on a bound in floating point (a rate of 1.0 when beta is tiny).
+        if self.scale == "identity":
+            return self.draws[row]
         tiny = np.finfo(float).tiny
         upper = 1.0 - np.finfo(float).epsneg if self.scale == "logit" else np.inf
         with np.errstate(divide="ignore"):

@@ -1,0 +1,233 @@
+"""The exact engine for the normal-normal family: closed forms, and a refined line over ``tau``.
+
+No and complete pooling are closed-form normals. Partial pooling integrates every ``theta_i`` and
+``mu`` out analytically (:mod:`poolwise.families.normal_normal`) and ``tau`` on a uniform grid of
+``u = asinh(tau / c)`` (:mod:`poolwise._core.line`), refined as the beta-binomial grid is
+(:func:`poolwise.engines.exact._refine`): until every summary (mean, sd and the quantiles in
+:data:`~poolwise.engines.exact.CHECKED_QUANTILES` of ``mu``, ``tau``, each ``theta_i`` and a new
+group's ``theta_new``) moves less than ``tol`` (relative above one) between two resolutions.
+Given ``tau`` everything is normal, so ``mu``, every ``theta_i`` and ``theta_new`` are mixtures of
+normals over the nodes, tabulated as :class:`~poolwise._core.marginal.GridMarginal` rows.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._core import line as linelib
+from .._core.marginal import GridMarginal, NormalRows
+from ..families import normal_normal as family
+from ..priors import HalfFlat, PriorError
+from .exact import EDGE_MASS, PRUNE_MASS, GridInfo, PoolwiseWarning, Quantity, _refine
+
+#: Nodes of the line over ``u = asinh(tau / c)`` tried in turn (intervals; the nodes are one more).
+LEVELS = (32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048)
+
+#: Fewest groups for which BDA3's uniform prior on ``tau`` gives a proper posterior.
+MIN_GROUPS_UNIFORM_TAU = 3
+
+
+@dataclass(frozen=True)
+class NormalPosterior:
+    """Everything the exact engine knows about one fitted normal-normal model.
+
+    ``new_group`` is None under no pooling with a flat prior on ``theta``: an unseen group's
+    effect then has an improper distribution.
+    """
+
+    pooling: str
+    quantities: dict[str, Quantity]
+    new_group: Quantity | None
+    data: family.Estimates
+    priors: dict
+    line: linelib.Line | None = None
+    grid_info: GridInfo | None = None
+    warnings: tuple[str, ...] = field(default=())
+    engine: str = "exact"
+    grid: None = None  # no two-dimensional hyperparameter grid
+
+    @property
+    def diagnostics(self) -> dict:
+        """What the line over ``tau`` did (empty for the closed forms)."""
+        info = self.grid_info
+        if info is None:
+            return {}
+        return {
+            "grid_nodes": f"{info.n}",
+            "group_grid_nodes": f"{info.group_n}",
+            "levels": list(info.levels),
+            "max_change": info.max_change,
+            "converged": info.converged,
+            "edge_mass": info.edge_mass,
+            "at_limit": info.at_limit,
+            "log_evidence": info.log_evidence,
+        }
+
+    def draws(self, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """Independent draws: ``theta`` ``(n, groups)`` or ``(n,)``, and ``mu``, ``tau`` ``(n,)``.
+
+        Partial pooling picks a node of the line by its probability and a uniform point in its cell
+        (reflected at the line's ends), then ``mu | tau, y`` and each ``theta_i | mu, tau, y``.
+        """
+        if self.pooling != "partial":
+            post = self.quantities["theta"].marginal
+            size = (n, post.mean.size) if self.pooling == "none" else n
+            return {"theta": rng.normal(post.mean, post.sd, size=size)}
+        grid, data = self.line, self.data
+        node = rng.choice(grid.logp.size, size=n, p=grid.weights)
+        lo, hi = grid.lo, grid.nodes[-1]
+        u = grid.nodes[node] + grid.h * (rng.random(n) - 0.5)
+        u = hi - np.abs(hi - (lo + np.abs(u - lo)))
+        tau = family.to_tau(u, data.scale)
+        mu_hat, v_mu = family.mu_given_tau(tau, data, self.priors["mu"])
+        mu = rng.normal(mu_hat, np.sqrt(v_mu))
+        s2, t2 = data.s[None, :] ** 2, tau[:, None] ** 2
+        v = s2 + t2
+        # theta_i | mu, tau, y ~ N((1 - B) y + B mu, (1 - B) s^2), B = s^2 / (s^2 + tau^2)
+        mean = (t2 * data.y[None, :] + s2 * mu[:, None]) / v
+        theta = rng.normal(mean, np.sqrt(t2 * s2 / v))
+        return {"theta": theta, "mu": mu, "tau": tau}
+
+
+def fit_closed_form(pooling: str, theta_prior, data: family.Estimates) -> NormalPosterior:
+    """No pooling (a normal per group) or complete pooling (one precision-weighted normal)."""
+    if pooling == "none":
+        post = family.conjugate(theta_prior, data.y, data.s)
+        index = np.arange(data.y.size)
+    else:
+        post = family.pooled(theta_prior, data)
+        index = np.zeros(1, np.int64)
+    theta = Quantity("theta", post.mean, post.sd, post, index)
+    one = np.zeros(1, np.int64)
+    if pooling == "complete":
+        new = Quantity("theta_new", post.mean, post.sd, post, one)
+    elif theta_prior.proper:  # an unseen group learns nothing from the others: the prior
+        prior = NormalRows(np.array([theta_prior.mu]), np.array([theta_prior.sigma]))
+        new = Quantity("theta_new", prior.mean, prior.sd, prior, one)
+    else:
+        new = None
+    return NormalPosterior(pooling, {"theta": theta}, new, data, {"theta": theta_prior})
+
+
+def _check_proper(priors: dict, data: family.Estimates) -> None:
+    if isinstance(priors["tau"], HalfFlat) and data.y.size < MIN_GROUPS_UNIFORM_TAU:
+        raise PriorError(
+            f"the uniform prior on tau (HalfFlat) gives an improper posterior with fewer than "
+            f"{MIN_GROUPS_UNIFORM_TAU} groups (BDA3 §5.4), and there are {data.y.size}; give tau a "
+            "proper prior on the scale of the estimates, e.g. HalfCauchy(<typical effect size>)"
+        )
+
+
+def _tau_quantity(grid: linelib.Line, scale: float) -> Quantity:
+    tau = family.to_tau(grid.nodes, scale)
+    w = grid.weights
+    mean = tau @ w
+    sd = math.sqrt(max(((tau - mean) ** 2) @ w, 0.0))
+    density = np.exp(grid.logp - grid.logp.max())[None, :]
+    marginal = GridMarginal(
+        np.array([grid.lo]),
+        np.array([grid.h]),
+        density,
+        functools.partial(family.to_tau, scale=scale),
+        functools.partial(family.log_dtau_du, scale=scale),
+        functools.partial(family.to_u, scale=scale),
+    )
+    return Quantity("tau", np.array([mean]), np.array([sd]), marginal, np.zeros(1, np.int64))
+
+
+def _prune(grid: linelib.Line) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes that carry all but PRUNE_MASS of the probability, as ``(u, weight)``."""
+    w = grid.weights
+    order = np.argsort(w)
+    keep = np.sort(order[~(np.cumsum(w[order]) < PRUNE_MASS)])
+    return grid.nodes[keep], w[keep] / w[keep].sum()
+
+
+def fit_partial(priors: dict, data: family.Estimates, *, tol: float = 1e-4) -> NormalPosterior:
+    """Partial pooling: ``tau`` on a refined line, the rest as normal mixtures; see the module docstring.
+
+    Raises
+    ------
+    poolwise.priors.PriorError
+        BDA3's uniform prior on ``tau`` with fewer than 3 groups (an improper posterior).
+    """
+    _check_proper(priors, data)
+    scale = data.scale
+    logp = family.log_posterior(priors["tau"], priors["mu"], data)
+    lower, upper = priors["tau"].bounds
+    limit_lo = float(family.to_u(max(lower, 0.0), scale))
+    limit_hi = float(min(family.to_u(upper, scale), family.U_MAX))
+    lo, hi, _, at_hi = linelib.locate(logp, limit_lo, limit_hi)
+    # Mass at tau's natural bounds (0, or the prior's) is legitimate; at U_MAX it is not.
+    at_limit = at_hi and limit_hi == family.U_MAX
+
+    @functools.cache  # the two refinements below share their lines
+    def evaluate(n: int) -> linelib.Line:
+        return linelib.evaluate(logp, lo, hi, n)
+
+    def hyperparameters(grid: linelib.Line) -> dict[str, Quantity]:
+        tau = family.to_tau(grid.nodes, scale)
+        mu_hat, v_mu = family.mu_given_tau(tau, data, priors["mu"])
+        mean, sd, marginal = family.mixture(mu_hat[None, :], v_mu[None, :], grid.weights)
+        one = np.zeros(1, np.int64)
+        return {"mu": Quantity("mu", mean, sd, marginal, one), "tau": _tau_quantity(grid, scale)}
+
+    def groups(grid: linelib.Line) -> dict[str, Quantity]:
+        u, w = _prune(grid)
+        tau = family.to_tau(u, scale)
+        mu_hat, v_mu = family.mu_given_tau(tau, data, priors["mu"])
+        theta_mean, theta_var = family.theta_given_tau(tau, data, mu_hat, v_mu)
+        mean, sd, marginal = family.mixture(theta_mean, theta_var, w)
+        new = family.mixture(mu_hat[None, :], (v_mu + tau**2)[None, :], w)
+        one = np.zeros(1, np.int64)
+        return {
+            "theta": Quantity("theta", mean, sd, marginal, np.arange(data.y.size)),
+            "theta_new": Quantity("theta_new", *new, one),
+        }
+
+    grid, hyper, tried, change = _refine(LEVELS, evaluate, hyperparameters, tol)
+    group_grid, group, _, group_change = _refine(LEVELS, evaluate, groups, tol)
+    new = group.pop("theta_new")
+    change = max(change, group_change)
+    w = grid.weights
+    # The ends' mass, except at a natural bound of tau (0, or the prior's support).
+    edge = (w[0] if lo > limit_lo else 0.0) + (w[-1] if hi < limit_hi or at_limit else 0.0)
+    info = GridInfo(
+        n=grid.logp.size,
+        group_n=group_grid.logp.size,
+        levels=tuple(tried),
+        max_change=float(change),
+        converged=bool(change < tol),
+        edge_mass=float(edge),
+        at_limit=at_limit,
+        log_evidence=grid.log_integral,
+    )
+    notes = []
+    if not info.converged:
+        notes.append(
+            f"the line over tau did not converge: summaries still moved by {change:.2g} (> tol={tol:g}) "
+            f"at {info.n} nodes; the posterior of tau may be improper or too heavy-tailed for a mean"
+        )
+    if at_limit or info.edge_mass > EDGE_MASS:
+        notes.append(
+            f"posterior mass {info.edge_mass:.2g} lies at the edge of the line over tau (up to "
+            f"{family.to_tau(family.U_MAX, scale):.2g}): the posterior is improper or dominated by the "
+            "prior there; choose a proper, informative prior on tau"
+        )
+    for note in notes:
+        warnings.warn(note, PoolwiseWarning, stacklevel=3)
+    return NormalPosterior(
+        "partial",
+        {**group, **hyper},
+        new,
+        data,
+        priors,
+        line=grid,
+        grid_info=info,
+        warnings=tuple(notes),
+    )
