@@ -25,6 +25,8 @@ _LAZY = {
     "FitSet": ("poolwise.fitting", "FitSet"),
     "compare": ("poolwise.comparison", "compare"),
     "Comparison": ("poolwise.comparison", "Comparison"),
+    "meta_analysis": ("poolwise.meta", "meta_analysis"),
+    "MetaAnalysis": ("poolwise.meta", "MetaAnalysis"),
     "DataError": ("poolwise.data", "DataError"),
     "PoolwiseWarning": ("poolwise.engines.exact", "PoolwiseWarning"),
     "datasets": ("poolwise.datasets", None),
