@@ -202,3 +202,68 @@ def test_threshold_calls_with_q_values(counts_csv, capsys):
     assert set(calls) == {"A", "B", "C", "D"}
     assert calls["B"]["prob"] > 0.99 and calls["A"]["prob"] < 0.1
     assert main(["fit", str(counts_csv), "--threshold", "1.5"]) == 2
+
+
+@pytest.fixture
+def later_csv(tmp_path):
+    path = tmp_path / "later.csv"
+    path.write_text(
+        "group,successes,trials,y_later,n_later\nA,2,5,1,4\nB,301,304,99,100\nC,9,9,0,0\nD,5,9,3,9\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_heldout_new_group_ranks_and_pairwise_in_json_match_python(later_csv, capsys):
+    import poolwise as pw
+
+    args = ["fit", str(later_csv), "--heldout-successes", "y_later", "--heldout-trials", "n_later"]
+    assert main([*args, "--new-group", "2/3", "--new-group", "0/1", "--json", "--seed", "5"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    fits = pw.fit_all(later_csv, random_seed=5)
+    expected = pw.predict.heldout_table(fits, [1, 99, 0, 3], [4, 100, 0, 9])
+    heldout = {row["pooling"]: row for row in doc["heldout"]}
+    for pooling in ("none", "complete", "partial"):
+        assert heldout[pooling]["lpd"] == pytest.approx(expected.loc[pooling, "lpd"], rel=1e-12)
+        assert heldout[pooling]["groups_scored"] == 3  # C has no later trials
+    new = [(row["successes"], row["trials"], row["pooling"]) for row in doc["new_groups"]]
+    assert new == [(y, n, p) for y, n in ((2, 3), (0, 1)) for p in ("none", "complete", "partial")]
+    partial = next(row for row in doc["new_groups"] if row["pooling"] == "partial")
+    assert partial["mean"] == pytest.approx(fits["partial"].predict_new(2, 3)["mean"], rel=1e-12)
+    ranks = {row["group"]: row for row in doc["ranks"]}
+    assert set(ranks) == set("ABCD") and {"rank_lb", "rank_ub", "prob_top3"} <= set(ranks["A"])
+    pairwise = doc["pairwise"]
+    assert pairwise["groups"] == list("ABCD")
+    matrix = pairwise["prob_row_above_column"]
+    assert matrix[1][0] == pytest.approx(1 - matrix[0][1], abs=1e-12)  # continuous theta: no ties
+
+
+def test_text_output_shows_the_new_answers(later_csv, capsys):
+    args = ["fit", str(later_csv), "--heldout-successes", "y_later", "--heldout-trials", "n_later"]
+    assert main([*args, "--new-group", "2/3", "--pairwise"]) == 0
+    out = capsys.readouterr().out
+    for part in ("held-out counts", "who is best?", "rank interval", "P(row's theta > column's theta)"):
+        assert part in out
+    assert "2/3 partial" in out.replace("  ", " ").replace("  ", " ")
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (["--heldout-successes", "y_later"], "must be given together"),
+        (["--heldout-successes", "y_later", "--heldout-trials", "n_lat"], "column 'n_lat' not found"),
+        (["--new-group", "4/3"], "expected SUCCESSES/TRIALS"),
+        (["--new-group", "two/3"], "expected SUCCESSES/TRIALS"),
+    ],
+)
+def test_bad_heldout_or_new_group_exits_2(later_csv, capsys, extra, expected):
+    assert main(["fit", str(later_csv), *extra]) == 2
+    assert expected in capsys.readouterr().err
+
+
+def test_heldout_rows_are_validated_with_row_and_value(tmp_path, capsys):
+    path = tmp_path / "bad.csv"
+    path.write_text("group,successes,trials,y2,n2\nA,1,2,5,4\nB,1,2,0,1\n", encoding="utf-8")
+    assert main(["fit", str(path), "--heldout-successes", "y2", "--heldout-trials", "n2"]) == 2
+    err = capsys.readouterr().err
+    assert "held-out counts" in err and "row 1" in err and "'y2'" in err

@@ -383,6 +383,23 @@ def test_sampling_engine_falls_back_to_draws(spacex):
 # --- conventions ----------------------------------------------------------------------------------
 
 
+def test_pairwise_heat_map_shows_the_probabilities_in_rank_order(spacex, many):
+    fit = spacex["partial"]
+    ax = plots.plot_pairwise(fit)
+    drawn(ax.figure)
+    order = fit.ranks()["mean_rank"].sort_values().index
+    assert [t.get_text() for t in ax.get_yticklabels()] == list(order)
+    shown = np.asarray(ax.images[0].get_array())
+    expected = fit.pairwise().loc[order, order].to_numpy()
+    off = ~np.eye(len(order), dtype=bool)
+    np.testing.assert_array_equal(shown[off], expected[off])
+    assert np.ma.getmaskarray(shown).diagonal().all() or np.isnan(shown.diagonal()).all()
+    assert len(ax.texts) == len(order) * (len(order) - 1)  # every off-diagonal cell is written
+    with pytest.raises(ValueError, match="too many"):
+        plots.plot_pairwise(many["partial"])
+    plt.close("all")
+
+
 def test_colours_are_the_same_for_a_pooling_in_every_figure(spacex):
     forest = plots.plot_forest(spacex)
     shrink = plots.plot_shrinkage(spacex, table=False)

@@ -74,3 +74,44 @@ def test_bad_counts_are_refused(fits):
         predict.heldout(fits["partial"], [1, 2], [3, 4])
     with pytest.raises(ValueError, match="whole number"):
         predict.predictive_counts(fits["partial"], 2.5)
+
+
+def test_heldout_table_against_closed_forms(fits, spacex):
+    later_y, later_n = np.array([0, 150, 5, 3]), np.array([0, 151, 5, 6])
+    table = predict.heldout_table(fits, later_y, later_n)
+    assert set(table.index) == {"none", "complete", "partial"}
+    assert list(table["lpd"]) == sorted(table["lpd"], reverse=True)
+    y, n = spacex["y"].to_numpy(), spacex["N"].to_numpy()
+    # No pooling: each group's Beta(1/2 + y, 1/2 + n - y) posterior, written out here.
+    lpd = stats.betabinom.logpmf(later_y, later_n, 0.5 + y, 0.5 + n - y)
+    mean = (0.5 + y) / (1 + n)
+    scored = later_n > 0
+    row = table.loc["none"]
+    assert row["lpd"] == pytest.approx(lpd.sum(), rel=1e-12)
+    assert row["lpd_se"] == pytest.approx(np.sqrt(4) * np.std(lpd, ddof=1), rel=1e-10)
+    assert row["mse"] == pytest.approx(
+        np.mean((mean - later_y / np.maximum(later_n, 1))[scored] ** 2), rel=1e-10
+    )
+    assert row["groups_scored"] == 3
+    # Complete pooling: one Beta for every group.
+    a, b = 0.5 + y.sum(), 0.5 + (n - y).sum()
+    expected = stats.betabinom.logpmf(later_y, later_n, a, b).sum()
+    assert table.loc["complete", "lpd"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_new_groups_table_rows(fits):
+    table = predict.new_groups_table(fits, [(2, 3), (0, 0)], ci_kind="eti", ci_prob=0.9)
+    assert list(table["pooling"]) == ["none", "complete", "partial"] * 2
+    assert list(table.columns[-2:]) == ["eti90_lb", "eti90_ub"]
+    none = table.iloc[0]
+    assert none["mean"] == pytest.approx(2.5 / 4, rel=1e-12)  # Beta(1/2 + 2, 1/2 + 1)
+    assert none["eti90_lb"] == pytest.approx(stats.beta(2.5, 1.5).ppf(0.05), rel=1e-8)
+    # A new group with no trials is the unseen group's prediction.
+    unseen = fits["partial"].new_group("eti", 0.9).summary
+    assert table.iloc[5]["mean"] == pytest.approx(unseen["mean"], abs=1e-6)
+
+
+def test_heldout_table_needs_the_exact_engine(fits, monkeypatch):
+    monkeypatch.setattr(fits["none"], "engine", "nuts")
+    with pytest.raises(ValueError, match="exact engine"):
+        predict.heldout_table({"none": fits["none"]}, [1, 1, 1, 1], [2, 2, 2, 2])

@@ -120,3 +120,39 @@ def test_notebook_display_escapes_and_summarises(fits):
     df = pd.DataFrame({"group": ["<script>x</script>", "b"], "successes": [1, 2], "trials": [3, 4]})
     page = pw.fit(df, pooling="none")._repr_html_()
     assert "<script>" not in page and "&lt;script&gt;" in page
+
+
+def test_rank_table_against_ranks_computed_directly_from_the_draws(fits):
+    fit = fits["partial"]
+    theta = fit.idata["posterior"]["theta"].values.reshape(-1, fit.data.n_groups)
+    # Rank 1 = highest: rankdata of -theta, independently of the library's argsort-of-argsort.
+    rank = stats.rankdata(-theta, axis=1, method="ordinal")
+    table = q.rank_table(fit, prob=0.9, top=2)
+    assert list(table.index) == list(fit.data.groups[np.argsort(rank.mean(axis=0), kind="stable")])
+    direct = pd.DataFrame(
+        {
+            "mean_rank": rank.mean(axis=0),
+            # The equal-tailed interval of a discrete distribution: the inverted-CDF quantiles.
+            "rank_lb": np.quantile(rank, 0.05, axis=0, method="inverted_cdf"),
+            "rank_ub": np.quantile(rank, 0.95, axis=0, method="inverted_cdf"),
+            "prob_best": (rank == 1).mean(axis=0),
+            "prob_top2": (rank <= 2).mean(axis=0),
+        },
+        index=fit.data.groups,
+    ).loc[table.index]
+    for column in direct:
+        np.testing.assert_allclose(table[column], direct[column], rtol=1e-12, err_msg=column)
+    n = theta.shape[0]
+    np.testing.assert_allclose(
+        table["prob_best_mcse"], np.sqrt(direct["prob_best"] * (1 - direct["prob_best"]) / n)
+    )
+
+
+def test_rank_table_refuses_a_bad_probability(fits):
+    with pytest.raises(ValueError, match="strictly between 0 and 1"):
+        q.rank_table(fits["partial"], prob=1.0)
+
+
+def test_threshold_test_records_its_question(fits):
+    calls = q.threshold_test(fits["partial"], 0.8, direction="below")
+    assert calls.attrs == {"threshold": 0.8, "direction": "below"}

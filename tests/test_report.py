@@ -78,7 +78,8 @@ def test_spacex_report_has_every_part(spacex, spacex_page):
         assert f'id="{anchor}"' in page and f'href="#{anchor}"' in page
     for name in spacex.data.groups:
         assert page.count(f">{name}<") >= 3  # data, shrinkage and estimates tables
-    assert len(images(page)) == 7  # diagrams, forest, shrinkage, checks, hyperparameters, new group, grid
+    # diagrams, forest, shrinkage, checks, pairwise, hyperparameters, new group, grid
+    assert len(images(page)) == 8
     for data in images(page):
         assert base64.b64decode(data).startswith(b"<?xml")
     # Models in words and formulas, with their priors.
@@ -165,7 +166,7 @@ def test_engine_warnings_are_shown_and_every_figure_still_drawn():
     with pytest.warns(pw.PoolwiseWarning, match="did not converge"):
         fits = pw.fit_all(df, group="Mission", successes="y", trials="N", priors={"alpha,beta": "BDA3()"})
     page = report.render_html(fits)  # any warning here (a figure not drawn) fails the test
-    assert "Figure not drawn" not in page and len(images(page)) == 7
+    assert "Figure not drawn" not in page and len(images(page)) == 8
     assert '<li class="alert"><b>1</b> warning' in page
     assert page.count("did not converge") == 2  # at a glance and under diagnostics
     assert "p(α, β) = BDA3()" in page

@@ -79,6 +79,17 @@ def _trials(text: str) -> list[int]:
     return values
 
 
+def _observed(text: str) -> tuple[int, int]:
+    y, sep, n = text.partition("/")
+    try:
+        successes, trials = int(y), int(n)
+    except ValueError:
+        successes, trials = -1, -1
+    if not sep or successes < 0 or trials < successes:
+        raise argparse.ArgumentTypeError(f"expected SUCCESSES/TRIALS such as 2/3, got {text!r}")
+    return successes, trials
+
+
 def _add_source(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("data", nargs="?", metavar="DATA", help="CSV or Parquet file, one row per group")
@@ -172,6 +183,26 @@ def _add_fit_options(parser: argparse.ArgumentParser) -> None:
         help="also call groups above (or --direction below) the rate T, with q-values (partial pooling)",
     )
     parser.add_argument("--direction", choices=["above", "below"], default="above")
+    parser.add_argument(
+        "--new-group",
+        action="append",
+        type=_observed,
+        default=[],
+        metavar="Y/N",
+        help="also predict a new group that has shown Y successes in N trials, e.g. 2/3 (repeatable)",
+    )
+    parser.add_argument(
+        "--heldout-successes",
+        metavar="COLUMN",
+        help="with --heldout-trials: later counts of the same groups (e.g. the rest of a season), in "
+        "columns of the same table; every pooling is scored on them",
+    )
+    parser.add_argument("--heldout-trials", metavar="COLUMN", help="see --heldout-successes")
+    parser.add_argument(
+        "--pairwise",
+        action="store_true",
+        help="print P(theta_i > theta_j) for every pair (up to 12 groups; --json has it up to 200)",
+    )
     parser.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors (and --json)")
 
 
@@ -325,14 +356,41 @@ def _fit(args: argparse.Namespace):
     return fits, title
 
 
+def _heldout(args: argparse.Namespace):
+    """Validate the later counts named by --heldout-successes/--heldout-trials, if given."""
+    columns = (args.heldout_successes, args.heldout_trials)
+    if columns == (None, None):
+        return None
+    if None in columns:
+        raise ValueError("--heldout-successes and --heldout-trials must be given together")
+    from .data import DataError, binomial_data
+
+    data, cols, _ = _columns(args)
+    try:
+        later = binomial_data(
+            data, group=cols["group"], successes=columns[0], trials=columns[1], sep=getattr(args, "sep", None)
+        )
+    except DataError as err:
+        raise ValueError(f"held-out counts (--heldout-successes, --heldout-trials): {err}") from err
+    return later.successes, later.trials
+
+
 def _run_fit(args: argparse.Namespace) -> int:
     from . import render
     from ._io import atomic_write_text, csv_safe
     from .explain import study
 
+    heldout = _heldout(args)  # bad held-out columns fail before the fit, not after it
     fits, title = _fit(args)
-    answers = study(fits, threshold=args.threshold, direction=args.direction)
-    extras = {"best": answers.best, "sensitivity": answers.sensitivity, "calls": answers.calls}
+    answers = study(
+        fits,
+        threshold=args.threshold,
+        direction=args.direction,
+        new_groups=args.new_group,
+        heldout=heldout,
+        ci_kind=args.ci_kind,
+        ci_prob=args.ci_prob,
+    )
     report = args.output if args.command == "report" else args.report
     if args.command is None and report is None and not args.no_report:
         report = "poolwise-report.html"
@@ -357,14 +415,14 @@ def _run_fit(args: argparse.Namespace) -> int:
     if args.json:
         doc = render.to_dict(fits, args.ci_kind, args.ci_prob)
         doc["data"]["title"] = title
-        doc.update(render.study_dict(answers.comparison, answers.findings, **extras))
+        doc.update(render.study_dict(answers))
         if report:
             doc["report"] = str(report)
         print(json.dumps(doc, indent=2, ensure_ascii=False))
     elif not args.quiet:
         if args.command != "compare":
             sys.stdout.write(render.to_text(fits, args.ci_kind, args.ci_prob, title=title))
-        sys.stdout.write(render.study_text(answers.comparison, answers.findings, **extras))
+        sys.stdout.write(render.study_text(answers, pairwise=args.pairwise))
         if args.out:
             print(f"\nper-group table written to {render.printable(args.out)}")
         if report:

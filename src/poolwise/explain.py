@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .comparison import Comparison, compare
-from .fitting import DRAWS_GROUP_LIMIT, FitSet
+from .fitting import DRAWS_GROUP_LIMIT, FitSet, _check_ci
 from .plots._compute import shrinkage_table
 from .questions import prob_above
 from .render import printable
@@ -196,37 +196,88 @@ class Study:
         When the exact engine fitted more than one pooling (PSIS-LOO only up to
         :data:`~poolwise.fitting.DRAWS_GROUP_LIMIT` groups).
     findings : list of Finding
-    best : pandas.DataFrame or None
-        P(best) under partial pooling (from the draws; up to DRAWS_GROUP_LIMIT groups).
     sensitivity : pandas.DataFrame or None
         Prior sensitivity of an exact partial-pooling fit.
     calls : pandas.DataFrame or None
         Threshold calls with q-values, when a threshold was given.
+    ranks : pandas.DataFrame or None
+        Rank summaries under partial pooling (:func:`poolwise.questions.rank_table`; up to
+        DRAWS_GROUP_LIMIT groups).
+    pairwise : pandas.DataFrame or None
+        ``P(theta_i > theta_j)`` under partial pooling, up to :data:`PAIRWISE_LIMIT` groups.
+    new_groups : pandas.DataFrame or None
+        New groups with observed trials under every pooling, when some were given.
+    heldout : pandas.DataFrame or None
+        Held-out scores of every pooling, when later counts were given.
     """
 
     comparison: Comparison | None = None
     findings: list = field(default_factory=list)
-    best: object = None
     sensitivity: object = None
     calls: object = None
+    ranks: object = None
+    pairwise: object = None
+    new_groups: object = None
+    heldout: object = None
+
+    def extras(self) -> dict:
+        """Everything but the comparison and findings, by name (what :mod:`poolwise.render` shows)."""
+        return {
+            "sensitivity": self.sensitivity,
+            "calls": self.calls,
+            "ranks": self.ranks,
+            "pairwise": self.pairwise,
+            "new_groups": self.new_groups,
+            "heldout": self.heldout,
+        }
 
 
-def study(fits: FitSet, *, threshold: float | None = None, direction: str = "above") -> Study:
+def study(
+    fits: FitSet,
+    *,
+    threshold: float | None = None,
+    direction: str = "above",
+    new_groups: list[tuple[int, int]] | None = None,
+    heldout: tuple | None = None,
+    ci_kind: str | None = None,
+    ci_prob: float | None = None,
+) -> Study:
     """Compare the poolings, ask the questions and state the findings for a set of fits.
 
+    Parameters
+    ----------
+    fits : FitSet
+    threshold, direction : optional
+        Call groups above (below) this rate, with q-values (partial pooling).
+    new_groups : list of (successes, trials), optional
+        New groups that have shown these counts, predicted under every pooling.
+    heldout : (successes, trials), optional
+        Later counts for the same groups, one per group in the data's order, to score every pooling.
+    ci_kind, ci_prob : optional
+        Interval of the new groups' predictions and of the rank intervals (probability only).
+
+    Notes
+    -----
     The seed's question, "would you bet on Falcon 1?", is asked of the group with the fewest trials.
-    What needs every group's draws is skipped above DRAWS_GROUP_LIMIT groups.
+    What needs every group's draws is skipped above DRAWS_GROUP_LIMIT groups, the pairwise table above
+    PAIRWISE_LIMIT.
     """
+    from .predict import heldout_table, new_groups_table
+    from .questions import rank_table
     from .sensitivity import prior_sensitivity
 
+    _, prob = _check_ci(ci_kind, ci_prob)
     data = fits.data
     few = data.n_groups <= DRAWS_GROUP_LIMIT
     with_trials = np.flatnonzero(data.trials > 0)
     bet_on = data.groups[with_trials[np.argmin(data.trials[with_trials])]] if with_trials.size else None
     partial = fits.get("partial")
-    best = sensitivity = calls = None
+    sensitivity = calls = ranked = pairs = None
     if partial is not None:
-        best = partial.prob_best() if few else None
+        if few:
+            ranked = rank_table(partial, prob)
+        if data.n_groups <= PAIRWISE_LIMIT:
+            pairs = partial.pairwise()
         if partial.engine == "exact":
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # the verdict is shown; the refits' own notes are not
@@ -237,4 +288,6 @@ def study(fits: FitSet, *, threshold: float | None = None, direction: str = "abo
     if len(fits) > 1 and all(f.engine == "exact" for f in fits.values()):
         comparison = compare(fits, psis=few)
     found = findings(fits, comparison, bet_on=bet_on) if partial is not None else []
-    return Study(comparison, found, best, sensitivity, calls)
+    later = heldout_table(fits, *heldout) if heldout is not None else None
+    new = new_groups_table(fits, new_groups, ci_kind, ci_prob) if new_groups else None
+    return Study(comparison, found, sensitivity, calls, ranked, pairs, new, later)

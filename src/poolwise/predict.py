@@ -8,6 +8,8 @@ posterior is not well inside it). Counts in ``m`` future trials follow a mixture
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 from scipy import special
@@ -187,3 +189,68 @@ def heldout(fit: Fit, successes, trials) -> pd.DataFrame:
         {"lpd": lpd, "mean": mean, "observed_rate": rate, "squared_error": (mean - rate) ** 2},
         index=pd.Index(fit.data.groups, name=fit.data.group_column),
     )
+
+
+def heldout_table(fits: Mapping[str, Fit], successes, trials) -> pd.DataFrame:
+    """Score every pooling on later counts for the same groups, one row per pooling.
+
+    Parameters
+    ----------
+    fits : mapping of pooling -> Fit
+        Exact fits (``pw.fit_all``).
+    successes, trials : array-like
+        Later counts, one per group in the data's order (see :func:`heldout`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``lpd`` (the sum over groups of ``log p(y_later | y)``; higher is better), ``lpd_se`` (its
+        standard error across groups, ``sqrt(G) * sd``, as for elpd), ``mse`` (mean squared error of
+        the posterior means against the later rates, over the groups with later trials) and
+        ``groups_scored`` (those groups), sorted by ``lpd``.
+    """
+    rows = {}
+    for pooling, fit in fits.items():
+        if fit.engine != "exact":
+            raise ValueError(f"held-out scores need the exact engine; the {pooling} fit used {fit.engine}")
+        per_group = heldout(fit, successes, trials)
+        scored = per_group["squared_error"].notna()
+        rows[pooling] = {
+            "lpd": per_group["lpd"].sum(),
+            "lpd_se": np.sqrt(len(per_group)) * per_group["lpd"].std(ddof=1)
+            if len(per_group) > 1
+            else np.nan,
+            "mse": per_group.loc[scored, "squared_error"].mean() if scored.any() else np.nan,
+            "groups_scored": int(scored.sum()),
+        }
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "pooling"
+    return table.sort_values("lpd", ascending=False)
+
+
+def new_groups_table(
+    fits: Mapping[str, Fit],
+    observed: list[tuple[int, int]],
+    ci_kind: str | None = None,
+    ci_prob: float | None = None,
+) -> pd.DataFrame:
+    """:func:`new_group_with_data` for several observed records under every pooling.
+
+    Parameters
+    ----------
+    fits : mapping of pooling -> Fit
+    observed : list of (successes, trials)
+        What each new group has shown, e.g. ``[(2, 3)]``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (record, pooling): ``successes``, ``trials``, ``pooling``, ``mean``, ``sd`` and
+        the interval bounds.
+    """
+    rows = []
+    for y, n in observed:
+        for pooling, fit in fits.items():
+            s = new_group_with_data(fit, y, n, ci_kind, ci_prob)
+            rows.append({"successes": y, "trials": n, "pooling": pooling, **s.to_dict()})
+    return pd.DataFrame(rows)

@@ -89,7 +89,8 @@ def threshold_test(fit: Fit, threshold: float, *, direction: str = "above") -> p
     pandas.DataFrame
         Per group: ``prob`` (posterior probability of the call), ``pep`` (posterior error
         probability, ``1 - prob``), ``q_value`` (expected share of false calls among all calls at
-        least as sure), and the empirical-Bayes plug-in ``prob_eb``, ``q_value_eb``.
+        least as sure), and the empirical-Bayes plug-in ``prob_eb``, ``q_value_eb``. Its ``attrs``
+        hold the ``threshold`` and ``direction``.
     """
     if direction not in ("above", "below"):
         raise ValueError(f"direction must be 'above' or 'below', got {direction!r}")
@@ -103,6 +104,7 @@ def threshold_test(fit: Fit, threshold: float, *, direction: str = "above") -> p
         prob_eb = 1.0 - eb_below if direction == "above" else eb_below
         out["prob_eb"] = prob_eb
         out["q_value_eb"] = _q_values(1.0 - prob_eb)
+    out.attrs.update(threshold=float(threshold), direction=direction)
     return out
 
 
@@ -126,6 +128,50 @@ def ranks(fit: Fit) -> pd.DataFrame:
     table["mean_rank"] = position.mean(axis=0)
     table["mean_rank_mcse"] = position.std(axis=0) / np.sqrt(n)
     return table
+
+
+def rank_table(fit: Fit, prob: float = 0.94, top: int = 3) -> pd.DataFrame:
+    """Each group's rank summarised: mean rank, an equal-tailed rank interval, P(best), P(top k).
+
+    Parameters
+    ----------
+    fit : Fit
+    prob : float
+        Probability inside the rank interval ``[rank_lb, rank_ub]``: the ranks at which the
+        posterior rank distribution's CDF first reaches ``(1 - prob) / 2`` and ``(1 + prob) / 2``.
+    top : int
+        The ``k`` of ``P(top k)`` (clipped to the number of groups).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group, sorted by mean rank (1 = highest theta): ``mean_rank``, ``mean_rank_mcse``,
+        ``rank_lb``, ``rank_ub``, ``prob_best`` with its ``prob_best_mcse``, and ``prob_top{k}``, all
+        from the same draws.
+    """
+    if not 0 < prob < 1:
+        raise ValueError(f"prob must be strictly between 0 and 1, got {prob!r}")
+    table = ranks(fit)
+    g = fit.data.n_groups
+    k = max(1, min(int(top), g))
+    dist = table[list(range(1, g + 1))].to_numpy()
+    cdf = np.cumsum(dist, axis=1)
+    # A small slack so that a CDF summing to 0.97 in floating point still counts as reaching 0.97.
+    lower = np.argmax(cdf >= (1 - prob) / 2 - 1e-12, axis=1) + 1
+    upper = np.argmax(cdf >= (1 + prob) / 2 - 1e-12, axis=1) + 1
+    out = pd.DataFrame(
+        {
+            "mean_rank": table["mean_rank"],
+            "mean_rank_mcse": table["mean_rank_mcse"],
+            "rank_lb": lower,
+            "rank_ub": upper,
+            "prob_best": dist[:, 0],
+            "prob_best_mcse": np.sqrt(dist[:, 0] * (1 - dist[:, 0]) / (fit.chains * fit.n_draws)),
+            f"prob_top{k}": cdf[:, k - 1],
+        },
+        index=table.index,
+    )
+    return out.sort_values("mean_rank", kind="stable")
 
 
 def prob_top(fit: Fit, k: int = 1) -> pd.DataFrame:

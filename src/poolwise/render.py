@@ -31,6 +31,10 @@ def _number(value: float, digits: int = 3) -> str:
     return f"{value:.{digits}f}" if abs(value) < 10 else f"{value:.{max(digits - 1, 1)}f}"
 
 
+def _heading(title: str) -> str:
+    return f"── {title} ".ljust(62, "─")
+
+
 def long_table(fits: FitSet, ci_kind: str | None = None, ci_prob: float | None = None) -> pd.DataFrame:
     """One row per (pooling, group): the data, the raw rate and the posterior of theta_i."""
     frames = []
@@ -156,7 +160,7 @@ def to_text(
         f"Intervals: {pct} {what}. {_engine_line(fits)}",
     ]
     for pooling, f in fits.items():
-        lines += ["", f"── {f.model.title} " + "─" * max(0, 60 - len(f.model.title))]
+        lines += ["", _heading(f.model.title)]
         lines += [f"  {eq}" for eq in f.model.equations()]
         lines.append("")
         lines += _group_lines(f, kind, prob)
@@ -218,63 +222,140 @@ def comparison_lines(comparison) -> list[str]:
     return lines
 
 
-def study_text(comparison=None, findings=(), best=None, sensitivity=None, calls=None) -> str:
-    """Write which pooling the data support, who is best, threshold calls, the prior's role, findings."""
+#: Rows of a per-group table printed as text; ``--json`` has every row.
+TEXT_ROWS = 15
+
+#: Groups up to which the text output prints the pairwise matrix.
+PAIRWISE_TEXT_GROUPS = 12
+
+
+def _more(total: int) -> list[str]:
+    return [f"  ... {total - TEXT_ROWS} more groups (all of them in --json)"] if total > TEXT_ROWS else []
+
+
+def _rank_lines(ranks: pd.DataFrame) -> list[str]:
+    top = next(c for c in ranks.columns if c.startswith("prob_top"))
+    k = top.removeprefix("prob_top")
+    lines = [f"  {'group':<20} {'mean rank':>9} {'rank interval':>13} {'P(best)':>8} {f'P(top {k})':>9}"]
+    for group, row in ranks.head(TEXT_ROWS).iterrows():
+        interval = f"{int(row['rank_lb'])}–{int(row['rank_ub'])}"
+        lines.append(
+            f"  {printable(group)[:20]:<20} {row['mean_rank']:>9.2f} {interval:>13} "
+            f"{row['prob_best']:>8.3f} {row[top]:>9.3f}"
+        )
+    return lines + _more(len(ranks))
+
+
+def _pairwise_lines(pairwise: pd.DataFrame) -> list[str]:
+    names = [printable(g)[:8] for g in pairwise.index]
+    lines = ["  " + " " * 20 + "".join(f"{n:>9}" for n in names)]
+    for group, row in pairwise.iterrows():
+        cells = "".join(f"{'':>9}" if g == group else f"{p:>9.2f}" for g, p in row.items())
+        lines.append(f"  {printable(group)[:20]:<20}{cells}".rstrip())
+    return lines
+
+
+def study_text(answers, *, pairwise: bool = False) -> str:
+    """Write a :class:`poolwise.explain.Study` as text.
+
+    Which pooling the data support, who is best (ranks; the pairwise matrix when asked and small),
+    threshold calls, new groups, held-out scores, the prior's role and the findings.
+    """
     lines = []
+    comparison = answers.comparison
     if comparison is not None:
-        lines += ["", "── which pooling? " + "─" * 44]
+        lines += ["", _heading("which pooling?")]
         lines.append("  exact leave-one-group-out CV (elpd_logo: higher is better), stacking weights")
         lines += comparison_lines(comparison)
         if "n_bad_k" in comparison.table and comparison.table["n_bad_k"].sum() > 0:
             lines.append("  (PSIS-LOO is unreliable where Pareto k > 0.7; the exact column is not)")
-    if best is not None:
-        top = best["prob"].sort_values(ascending=False).head(5)
-        listed = ", ".join(f"{printable(g)} {p:.2f}" for g, p in top.items())
-        lines += [
-            "",
-            "── who is best? " + "─" * 46,
-            f"  P(best) under partial pooling, from the draws: {listed}",
-        ]
+    if answers.heldout is not None:
+        lines += ["", _heading("held-out counts: how well did each pooling predict them?")]
+        lines.append(f"  {'pooling':<10} {'lpd':>10} {'se':>7} {'mse':>10} {'groups':>7}")
+        for name, row in answers.heldout.iterrows():
+            lines.append(
+                f"  {name:<10} {row['lpd']:>10.2f} {row['lpd_se']:>7.2f} {row['mse']:>10.3g} "
+                f"{int(row['groups_scored']):>7}"
+            )
+        lines.append("  lpd: log predictive density of the later counts (higher is better); mse: squared")
+        lines.append("  error of the posterior means against the later rates (lower is better)")
+    if answers.ranks is not None:
+        lines += ["", _heading("who is best? (partial pooling; rank 1 = highest theta)")]
+        lines += _rank_lines(answers.ranks)
+    if pairwise and answers.pairwise is not None:
+        if len(answers.pairwise) <= PAIRWISE_TEXT_GROUPS:
+            lines += ["", "  P(row's theta > column's theta):"]
+            lines += _pairwise_lines(answers.pairwise)
+        else:
+            lines.append(
+                f"  (the pairwise table has {len(answers.pairwise)} groups: too wide to print; see --json)"
+            )
+    calls = answers.calls
     if calls is not None:
-        lines += ["", "── threshold calls (partial pooling) " + "─" * 26]
+        lines += ["", _heading("threshold calls (partial pooling)")]
         lines.append(f"  {'group':<20} {'prob':>7} {'q_value':>8} {'prob_eb':>8} {'q_value_eb':>11}")
-        for group, row in calls.sort_values("q_value").head(15).iterrows():
+        for group, row in calls.sort_values("q_value").head(TEXT_ROWS).iterrows():
             lines.append(
                 f"  {printable(group)[:20]:<20} {row['prob']:>7.3f} {row['q_value']:>8.3g} "
                 f"{row['prob_eb']:>8.3f} {row['q_value_eb']:>11.3g}"
             )
-        if len(calls) > 15:
-            lines.append(f"  ... {len(calls) - 15} more groups (all of them in --json)")
+        lines += _more(len(calls))
+    if answers.new_groups is not None:
+        table = answers.new_groups
+        lb, ub = table.columns[-2], table.columns[-1]
+        lines += ["", _heading("a new group with observed trials")]
+        lines.append(f"  {'observed':>10} {'pooling':<10} {'mean':>8} {'sd':>8} {lb + ' – ' + ub:>24}")
+        for _, row in table.iterrows():
+            observed = f"{int(row['successes'])}/{int(row['trials'])}"
+            interval = f"{_number(row[lb])} – {_number(row[ub])}"
+            lines.append(
+                f"  {observed:>10} {row['pooling']:<10} {_number(row['mean']):>8} {_number(row['sd']):>8} "
+                f"{interval:>24}"
+            )
+    sensitivity = answers.sensitivity
     if sensitivity is not None:
         worst = sensitivity["max_shift"].idxmax()
         verdict = "PRIOR-DRIVEN" if sensitivity.attrs.get("prior_driven") else "robust"
         lines += [
             "",
-            "── how much did the prior matter? " + "─" * 28,
+            _heading("how much did the prior matter?"),
             f"  {verdict}: the largest move of a posterior mean under other hyperpriors is "
             f"{sensitivity.loc[worst, 'max_shift']:.2f} posterior sd ({worst})",
         ]
-    if findings:
-        lines += ["", "── findings " + "─" * 50]
-        lines += [f"  • {f.text}" for f in findings]
+    if answers.findings:
+        lines += ["", _heading("findings")]
+        lines += [f"  • {f.text}" for f in answers.findings]
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-def study_dict(comparison=None, findings=(), best=None, sensitivity=None, calls=None) -> dict:
-    """Return the comparison, P(best), threshold calls, prior sensitivity and findings for JSON."""
+def _group_records(frame: pd.DataFrame) -> list[dict]:
+    return _records(frame.reset_index().rename(columns={frame.index.name: "group"}))
+
+
+def study_dict(answers) -> dict:
+    """Return a :class:`poolwise.explain.Study` as JSON-ready data (every group, every table)."""
     out = {}
-    if calls is not None:
-        out["threshold_calls"] = _records(calls.reset_index().rename(columns={calls.index.name: "group"}))
-    if best is not None:
-        out["prob_best"] = _records(best.reset_index().rename(columns={best.index.name: "group"}))
-    if sensitivity is not None:
-        out["prior_sensitivity"] = _records(sensitivity.reset_index())
-    if comparison is not None:
-        table = comparison.table.reset_index()
-        out["comparison"] = _records(table)
-    if findings:
+    if answers.calls is not None:
+        out["threshold_calls"] = _group_records(answers.calls)
+    if answers.ranks is not None:
+        out["ranks"] = _group_records(answers.ranks)
+    if answers.pairwise is not None:
+        pairwise = answers.pairwise
+        out["pairwise"] = {
+            "groups": [str(g) for g in pairwise.index],
+            "prob_row_above_column": pairwise.to_numpy().tolist(),
+        }
+    if answers.new_groups is not None:
+        out["new_groups"] = _records(answers.new_groups)
+    if answers.heldout is not None:
+        out["heldout"] = _records(answers.heldout.reset_index())
+    if answers.sensitivity is not None:
+        out["prior_sensitivity"] = _records(answers.sensitivity.reset_index())
+    if answers.comparison is not None:
+        out["comparison"] = _records(answers.comparison.table.reset_index())
+    if answers.findings:
         out["findings"] = [
             {"topic": f.topic, "text": f.text, "numbers": _jsonable(dict(f.numbers)), "figure": f.figure}
-            for f in findings
+            for f in answers.findings
         ]
     return _jsonable(out)

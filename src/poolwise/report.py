@@ -29,6 +29,7 @@ from . import __version__, explain
 from ._io import atomic_write_text
 from .fitting import DRAWS_GROUP_LIMIT, Fit, FitSet, _check_ci, ci_columns
 from .plots import _compute as compute
+from .plots.pairwise import PAIRWISE_PLOT_LIMIT
 from .render import HYPER, _number, printable
 
 __all__ = ["render_html", "write_report"]
@@ -243,10 +244,15 @@ class _Study:
         self.comparison, self.findings = answers.comparison, answers.findings
         few = self.data.n_groups <= DRAWS_GROUP_LIMIT
         self.ppc = {p: _ppc(f) for p, f in self.fits.items()} if few else {}
-        self.best = answers.best
+        self.answers = answers
         self.threshold = float(np.sum(self.data.successes) / max(np.sum(self.data.trials), 1))
         self.above = {p: f.prob_above(min(max(self.threshold, 0.0), 1.0)) for p, f in self.fits.items()}
         self.sensitivity = answers.sensitivity
+        # Without a threshold of the user's, call groups above the overall rate (the question the
+        # P(theta > t) columns already ask), with q-values.
+        self.calls = answers.calls
+        if self.calls is None and self.partial is not None:
+            self.calls = self.partial.threshold_test(min(max(self.threshold, 0.0), 1.0))
         self.group = _e(self.data.group_column)
         self.y_col = _e(self.data.successes_column)
         self.n_col = _e(self.data.trials_column)
@@ -301,6 +307,8 @@ def _which_section(s: _Study) -> str:
                 "where Pareto k &gt; 0.7 it cannot be trusted.",
             )
         )
+    if s.answers.heldout is not None:
+        parts.append(_heldout_table(s.answers.heldout))
     if any(table is not None for table in s.ppc.values()):
         from .plots import plot_ppc
 
@@ -340,26 +348,83 @@ def _which_section(s: _Study) -> str:
     return "".join(parts) or '<p class="note">Nothing to compare: fit more than one pooling.</p>'
 
 
+def _heldout_table(table) -> str:
+    rows = [
+        [
+            f"{_swatch(p)}{_e(_TITLES.get(p, p))}",
+            f"{row['lpd']:.2f}",
+            f"{row['lpd_se']:.2f}",
+            f"{row['mse']:.3g}",
+            f"{int(row['groups_scored']):,}",
+        ]
+        for p, row in table.iterrows()
+    ]
+    return "<h3>Held-out counts</h3>" + _table(
+        ["pooling", "lpd", "se", "mean squared error", "groups scored"],
+        rows,
+        classes=["", "num", "num", "num", "num"],
+        sticky=False,
+        fit=True,
+        caption="Later counts of the same groups: lpd is their exact log posterior predictive density "
+        "(higher is better); the squared error compares each posterior mean with the later rate, over "
+        "the groups with later trials (lower is better).",
+    )
+
+
+def _calls_table(s: _Study) -> str:
+    calls = s.calls.sort_values("q_value", kind="stable")
+    t, direction = calls.attrs["threshold"], calls.attrs["direction"]
+    sign = "&gt;" if direction == "above" else "&lt;"
+    rows = [
+        [
+            _e(g),
+            f"{row['prob']:.3f}",
+            _n(row["q_value"]),
+            f"{row['prob_eb']:.3f}",
+            _n(row["q_value_eb"]),
+        ]
+        for g, row in calls.iterrows()
+    ]
+    head = [
+        s.group,
+        f"P(θ {sign} {t:.3g})",
+        "q-value",
+        "P <small>plug-in</small>",
+        "q <small>plug-in</small>",
+    ]
+    intro = (
+        f"<h3>Which groups are {direction} {t:.3g}?</h3><p>Call a group {direction} {t:.3g} and the "
+        "q-value is the expected share of false calls among all calls at least as sure (the posterior "
+        "error probabilities averaged); calling every group with q &lt; 0.05 keeps the false discovery "
+        "rate at 5%. The plug-in columns fix α and β at their marginal maximum likelihood (empirical "
+        "Bayes), as ebbr's proportion test does: the difference is what the hyperparameters' "
+        "uncertainty changes.</p>"
+    )
+    return intro + _table(head, rows, classes=["", "num", "num", "num", "num"], fit=True)
+
+
 def _questions_section(s: _Study) -> str:
     parts = []
-    if s.best is not None:
-        ranks = s.partial.ranks()["mean_rank"]
-        order = s.best["prob"].sort_values(ascending=False).index
+    ranks = s.answers.ranks
+    if ranks is not None:
+        top = next(c for c in ranks.columns if c.startswith("prob_top"))
         rows = [
             [
                 _e(g),
-                f"{s.best.loc[g, 'prob']:.3f}",
-                f"{s.best.loc[g, 'mcse']:.3f}",
-                f"{ranks.loc[g]:.2f}",
+                f"{row['mean_rank']:.2f}",
+                f"{int(row['rank_lb'])}–{int(row['rank_ub'])}",
+                f"{row['prob_best']:.3f} <span class=ci>±{row['prob_best_mcse']:.3f}</span>",
+                f"{row[top]:.3f}",
                 *[f"{s.above[p].loc[g]:.3f}" for p in s.fits],
             ]
-            for g in order
+            for g, row in ranks.iterrows()
         ]
         head = [
             s.group,
-            "P(best)",
-            "MC error",
             "mean rank",
+            f"rank {_pct(s.prob)}",
+            "P(best) <small>± MC error</small>",
+            f"P(top {top.removeprefix('prob_top')})",
             *[f"P(θ &gt; {s.threshold:.3f}) {_e(_TITLES.get(p, p).lower())}" for p in s.fits],
         ]
         parts.append(
@@ -367,11 +432,25 @@ def _questions_section(s: _Study) -> str:
                 head,
                 rows,
                 classes=[""] + ["num"] * (len(head) - 1),
-                caption=f"P(best) and mean rank (1 = highest) under partial pooling, from "
-                f"{s.partial.chains} x {s.partial.n_draws} independent draws; P(θ &gt; t) exact, at t = "
-                f"the overall rate {s.threshold:.3f}.",
+                caption=f"Ranks (1 = highest θ) under partial pooling, from {s.partial.chains} x "
+                f"{s.partial.n_draws} draws: the mean rank, an equal-tailed {_pct(s.prob)} interval of "
+                f"the rank, P(best) and P(top k). P(θ &gt; t) is exact, at t = the overall rate "
+                f"{s.threshold:.3f}.",
             )
         )
+    if s.answers.pairwise is not None and len(s.answers.pairwise) <= PAIRWISE_PLOT_LIMIT:
+        from .plots import plot_pairwise
+
+        parts.append(
+            _figure(
+                lambda: plot_pairwise(s.partial),
+                "pairwise probabilities",
+                "P(row's θ &gt; column's θ) under partial pooling, groups in order of mean rank: pale cells "
+                "are pairs the data cannot order.",
+            )
+        )
+    if s.calls is not None:
+        parts.append(_calls_table(s))
     if s.sensitivity is not None:
         t = s.sensitivity
         rows = [
@@ -722,7 +801,34 @@ def _new_group_section(s: _Study) -> str:
         f"<small>{_pct(s.prob)} equal-tailed</small>",
     ]
     table = _table(head, rows, classes=["", "text", "", "", "", "", ""], sticky=False)
+    if s.answers.new_groups is not None:
+        table += _observed_new_groups(s)
     return fig + table
+
+
+def _observed_new_groups(s: _Study) -> str:
+    new = s.answers.new_groups
+    lb, ub = new.columns[-2], new.columns[-1]
+    rows = [
+        [
+            f"{int(row['successes']):,} of {int(row['trials']):,}",
+            f"{_swatch(row['pooling'])}{_e(_TITLES.get(row['pooling'], row['pooling']))}",
+            _n(row["mean"]),
+            _n(row["sd"]),
+            f"[{_n(row[lb])}, {_n(row[ub])}]",
+        ]
+        for _, row in new.iterrows()
+    ]
+    interval = s.what if (lb, ub) == (s.lb, s.ub) else _e(lb.removesuffix("_lb"))
+    return "<h3>A new group that has already shown a few trials</h3>" + _table(
+        ["observed", "model", "mean", "sd", interval],
+        rows,
+        classes=["text", "text", "num", "num", "num"],
+        sticky=False,
+        fit=True,
+        caption="Under partial pooling the new group's counts also update α and β (the grid is reweighted, "
+        "not refitted); under complete pooling they join the shared rate; under no pooling only they count.",
+    )
 
 
 def _diagnostics_section(s: _Study) -> str:
