@@ -12,10 +12,12 @@ and returns a :class:`MetaAnalysis`.  Only NumPy and SciPy are used.
 
 from __future__ import annotations
 
+import functools
 import html
 import math
 import os
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
@@ -47,10 +49,33 @@ _REML_MAXITER: Final = 1000
 # ---------------------------------------------------------------------------------------------
 
 
+def _standardise(y: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """Return the data in units where the median variance is 1 (and the median estimate 0).
+
+    tau2 estimators do not depend on the origin and scale as variances, so they can run in these
+    units, where the weights, their squares and cubes stay far from float64's limits however
+    small or large the user's variances (down to 2.2e-308) are.  Multiply tau2 by the returned
+    unit**2 to convert back.
+    """
+    unit2 = float(np.median(v))
+    return (y - np.median(y)) / math.sqrt(unit2), v / unit2, unit2
+
+
+def _unit_free(
+    estimator: Callable[[np.ndarray, np.ndarray], float],
+) -> Callable[[np.ndarray, np.ndarray], float]:
+    """Run a tau2 estimator on standardised data and return tau2 in the data's units."""
+
+    @functools.wraps(estimator)
+    def in_units(y: np.ndarray, v: np.ndarray) -> float:
+        ys, vs, unit2 = _standardise(np.asarray(y, dtype=float), np.asarray(v, dtype=float))
+        return unit2 * estimator(ys, vs)
+
+    return in_units
+
+
 def _weighted_mean(y: np.ndarray, w: np.ndarray) -> float:
-    # Weights 1/v reach 4.5e307 for the smallest allowed variances: scale them to at most 1 so
-    # that the sums cannot overflow (the mean does not depend on the scale).
-    u = w / w.max()
+    u = w / w.max()  # at most 1: the sums cannot overflow, and the mean does not change
     return float(np.sum(u * y) / np.sum(u))
 
 
@@ -69,6 +94,7 @@ def _traces(w: np.ndarray) -> tuple[float, float]:
     return float(trace), float(trace_pp)
 
 
+@_unit_free
 def tau2_dl(y: np.ndarray, v: np.ndarray) -> float:
     """DerSimonian–Laird estimate of the between-study variance.
 
@@ -87,6 +113,7 @@ def tau2_dl(y: np.ndarray, v: np.ndarray) -> float:
     return max(0.0, (_q(y, v, 0.0) - (len(y) - 1)) / trace)
 
 
+@_unit_free
 def tau2_pm(y: np.ndarray, v: np.ndarray) -> float:
     """Paule–Mandel estimate: the tau2 at which the generalised Q equals its expectation k - 1.
 
@@ -133,6 +160,7 @@ def _reml_score(y: np.ndarray, v: np.ndarray, tau2: float) -> tuple[float, float
     return 0.5 * (float(np.sum(residual**2)) - trace), 0.5 * trace_pp
 
 
+@_unit_free
 def tau2_reml(y: np.ndarray, v: np.ndarray) -> float:
     """Restricted maximum-likelihood estimate of the between-study variance.
 
@@ -543,6 +571,7 @@ def meta_analysis(
 
     y, v = studies.estimate, studies.variance
     k = len(y)
+    ys, vs, unit2 = _standardise(y, v)
     if k == 1:
         if test == "knha":
             raise ValueError("test='knha' needs at least two studies (its t distribution has k - 1 df)")
@@ -552,25 +581,22 @@ def meta_analysis(
             PoolwiseWarning,
             stacklevel=2,
         )
-        tau2, se_tau2 = 0.0, math.nan
+        tau2s, se_tau2s = 0.0, math.nan
     else:
-        tau2 = _ESTIMATORS[method](y, v)
-        se_tau2 = _se_tau2(method, v, tau2)
+        tau2s = _ESTIMATORS[method](ys, vs)
+        se_tau2s = _se_tau2(method, vs, tau2s)
+    tau2 = tau2s * unit2
 
-    common = _pooled(y, 1.0 / v, level, df=math.inf)
-    w = 1.0 / (v + tau2)
-    if test == "knha":
-        mu = _weighted_mean(y, w)
-        se = math.sqrt(float(np.sum(w * (y - mu) ** 2)) / ((k - 1) * float(np.sum(w))))
-        random = _pooled(y, w, level, df=k - 1, se=se)
-    else:
-        random = _pooled(y, w, level, df=math.inf)
+    common = _pooled(y, v, level, df=math.inf)
+    random = _pooled(
+        y, v + tau2, level, df=k - 1 if test == "knha" else math.inf, knapp_hartung=test == "knha"
+    )
     half = _quantile(level, random.df) * math.sqrt(random.se**2 + tau2)
 
-    Q = _q(y, v, 0.0)
+    Q = _q(ys, vs, 0.0)  # unit-free
     if k > 1:
-        s2 = (k - 1) / _traces(1.0 / v)[0]  # Higgins & Thompson's typical within-study variance
-        I2, H2, Q_p = 100 * tau2 / (tau2 + s2), (tau2 + s2) / s2, float(stats.chi2.sf(Q, k - 1))
+        s2 = (k - 1) / _traces(1.0 / vs)[0]  # Higgins & Thompson's typical within-study variance
+        I2, H2, Q_p = 100 * tau2s / (tau2s + s2), (tau2s + s2) / s2, float(stats.chi2.sf(Q, k - 1))
     else:
         I2 = H2 = Q_p = math.nan
     return MetaAnalysis(
@@ -579,7 +605,7 @@ def meta_analysis(
         test=test,
         level=float(level),
         tau2=tau2,
-        se_tau2=se_tau2,
+        se_tau2=se_tau2s * unit2,
         random=random,
         pi_lower=random.estimate - half,
         pi_upper=random.estimate + half,
@@ -589,13 +615,13 @@ def meta_analysis(
         Q_p=Q_p,
         I2=I2,
         H2=H2,
-        weights=_percent(w),
-        weights_common=_percent(1.0 / v),
+        weights=_percent(v + tau2),
+        weights_common=_percent(v),
     )
 
 
-def _percent(w: np.ndarray) -> np.ndarray:
-    u = w / w.max()  # as in _weighted_mean: no overflow for the largest allowed weights
+def _percent(total_variance: np.ndarray) -> np.ndarray:
+    u = total_variance.min() / total_variance  # weights scaled to at most 1: no overflow
     out = 100 * u / np.sum(u)
     out.flags.writeable = False
     return out
@@ -607,13 +633,20 @@ def _quantile(level: float, df: float) -> float:
 
 
 def _pooled(
-    y: np.ndarray, w: np.ndarray, level: float, *, df: float, se: float | None = None
+    y: np.ndarray, total_variance: np.ndarray, level: float, *, df: float, knapp_hartung: bool = False
 ) -> PooledEstimate:
-    """Return the weighted mean with its test and CI; `se` replaces ``1/sqrt(sum w)`` (Knapp–Hartung)."""
-    estimate = _weighted_mean(y, w)
-    if se is None:
-        top = float(w.max())  # 1/sqrt(sum w) without overflowing the sum of the largest weights
-        se = 1.0 / (math.sqrt(top) * math.sqrt(float(np.sum(w / top))))
+    """Return the inverse-variance weighted mean with its test and CI.
+
+    The standard error is ``1/sqrt(sum w)``, or Knapp and Hartung's
+    ``sqrt(sum w (y - mu)^2 / ((k - 1) sum w))``.
+    """
+    smallest = float(total_variance.min())
+    u = smallest / total_variance  # w / max(w): sums of the weights cannot overflow
+    estimate = float(np.sum(u * y) / np.sum(u))
+    if knapp_hartung:
+        se = math.sqrt(float(np.sum(u * (y - estimate) ** 2)) / ((len(y) - 1) * float(np.sum(u))))
+    else:
+        se = math.sqrt(smallest / float(np.sum(u)))
     # Knapp-Hartung's se is 0 when every estimate is the same: the statistic is then +-inf (or
     # NaN for an estimate of 0), not an exception.
     with np.errstate(divide="ignore", invalid="ignore"):
