@@ -267,3 +267,17 @@ def test_heldout_rows_are_validated_with_row_and_value(tmp_path, capsys):
     assert main(["fit", str(path), "--heldout-successes", "y2", "--heldout-trials", "n2"]) == 2
     err = capsys.readouterr().err
     assert "held-out counts" in err and "row 1" in err and "'y2'" in err
+
+
+def test_new_trials_prediction_in_text_and_json(counts_csv, capsys):
+    assert main(["fit", str(counts_csv), "--new-trials", "7", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    rows = {row["pooling"]: row for row in doc["new_group_counts"]}
+    assert set(rows) == {"none", "complete", "partial"}
+    for row in rows.values():
+        assert row["trials"] == 7 and len(row["pmf"]) == 8
+        assert sum(row["pmf"]) == pytest.approx(1.0, abs=1e-12)
+        assert row["mean"] == pytest.approx(sum(k * p for k, p in enumerate(row["pmf"])), rel=1e-12)
+    assert main(["fit", str(counts_csv), "--new-trials", "7"]) == 0
+    assert "a new group's successes in 7 trials" in capsys.readouterr().out
+    assert main(["fit", str(counts_csv), "--new-trials", "0"]) == 2

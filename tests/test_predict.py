@@ -115,3 +115,17 @@ def test_heldout_table_needs_the_exact_engine(fits, monkeypatch):
     monkeypatch.setattr(fits["none"], "engine", "nuts")
     with pytest.raises(ValueError, match="exact engine"):
         predict.heldout_table({"none": fits["none"]}, [1, 1, 1, 1], [2, 2, 2, 2])
+
+
+def test_counts_table_against_beta_binomial_closed_forms(fits, spacex):
+    table = predict.counts_table(fits, 10, prob=0.9)
+    y, n = spacex["y"].to_numpy(), spacex["N"].to_numpy()
+    for pooling, (a, b) in {"none": (0.5, 0.5), "complete": (0.5 + y.sum(), 0.5 + (n - y).sum())}.items():
+        dist = stats.betabinom(10, a, b)
+        row = table.loc[pooling]
+        assert row["mean"] == pytest.approx(dist.mean(), rel=1e-10)
+        assert row["sd"] == pytest.approx(dist.std(), rel=1e-8)
+        # The equal-tailed interval of a count: the smallest k whose CDF reaches 5% and 95%.
+        assert (row["lb"], row["ub"]) == (dist.ppf(0.05), dist.ppf(0.95))
+    np.testing.assert_allclose(table.attrs["pmf"]["partial"], predict.predictive_counts(fits["partial"], 10))
+    assert table.attrs["prob"] == 0.9 and set(table["trials"]) == {10}

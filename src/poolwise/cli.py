@@ -192,6 +192,13 @@ def _add_fit_options(parser: argparse.ArgumentParser) -> None:
         help="also predict a new group that has shown Y successes in N trials, e.g. 2/3 (repeatable)",
     )
     parser.add_argument(
+        "--new-trials",
+        type=_positive_int,
+        metavar="M",
+        help="also predict an unseen group's successes in M trials (the report's figure uses M too; "
+        "default there: the median group's trials)",
+    )
+    parser.add_argument(
         "--heldout-successes",
         metavar="COLUMN",
         help="with --heldout-trials: later counts of the same groups (e.g. the rest of a season), in "
@@ -388,6 +395,7 @@ def _run_fit(args: argparse.Namespace) -> int:
         direction=args.direction,
         new_groups=args.new_group,
         heldout=heldout,
+        new_trials=args.new_trials,
         ci_kind=args.ci_kind,
         ci_prob=args.ci_prob,
     )
@@ -409,6 +417,7 @@ def _run_fit(args: argparse.Namespace) -> int:
                 title=title,
                 ci_kind=args.ci_kind,
                 ci_prob=args.ci_prob,
+                new_trials=args.new_trials,
                 data_code=code,
                 study=answers,
             )
@@ -522,7 +531,8 @@ def _list_datasets() -> int:
     from . import datasets
 
     for name in datasets.list():
-        print(f"{name:<14} {datasets.info(name).description}")
+        info = datasets.info(name)
+        print(f"{name:<14} {info.family:<14} {info.description}")
     return EXIT_OK
 
 

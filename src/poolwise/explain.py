@@ -209,6 +209,8 @@ class Study:
         New groups with observed trials under every pooling, when some were given.
     heldout : pandas.DataFrame or None
         Held-out scores of every pooling, when later counts were given.
+    counts : pandas.DataFrame or None
+        A new group's successes in a chosen number of trials under every pooling, when asked.
     """
 
     comparison: Comparison | None = None
@@ -219,17 +221,7 @@ class Study:
     pairwise: object = None
     new_groups: object = None
     heldout: object = None
-
-    def extras(self) -> dict:
-        """Everything but the comparison and findings, by name (what :mod:`poolwise.render` shows)."""
-        return {
-            "sensitivity": self.sensitivity,
-            "calls": self.calls,
-            "ranks": self.ranks,
-            "pairwise": self.pairwise,
-            "new_groups": self.new_groups,
-            "heldout": self.heldout,
-        }
+    counts: object = None
 
 
 def study(
@@ -239,6 +231,7 @@ def study(
     direction: str = "above",
     new_groups: list[tuple[int, int]] | None = None,
     heldout: tuple | None = None,
+    new_trials: int | None = None,
     ci_kind: str | None = None,
     ci_prob: float | None = None,
 ) -> Study:
@@ -253,6 +246,8 @@ def study(
         New groups that have shown these counts, predicted under every pooling.
     heldout : (successes, trials), optional
         Later counts for the same groups, one per group in the data's order, to score every pooling.
+    new_trials : int, optional
+        Predict an unseen group's successes in this many trials under every pooling.
     ci_kind, ci_prob : optional
         Interval of the new groups' predictions and of the rank intervals (probability only).
 
@@ -262,7 +257,7 @@ def study(
     What needs every group's draws is skipped above DRAWS_GROUP_LIMIT groups, the pairwise table above
     PAIRWISE_LIMIT.
     """
-    from .predict import heldout_table, new_groups_table
+    from .predict import counts_table, heldout_table, new_groups_table
     from .questions import rank_table
     from .sensitivity import prior_sensitivity
 
@@ -290,4 +285,5 @@ def study(
     found = findings(fits, comparison, bet_on=bet_on) if partial is not None else []
     later = heldout_table(fits, *heldout) if heldout is not None else None
     new = new_groups_table(fits, new_groups, ci_kind, ci_prob) if new_groups else None
-    return Study(comparison, found, sensitivity, calls, ranked, pairs, new, later)
+    counts = counts_table(fits, new_trials, prob) if new_trials is not None else None
+    return Study(comparison, found, sensitivity, calls, ranked, pairs, new, later, counts)

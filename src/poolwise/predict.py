@@ -160,6 +160,19 @@ def predictive_counts(fit: Fit, trials: int) -> pd.Series:
     return pd.Series(pmf, index=pd.Index(k, name="k"), name=f"P(y_new = k | n = {n})")
 
 
+def count_summary(pmf: pd.Series, prob: float) -> dict[str, float]:
+    """Mean, sd and the equal-tailed interval of a distribution over counts ``0..n``."""
+    k = pmf.index.to_numpy(float)
+    p = pmf.to_numpy(float)
+    mean = float(np.sum(k * p))
+    sd = float(np.sqrt(max(np.sum((k - mean) ** 2 * p), 0.0)))
+    cdf = np.cumsum(p)
+    tail = (1 - prob) / 2
+    lo = int(k[min(np.searchsorted(cdf, tail, side="left"), k.size - 1)])
+    hi = int(k[min(np.searchsorted(cdf, 1 - tail, side="left"), k.size - 1)])
+    return {"mean": mean, "sd": sd, "lb": lo, "ub": hi}
+
+
 def heldout(fit: Fit, successes, trials) -> pd.DataFrame:
     """Score the fit on later counts for the same groups (e.g. the rest of a season).
 
@@ -254,3 +267,24 @@ def new_groups_table(
             s = new_group_with_data(fit, y, n, ci_kind, ci_prob)
             rows.append({"successes": y, "trials": n, "pooling": pooling, **s.to_dict()})
     return pd.DataFrame(rows)
+
+
+def counts_table(fits: Mapping[str, Fit], trials: int, prob: float | None = None) -> pd.DataFrame:
+    """Summarise a new group's successes in ``trials`` trials under every pooling.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per pooling: ``trials``, ``mean``, ``sd`` and the equal-tailed interval ``lb``, ``ub``
+        of :func:`predictive_counts` (exact), at probability ``prob`` (default 0.94). Its ``attrs``
+        hold each pooling's whole distribution (``"pmf"``) and ``"prob"``.
+    """
+    _, prob = _check_ci(None, prob)
+    pmfs = {pooling: predictive_counts(fit, trials) for pooling, fit in fits.items()}
+    table = pd.DataFrame.from_dict(
+        {pooling: {"trials": trials, **count_summary(pmf, prob)} for pooling, pmf in pmfs.items()},
+        orient="index",
+    )
+    table.index.name = "pooling"
+    table.attrs.update(pmf=pmfs, prob=prob)
+    return table

@@ -300,6 +300,15 @@ def study_text(answers, *, pairwise: bool = False) -> str:
                 f"{row['prob_eb']:>8.3f} {row['q_value_eb']:>11.3g}"
             )
         lines += _more(len(calls))
+    if answers.counts is not None:
+        counts = answers.counts
+        m = int(counts["trials"].iloc[0])
+        lines += ["", _heading(f"a new group's successes in {m:,} trials")]
+        label = f"{counts.attrs['prob'] * 100:.10g}% equal-tailed"
+        lines.append(f"  {'pooling':<10} {'mean':>9} {'sd':>8} {label:>22}")
+        for pooling, row in counts.iterrows():
+            interval = f"{int(row['lb']):,} – {int(row['ub']):,}"
+            lines.append(f"  {pooling:<10} {row['mean']:>9.2f} {row['sd']:>8.2f} {interval:>22}")
     if answers.new_groups is not None:
         table = answers.new_groups
         lb, ub = table.columns[-2], table.columns[-1]
@@ -349,6 +358,11 @@ def study_dict(answers) -> dict:
         out["new_groups"] = _records(answers.new_groups)
     if answers.heldout is not None:
         out["heldout"] = _records(answers.heldout.reset_index())
+    if answers.counts is not None:
+        pmf = answers.counts.attrs["pmf"]
+        out["new_group_counts"] = [
+            {**row, "pmf": pmf[row["pooling"]].tolist()} for row in _records(answers.counts.reset_index())
+        ]
     if answers.sensitivity is not None:
         out["prior_sensitivity"] = _records(answers.sensitivity.reset_index())
     if answers.comparison is not None:

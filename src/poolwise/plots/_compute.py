@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..fitting import Fit, _check_ci
-from ..predict import _NOT_EXACT, hyper_mixture, predictive_counts  # noqa: F401 (re-exported)
+from ..predict import _NOT_EXACT, count_summary, hyper_mixture, predictive_counts  # noqa: F401 (re-exported)
 
 ORDERS = ("raw_rate", "trials", "mean", "name", "data")
 
@@ -124,19 +124,6 @@ def default_trials(fit: Fit) -> int:
     """Return the default trials of a new group: the median group's, at least 1."""
     trials = np.asarray(fit.data.trials)
     return max(1, int(np.round(np.median(trials)))) if trials.size else 1
-
-
-def count_summary(pmf: pd.Series, prob: float) -> dict[str, float]:
-    """Mean, sd and the equal-tailed interval of a distribution over counts ``0..n``."""
-    k = pmf.index.to_numpy(float)
-    p = pmf.to_numpy(float)
-    mean = float(np.sum(k * p))
-    sd = float(np.sqrt(max(np.sum((k - mean) ** 2 * p), 0.0)))
-    cdf = np.cumsum(p)
-    tail = (1 - prob) / 2
-    lo = int(k[min(np.searchsorted(cdf, tail, side="left"), k.size - 1)])
-    hi = int(k[min(np.searchsorted(cdf, 1 - tail, side="left"), k.size - 1)])
-    return {"mean": mean, "sd": sd, "lb": lo, "ub": hi}
 
 
 def hpd_thresholds(weight: np.ndarray, masses: tuple[float, ...]) -> np.ndarray:
