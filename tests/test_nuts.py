@@ -273,6 +273,9 @@ def test_layout_and_summaries_match_the_exact_engine():
         x, f = fit.density("theta", "Falcon 1") if pooling != "complete" else fit.density("theta")
         assert np.all((x >= 0) & (x <= 1))
         assert abs(np.sum(np.diff(x) * (f[1:] + f[:-1]) / 2) - 1) < 0.02  # the KDE integrates to ~1
+        # Predictions work from the draws (agreement with the exact engine: tests/test_predict.py).
+        assert 0 < fit.predict_new(2, 3)["mean"] < 1
+        assert np.isfinite(pw.predict.heldout(fit, [1, 5, 2, 0], [2, 5, 3, 0])["lpd"]).all()
 
 
 def test_seeded_runs_repeat_and_marginal_theta_is_conjugate():

@@ -111,12 +111,6 @@ def test_new_groups_table_rows(fits):
     assert table.iloc[5]["mean"] == pytest.approx(unseen["mean"], abs=1e-6)
 
 
-def test_heldout_table_needs_the_exact_engine(fits, monkeypatch):
-    monkeypatch.setattr(fits["none"], "engine", "nuts")
-    with pytest.raises(ValueError, match="exact engine"):
-        predict.heldout_table({"none": fits["none"]}, [1, 1, 1, 1], [2, 2, 2, 2])
-
-
 def test_counts_table_against_beta_binomial_closed_forms(fits, spacex):
     table = predict.counts_table(fits, 10, prob=0.9)
     y, n = spacex["y"].to_numpy(), spacex["N"].to_numpy()
@@ -129,3 +123,45 @@ def test_counts_table_against_beta_binomial_closed_forms(fits, spacex):
         assert (row["lb"], row["ub"]) == (dist.ppf(0.05), dist.ppf(0.95))
     np.testing.assert_allclose(table.attrs["pmf"]["partial"], predict.predictive_counts(fits["partial"], 10))
     assert table.attrs["prob"] == 0.9 and set(table["trials"]) == {10}
+
+
+class Sampled:
+    """An exact fit seen as a sampling engine sees it: its independent draws, and no grid."""
+
+    engine = "nuts"
+
+    def __init__(self, fit):
+        self.model, self.data, self.pooling, self.idata = fit.model, fit.data, fit.pooling, fit.idata
+
+    def hyper_grid(self):
+        raise ValueError("a sampling engine has no grid")
+
+
+def test_new_group_with_data_from_draws_agrees_with_the_grid(fits):
+    exact = predict.new_group_with_data(fits["partial"], 2, 3)
+    drawn = predict.new_group_with_data(Sampled(fits["partial"]), 2, 3)
+    # Importance-reweighted draws: the Monte Carlo error of the mean is about sd / sqrt(ESS), with
+    # ESS = (sum w)^2 / sum w^2 of the weights; 4 of those.
+    post = fits["partial"].idata["posterior"]
+    alpha, beta = post["alpha"].values.ravel(), post["beta"].values.ravel()
+    w = stats.betabinom.pmf(2, 3, alpha, beta)
+    ess = w.sum() ** 2 / (w**2).sum()
+    assert abs(drawn["mean"] - exact["mean"]) < 4 * exact["sd"] / np.sqrt(ess)
+    for pooling in ("none", "complete"):  # conjugate under either engine
+        got = predict.new_group_with_data(Sampled(fits[pooling]), 2, 3)
+        pd.testing.assert_series_equal(got, predict.new_group_with_data(fits[pooling], 2, 3), rtol=1e-12)
+
+
+def test_heldout_from_draws_agrees_with_the_exact_predictive(fits):
+    later_y, later_n = np.array([0, 150, 5, 3]), np.array([0, 151, 5, 6])
+    for pooling in ("none", "complete", "partial"):
+        exact = predict.heldout(fits[pooling], later_y, later_n)
+        drawn = predict.heldout(Sampled(fits[pooling]), later_y, later_n)
+        theta = fits[pooling].idata["posterior"]["theta"].values
+        theta = theta.reshape(theta.shape[0] * theta.shape[1], -1)
+        lik = stats.binom.pmf(later_y, later_n, theta)
+        # log of a mean of N draws: Monte Carlo sd about sd(lik) / (mean(lik) sqrt(N)); 4 of those.
+        tol = 4 * lik.std(axis=0) / (lik.mean(axis=0) * np.sqrt(lik.shape[0])) + 1e-12
+        assert np.all(np.abs(drawn["lpd"] - exact["lpd"]) < tol), pooling
+        mcse = np.broadcast_to(theta.std(axis=0) / np.sqrt(theta.shape[0]), (4,))
+        assert np.all(np.abs(drawn["mean"] - exact["mean"]).to_numpy() < 4 * mcse)

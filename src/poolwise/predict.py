@@ -49,6 +49,11 @@ def new_group_with_data(
     it borrows strength from the others). Complete pooling: its counts join the shared rate's. No
     pooling: ``Beta(a0 + y, b0 + n - y)``, the others are irrelevant.
 
+    The exact engine reweights its grid (and refits if the reweighted posterior reaches the grid's
+    edge); a sampling engine's draws of ``(alpha, beta)`` are reweighted the same way (importance
+    sampling, accurate while the new group's few trials move the hyperparameters little). No and
+    complete pooling are conjugate under either engine.
+
     Returns
     -------
     pandas.Series
@@ -57,20 +62,24 @@ def new_group_with_data(
     kind, prob = _check_ci(ci_kind, ci_prob)
     y, n = _check_counts(successes, trials, "new group")
     y, n = y[:1], n[:1]
-    post = fit._posterior
-    if fit.pooling == "none":
+    if fit.pooling in ("none", "complete"):
+        # Conjugate for either engine: the prior's Beta updated by the new counts (and, pooled, by all).
         prior = fit.model.priors["theta"]
-        marginal = BetaRows(prior.alpha + y.astype(float), prior.beta + (n - y).astype(float))
-        mean, sd = marginal.mean, marginal.sd
-    elif fit.pooling == "complete":
-        a, b = post.conjugate.a + y, post.conjugate.b + (n - y)
-        marginal = BetaRows(a.astype(float), b.astype(float))
+        a, b = prior.alpha + y.astype(float), prior.beta + (n - y).astype(float)
+        if fit.pooling == "complete":
+            a, b = (
+                a + float(fit.data.successes.sum()),
+                b + float((fit.data.trials - fit.data.successes).sum()),
+            )
+        marginal = BetaRows(a, b)
         mean, sd = marginal.mean, marginal.sd
     else:
-        alpha, beta, log_w = exact.grid_nodes(post.grid)
-        log_w = log_w + family.log_beta_binomial(y[0], n[0], alpha, beta)
+        # The hyperparameters' posterior (grid nodes, or a sampler's draws) reweighted by the new data.
+        alpha, beta, weight, is_exact = hyper_mixture(fit)
+        with np.errstate(divide="ignore"):
+            log_w = np.log(weight) + family.log_beta_binomial(y[0], n[0], alpha, beta)
         log_w -= special.logsumexp(log_w)
-        if exact.ring_mass(post.grid, log_w) > exact.EDGE_MASS:
+        if is_exact and exact.ring_mass(fit._posterior.grid, log_w) > exact.EDGE_MASS:
             trials_all = np.append(fit.data.trials, n)
             successes_all = np.append(fit.data.successes, y)
             refit = exact.fit_partial(fit.model.priors, trials_all, successes_all)
@@ -185,17 +194,26 @@ def heldout(fit: Fit, successes, trials) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Per group: ``lpd`` = ``log p(y_later | y)`` (exact posterior predictive), ``mean`` (the
+        Per group: ``lpd`` = ``log p(y_later | y)`` (the exact posterior predictive; with a sampling
+        engine, the binomial averaged over the draws of theta), ``mean`` (the
         posterior mean of theta), ``observed_rate`` = y_later / n_later and ``squared_error`` of the
         mean against it (NaN where there are no later trials). ``DataFrame.sum()`` gives the totals.
     """
     y, n = _check_counts(successes, trials, "held-out counts")
     if y.size != fit.data.n_groups:
         raise ValueError(f"held-out counts: need one per group ({fit.data.n_groups}), got {y.size}")
-    a, b, log_w, index = exact.components(fit._posterior)
-    a, b = a[index], b[index]  # (groups, K)
-    lpd = special.logsumexp(family.log_beta_binomial(y[:, None], n[:, None], a, b) + log_w, axis=1)
-    mean = np.exp(special.logsumexp(np.log(a / (a + b)) + log_w, axis=1))
+    if fit.engine == "exact":
+        a, b, log_w, index = exact.components(fit._posterior)
+        a, b = a[index], b[index]  # (groups, K)
+        lpd = special.logsumexp(family.log_beta_binomial(y[:, None], n[:, None], a, b) + log_w, axis=1)
+        mean = np.exp(special.logsumexp(np.log(a / (a + b)) + log_w, axis=1))
+    else:
+        # A sampler's draws of theta: p(y_later | y) = E[Binomial(y_later | n_later, theta)].
+        theta = fit.idata["posterior"]["theta"].values
+        theta = theta.reshape(theta.shape[0] * theta.shape[1], -1)  # (draws, groups), or (draws, 1)
+        loglik = family.binomial_logpmf(y[None, :], n[None, :], theta)
+        lpd = special.logsumexp(loglik, axis=0) - np.log(theta.shape[0])
+        mean = np.broadcast_to(theta.mean(axis=0), y.shape)
     with np.errstate(invalid="ignore", divide="ignore"):
         rate = np.where(n > 0, y / np.maximum(n, 1), np.nan)
     return pd.DataFrame(
@@ -210,7 +228,7 @@ def heldout_table(fits: Mapping[str, Fit], successes, trials) -> pd.DataFrame:
     Parameters
     ----------
     fits : mapping of pooling -> Fit
-        Exact fits (``pw.fit_all``).
+        Fits of the same data (``pw.fit_all``), with either engine.
     successes, trials : array-like
         Later counts, one per group in the data's order (see :func:`heldout`).
 
@@ -224,8 +242,6 @@ def heldout_table(fits: Mapping[str, Fit], successes, trials) -> pd.DataFrame:
     """
     rows = {}
     for pooling, fit in fits.items():
-        if fit.engine != "exact":
-            raise ValueError(f"held-out scores need the exact engine; the {pooling} fit used {fit.engine}")
         per_group = heldout(fit, successes, trials)
         scored = per_group["squared_error"].notna()
         rows[pooling] = {
