@@ -27,10 +27,10 @@ COLUMNS = {"group": "unit", "successes": "hits", "trials": "tries"}
 
 @pytest.fixture(scope="module")
 def client():
-    # No dashboard: the default port may be taken, which distributed reports with a warning.
+    # Any free port for the scheduler's web server: the default (8787) may be taken.
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
@@ -126,19 +126,43 @@ def test_a_lost_worker_does_not_change_the_result(client, table, expected, tmp_p
     client.wait_for_workers(2)  # the nanny restarts the worker for the tests that follow
 
 
-def test_cli_dask(client, table, expected, tmp_path, capsys):
-    source = tmp_path / "in.parquet"
-    table.to_parquet(source)
+def test_empty_partitions_and_empty_table(client, table, expected, tmp_path):
+    empty = dd.from_pandas(table.iloc[:0], npartitions=1)
+    ddf = dd.concat([empty, dd.from_pandas(table, npartitions=3), empty])
+    _check(fit_dask(ddf, tmp_path / "out", **COLUMNS, client=client), table, expected)
+    with pytest.raises(pw.DataError, match="no data rows"):
+        fit_dask(empty, tmp_path / "none", **COLUMNS, client=client)
+
+
+@pytest.mark.parametrize("where", ["address", "local"])
+def test_cli_dask(client, table, expected, tmp_path, capsys, where):
+    source = tmp_path / "in"
+    source.mkdir()
+    table.iloc[:2500].to_parquet(source / "a.parquet")
+    table.iloc[2500:].to_parquet(source / "b.parquet")
     out = tmp_path / "out"
+    # A glob on the running cluster; a directory on a LocalCluster of the command's own.
+    data, address = (
+        (f"{source}/*.parquet", client.scheduler.address) if where == "address" else (source, "local")
+    )
     status = main(
-        ["stream", str(source), "-o", str(out), "--group", "unit", "--successes", "hits"]
-        + ["--trials", "tries", "--dask", client.scheduler.address]
+        ["stream", str(data), "-o", str(out), "--group", "unit", "--successes", "hits"]
+        + ["--trials", "tries", "--dask", address]
     )
     assert status == 0
     printed = capsys.readouterr()
     assert "5,000 groups" in printed.out and f"written to {out}" in printed.out
+    assert "100% Completed" in printed.err  # Dask's progress bar, on stderr
     written = pd.read_parquet(out)
     np.testing.assert_allclose(written["mean"], expected[0]["mean"], rtol=1e-12)
+
+
+def test_cli_without_dask_says_how_to_install(table, tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed now raises ImportError
+    source = tmp_path / "in.parquet"
+    table.to_parquet(source)
+    assert main(["stream", str(source), "-o", str(tmp_path / "out"), "--dask", "local"]) == 2
+    assert "pip install 'poolwise[dask]'" in capsys.readouterr().err
 
 
 def test_importing_poolwise_does_not_import_dask():

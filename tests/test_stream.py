@@ -60,3 +60,17 @@ def test_duplicates_across_batches_and_missing_columns(table, tmp_path):
         )
     with pytest.raises(pw.DataError, match="no column 'successes'"):
         fit_parquet(source, tmp_path / "o.parquet", group="unit")
+
+
+def test_cli_progress_per_batch_and_quiet(table, tmp_path, capsys):
+    from poolwise.cli import main
+
+    source = tmp_path / "in.parquet"
+    table.to_parquet(source)
+    args = ["stream", str(source), "-o", str(tmp_path / "out.parquet"), "--group", "unit"]
+    args += ["--successes", "hits", "--trials", "tries", "--batch-rows", "2000"]
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert "pass 1 of 2: 2,000 rows" in err and "pass 2 of 2: 5,000 rows" in err
+    assert main([*args, "--quiet"]) == 0
+    assert capsys.readouterr().err == ""

@@ -213,7 +213,9 @@ def fit_dask(
                 distributed.progress(futures, multi=False)
         return client.gather(futures)
 
-    # Global row numbers need every partition's length first (Parquet answers from its metadata).
+    # Global row numbers need every partition's length first. Counted on the same three columns as
+    # the passes below, so that Dask partitions the data the same way (it may fuse the Parquet files
+    # of a narrower projection into fewer partitions, which would shift every offset).
     (lengths,) = run(ddf.map_partitions(len, meta=(None, "int64")))
     offsets = np.concatenate([[0], np.cumsum(np.asarray(lengths, np.int64))[:-1]])
     n_groups = int(np.sum(lengths))
@@ -301,8 +303,9 @@ def fit_on_cluster(data: str | os.PathLike, out: str | os.PathLike, address: str
     source = os.fsdecode(os.fspath(data))
     with contextlib.ExitStack() as stack:
         if address == "local":
-            # No dashboard: nobody is there to look at it, and its port may be taken.
-            cluster = stack.enter_context(distributed.LocalCluster(dashboard_address=None))
+            # Any free port for the scheduler's web server: the default (8787) may be taken, by
+            # another cluster for instance, and the cluster would then fail to start.
+            cluster = stack.enter_context(distributed.LocalCluster(dashboard_address=":0"))
             address = cluster.scheduler_address
         client = stack.enter_context(distributed.Client(address))
         return fit_dask(read_parquet(source, columns), out, client=client, source=source, **options)
