@@ -14,6 +14,7 @@ Tolerances:
 """
 
 import html
+import io
 import json
 import math
 
@@ -533,3 +534,98 @@ def test_html_escapes_labels() -> None:
     page = pw.meta_analysis(frame, group="s", estimate="yi", variance="vi")._repr_html_()
     assert "<script>" not in page
     assert html.escape("<script>alert(1)</script>") in page and "A &amp; B" in page
+
+
+# ---------------------------------------------------------------------------------------------
+# Forest plot
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def agg():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg", force=True)
+    return matplotlib
+
+
+def texts(ax) -> list[str]:
+    return [t.get_text() for t in ax.texts]
+
+
+@pytest.mark.parametrize(("name", "exp"), [("bcg", True), ("eight_schools", False)])
+def test_forest_draws_studies_diamonds_and_prediction_interval(agg, name: str, exp: bool) -> None:
+    from matplotlib.patches import Polygon
+
+    res = pw.meta_analysis(pw.datasets.load(name), **pw.datasets.info(name).columns)
+    ax = pw.plots.plot_meta_forest(res, exp=exp)
+    studies = res.studies()
+
+    # One square per study, area proportional to its weight (side proportional to its root).
+    squares = [line for line in ax.lines if line.get_marker() == "s"]
+    assert len(squares) == res.k
+    assert [line.get_xdata()[0] for line in squares] == pytest.approx(studies["estimate"].tolist())
+    sides = np.array([line.get_markersize() for line in squares])
+    big = sides > 2.5  # the smallest squares are kept visible at a minimum size
+    np.testing.assert_allclose(
+        sides[big] / sides.max(), np.sqrt(studies["weight"].to_numpy()[big] / studies["weight"].max())
+    )
+
+    # Two diamonds spanning the random- and common-effect confidence intervals.
+    diamonds = [p for p in ax.patches if isinstance(p, Polygon)]
+    spans = sorted((p.get_xy()[:, 0].min(), p.get_xy()[:, 0].max()) for p in diamonds)
+    expected = sorted(
+        [(res.random.ci_lower, res.random.ci_upper), (res.common.ci_lower, res.common.ci_upper)]
+    )
+    assert len(diamonds) == 2
+    np.testing.assert_allclose(spans, expected)
+
+    # The prediction interval as a line from pi_lower to pi_upper.
+    segments = [seg for coll in ax.collections for seg in coll.get_segments()]
+    assert any(
+        np.allclose(sorted(seg[:, 0]), [res.pi_lower, res.pi_upper]) and np.ptp(seg[:, 1]) == 0
+        for seg in segments
+    )
+
+    # Labels and numbers: every study, the pooled rows, weights and intervals.
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels[: res.k] == list(studies.index)
+    assert labels[res.k :] == ["Prediction interval", "Random effects (REML)", "Common effect"]
+    written = texts(ax)
+    assert "Weight" in written and "Estimate [95% CI]" in written
+    assert f"{studies['weight'].iloc[0]:.1f}%" in written
+    assert any(line.get_xdata()[0] == 0 and line.get_linestyle() == "--" for line in ax.lines)  # null line
+    if exp:
+        assert "1" in [t.get_text() for t in ax.get_xticklabels()]  # ratios on the axis
+
+    buffer = io.BytesIO()
+    ax.figure.savefig(buffer, format="png")
+    assert buffer.getvalue()[:4] == b"\x89PNG"
+
+
+def test_forest_options_and_hard_labels(agg) -> None:
+    from matplotlib.patches import Polygon
+
+    frame = pd.DataFrame(
+        {"s": ["$\\alpha$ 50%", "<b>B</b>", "C"], "yi": [0.1, 0.5, -0.2], "vi": [0.1, 0.2, 0.05]}
+    )
+    res = pw.meta_analysis(frame, group="s", estimate="yi", variance="vi", method="DL", test="knha")
+    ax = pw.plots.plot_meta_forest(res, common=False, prediction=False, null=0.3, xlabel="effect")
+    assert len([p for p in ax.patches if isinstance(p, Polygon)]) == 1
+    assert [t.get_text() for t in ax.get_yticklabels()][-1] == "Random effects (DL)"
+    assert ax.get_yticklabels()[0].get_text() == "\\$\\alpha\\$ 50%"  # not mathtext
+    assert ax.get_xlabel() == "effect"
+    assert any(line.get_xdata()[0] == 0.3 for line in ax.lines)
+    ax.figure.savefig(io.BytesIO(), format="png")  # draws (mathtext would fail on a bad label)
+
+
+def test_forest_of_one_study(agg) -> None:
+    with pytest.warns(PoolwiseWarning):
+        res = pw.meta_analysis(frame_of([0.4], [0.04]), estimate="yi", variance="vi")
+    ax = pw.plots.plot_meta_forest(res)
+    assert "one study" in " ".join(texts(ax))
+    ax.figure.savefig(io.BytesIO(), format="png")
+
+
+def test_forest_needs_a_meta_analysis(agg) -> None:
+    with pytest.raises(TypeError, match="needs a MetaAnalysis"):
+        pw.plots.plot_meta_forest(pw.datasets.load("bcg"))

@@ -27,6 +27,7 @@ this module is imported.
 :func:`predictive_counts`      ``P(y_new = k)`` for ``n`` trials, exact (no plotting)
 :func:`plot_model_diagram`     the model in plate notation (no Graphviz needed)
 :func:`plot_ppc`               posterior predictive checks, replicated statistics against the data
+:func:`plot_meta_forest`       a meta-analysis: studies with weights, pooled diamonds, prediction interval
 :func:`plot_pairwise`          ``P(theta_i > theta_j)`` for every pair of groups, as a heat map
 =============================  ====================================================================
 """
@@ -38,6 +39,7 @@ from .diagnostics import plot_diagnostics
 from .diagram import plot_model_diagram
 from .forest import forest_pages, plot_forest
 from .hyper import plot_hyper_density, plot_hyper_joint, plot_hyperparameters
+from .meta_forest import plot_meta_forest
 from .pairwise import plot_pairwise
 from .predictive import plot_new_group, plot_theta_new, plot_y_new
 from .shrinkage import plot_shrinkage
@@ -51,6 +53,7 @@ __all__ = [
     "plot_hyper_density",
     "plot_hyper_joint",
     "plot_hyperparameters",
+    "plot_meta_forest",
     "plot_model_diagram",
     "plot_new_group",
     "plot_pairwise",
