@@ -629,3 +629,24 @@ def test_forest_of_one_study(agg) -> None:
 def test_forest_needs_a_meta_analysis(agg) -> None:
     with pytest.raises(TypeError, match="needs a MetaAnalysis"):
         pw.plots.plot_meta_forest(pw.datasets.load("bcg"))
+
+
+@pytest.mark.parametrize("name", ["bcg", "beta_blockers", "crins2014"])
+def test_reml_root_finding_fallback_agrees_with_fisher_scoring(name: str, monkeypatch) -> None:
+    # Should Fisher scoring run out of iterations, the score's root is found by Brent's method.
+    import poolwise.meta
+
+    y, v, columns = dataset(name)
+    scoring = pw.meta_analysis(pw.datasets.load(name), **columns).tau2
+    monkeypatch.setattr(poolwise.meta, "_REML_MAXITER", 1)
+    fallback = pw.meta_analysis(pw.datasets.load(name), **columns).tau2
+    assert fallback == pytest.approx(scoring, rel=1e-9)
+    assert ref_restricted_loglik(y, v, fallback) >= ref_restricted_loglik(y, v, ref_reml(y, v)) - 1e-12
+
+
+@pytest.mark.parametrize("name", ["bcg", "beta_blockers", "crins2014"])
+def test_pm_solves_its_estimating_equation(name: str) -> None:
+    y, v, columns = dataset(name)
+    res = pw.meta_analysis(pw.datasets.load(name), **columns, method="PM")
+    assert res.tau2 > 0
+    assert ref_generalised_q(y, v, res.tau2) == pytest.approx(len(y) - 1, rel=1e-12)
