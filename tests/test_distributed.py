@@ -78,6 +78,23 @@ def test_parquet_files_equal_in_memory(client, table, expected, tmp_path):
     _check(again, table, expected)
 
 
+@pytest.mark.parametrize("pooling", ["none", "complete"])
+def test_closed_forms_equal_in_memory(client, table, tmp_path, pooling):
+    # Conjugate Betas from the same counts: equal to rounding.
+    fit = pw.fit(table, **COLUMNS, pooling=pooling, random_seed=0)
+    ddf = dd.from_pandas(table, npartitions=4)
+    result = fit_dask(ddf, tmp_path / "out", **COLUMNS, client=client, pooling=pooling)
+    written, groups = pd.read_parquet(result.out), fit.group_table()
+    for column in ("mean", "sd", "hdi94_lb", "hdi94_ub"):
+        np.testing.assert_allclose(written[column], groups[column], rtol=1e-12)
+    summary = fit.summary()
+    shared = {"none": [], "complete": ["theta"]}[pooling]
+    np.testing.assert_allclose(result.hyperparameters.loc[shared], summary.loc[shared], rtol=1e-12)
+    new = fit.new_group().summary
+    np.testing.assert_allclose(result.hyperparameters.loc["theta_new", "mean"], new["mean"], rtol=1e-12)
+    assert result.pooling == pooling and result.diagnostics == {} and result.warnings == ()
+
+
 def test_errors_name_the_global_row(client, table, tmp_path):
     bad = table.copy()
     bad.loc[1234, "hits"] = bad.loc[1234, "tries"] + 1

@@ -277,6 +277,12 @@ def build_parser() -> argparse.ArgumentParser:
         "for a cluster on this machine; needs pip install 'poolwise[dask]'",
     )
     stream.add_argument("--quiet", "-q", action="store_true", help="no progress bar on standard error")
+    stream.add_argument(
+        "--pooling",
+        choices=["partial", "none", "complete"],
+        default="partial",
+        help="partial (default), or a closed form from the same pair counts",
+    )
     calibration = commands.add_parser(
         "check-calibration",
         help="simulation-based calibration of an engine on your design",
@@ -455,6 +461,7 @@ def _run_stream(args: argparse.Namespace) -> int:
         "priors": dict(args.prior) or None,
         "ci_kind": args.ci_kind,
         "ci_prob": args.ci_prob,
+        "pooling": args.pooling,
     }
     if args.dask:
         from .distributed import fit_on_cluster
@@ -471,7 +478,8 @@ def _run_stream(args: argparse.Namespace) -> int:
         finally:
             if progress is not None:
                 sys.stderr.write("\n")
-    print(f"{result.n_groups:,} groups, {result.n_pairs:,} distinct (n, y) pairs; partial pooling")
+    pooling = {"none": "no pooling", "complete": "complete pooling"}.get(result.pooling, "partial pooling")
+    print(f"{result.n_groups:,} groups, {result.n_pairs:,} distinct (n, y) pairs; {pooling}")
     print(result.hyperparameters.to_string(float_format=lambda v: f"{v:.4g}"))
     for warning in result.warnings:
         print(f"WARNING: {warning}")

@@ -138,8 +138,9 @@ def fit_dask(
     client: distributed.Client | None = None,
     source: str | None = None,
     progress: bool = False,
+    pooling: str = "partial",
 ) -> StreamedFit:
-    """Fit partial pooling to a Dask DataFrame on a cluster; write every group's posterior as Parquet.
+    """Fit pooling (partial by default) to a Dask DataFrame on a cluster; write each group's posterior.
 
     Parameters
     ----------
@@ -161,6 +162,8 @@ def fit_dask(
         Name of the data (e.g. its path) at the start of error messages.
     progress : bool, optional
         Show ``dask.distributed``'s progress bar (on standard error) while the cluster works.
+    pooling : {"partial", "none", "complete"}, optional
+        Partial pooling, or one of the closed forms, which need the same pair counts.
 
     Returns
     -------
@@ -237,6 +240,7 @@ def fit_dask(
         tol=tol,
         kind=kind,
         prob=prob,
+        pooling=pooling,
     )
 
     target = Path(out).absolute()
@@ -258,6 +262,7 @@ def fit_dask(
         out=target,
         diagnostics=diagnostics,
         warnings=caught,
+        pooling=pooling,
     )
 
 

@@ -41,7 +41,8 @@ class StreamedFit:
     Attributes
     ----------
     hyperparameters : pandas.DataFrame
-        Exact summary of alpha, beta, mu, kappa and theta_new.
+        Exact summary of alpha, beta, mu, kappa and theta_new (partial pooling); of the shared theta
+        and theta_new (complete pooling); of theta_new, the prior (no pooling).
     n_groups, n_pairs : int
         Groups read, and distinct ``(n, y)`` pairs among them.
     out : pathlib.Path
@@ -49,8 +50,10 @@ class StreamedFit:
         per partition (:func:`~poolwise.distributed.fit_dask`), holding the group column, successes,
         trials, raw_rate, mean, sd and the interval bounds.
     diagnostics : dict
-        The exact engine's grid diagnostics.
+        The exact engine's grid diagnostics (empty for the closed forms).
     warnings : tuple of str
+    pooling : str
+        ``"partial"``, or a closed form: ``"none"`` or ``"complete"``.
     """
 
     hyperparameters: pd.DataFrame
@@ -59,6 +62,7 @@ class StreamedFit:
     out: Path
     diagnostics: dict
     warnings: tuple[str, ...]
+    pooling: str = "partial"
 
 
 @dataclass(frozen=True)
@@ -150,9 +154,16 @@ def check_columns(source: str, wanted: list[str], present: list[str]) -> None:
 
 
 def fit_pairs(
-    priors: PriorSpec | None, key: np.ndarray, count: np.ndarray, *, tol: float, kind: str, prob: float
+    priors: PriorSpec | None,
+    key: np.ndarray,
+    count: np.ndarray,
+    *,
+    tol: float,
+    kind: str,
+    prob: float,
+    pooling: str = "partial",
 ) -> tuple[PairTable, pd.DataFrame, dict, tuple[str, ...]]:
-    """Fit partial pooling once on the distinct pairs.
+    """Fit one pooling once on the distinct pairs.
 
     Parameters
     ----------
@@ -161,32 +172,48 @@ def fit_pairs(
     key, count : numpy.ndarray
         Sorted distinct pair keys and the number of groups with each.
     tol : float
-        Grid tolerance.
+        Grid tolerance (partial pooling).
     kind, prob : str, float
         Interval of the summaries.
+    pooling : {"partial", "none", "complete"}, optional
+        Partial pooling on the grid, or a closed form: no pooling needs only each pair, complete
+        pooling only the totals.
 
     Returns
     -------
     pairs : PairTable
     hyperparameters : pandas.DataFrame
-        Summary of alpha, beta, mu, kappa and theta_new.
+        Summary of alpha, beta, mu, kappa (partial pooling) or the shared theta (complete pooling),
+        and theta_new.
     diagnostics : dict
     warnings : tuple of str
         The engine's warnings, recorded rather than raised so the caller can report them.
     """
-    (model,) = build("partial", priors)
+    (model,) = build(pooling, priors)
     pair_trials, pair_successes = key >> 32, key & (2**32 - 1)
-    pairs = family.Pairs(pair_trials, pair_successes, count, np.arange(key.size))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", exact.PoolwiseWarning)
-        post = exact.fit_partial_pairs(model.priors, pairs, tol=tol)
+        if pooling == "partial":
+            pairs = family.Pairs(pair_trials, pair_successes, count, np.arange(key.size))
+            post = exact.fit_partial_pairs(model.priors, pairs, tol=tol)
+        elif pooling == "none":  # the pairs are distinct and sorted: one Beta each, in key order
+            post = exact.fit_closed_form("none", model.priors["theta"], pair_trials, pair_successes)
+        else:
+            totals = np.array([count @ pair_trials]), np.array([count @ pair_successes])
+            post = exact.fit_closed_form("complete", model.priors["theta"], *totals)
     theta = post.quantities["theta"]
     lo, hi = theta.interval(kind, prob)
     lb, ub = ci_columns(kind, prob)
-    table = PairTable(key, {"mean": theta.mean[theta.index], "sd": theta.sd[theta.index], lb: lo, ub: hi})
+    # Complete pooling has one theta for every pair.
+    row = np.zeros(key.size, np.int64) if pooling == "complete" else np.arange(key.size)
+    table = PairTable(
+        key,
+        {"mean": theta.mean[theta.index][row], "sd": theta.sd[theta.index][row], lb: lo[row], ub: hi[row]},
+    )
 
     summary = []
-    for name in ("alpha", "beta", "mu", "kappa"):
+    shared = {"partial": ("alpha", "beta", "mu", "kappa"), "complete": ("theta",), "none": ()}[pooling]
+    for name in shared:
         q = post.quantities[name]
         a, b = q.interval(kind, prob)
         summary.append(pd.Series({"mean": q.mean[0], "sd": q.sd[0], lb: a[0], ub: b[0]}, name=name))
@@ -210,6 +237,7 @@ def fit_parquet(
     tol: float = 1e-4,
     batch_rows: int = BATCH_ROWS,
     progress: Callable[[int, int], None] | None = None,
+    pooling: str = "partial",
 ) -> StreamedFit:
     """Fit partial pooling to a Parquet file in two bounded-memory passes; write per-group results.
 
@@ -227,6 +255,8 @@ def fit_parquet(
         Rows held in memory at a time.
     progress : callable or None, optional
         Called after every batch as ``progress(pass_number, rows_done)`` (pass 1 or 2).
+    pooling : {"partial", "none", "complete"}, optional
+        Partial pooling, or one of the closed forms (see :func:`fit_pairs`).
 
     Returns
     -------
@@ -261,7 +291,7 @@ def fit_parquet(
     del ordered
 
     table, hyperparameters, diagnostics, caught = fit_pairs(
-        priors, keys[0], counts[0], tol=tol, kind=kind, prob=prob
+        priors, keys[0], counts[0], tol=tol, kind=kind, prob=prob, pooling=pooling
     )
 
     target = Path(out)
@@ -291,6 +321,7 @@ def fit_parquet(
         out=target,
         diagnostics=diagnostics,
         warnings=caught,
+        pooling=pooling,
     )
 
 
