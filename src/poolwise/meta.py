@@ -407,7 +407,7 @@ class MetaAnalysis:
         )
         header = "".join(
             f"<th>{html.escape(name)}</th>"
-            for name in (self.data.group_column, "estimate", "se", f"{self.level:.0%} CI", "weight")
+            for name in (self.data.group_column, "estimate", "se", f"{self.level * 100:.10g}% CI", "weight")
         )
         return (
             f"<div><pre>{html.escape(self.summary())}</pre>"
