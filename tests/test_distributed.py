@@ -116,6 +116,10 @@ def test_duplicates_across_partitions_and_missing_columns(client, table, tmp_pat
     ):
         fit_dask(ddf, tmp_path / "out", group="unit", client=client)
     assert not list(tmp_path.iterdir())
+    with pytest.raises(pw.DataError, match=r"nothere.parquet: cannot read as Parquet \(.*nothere"):
+        read_parquet(tmp_path / "nothere.parquet", ["unit"])
+    with pytest.raises(pw.DataError, match=r"none\*.parquet: no Parquet file there"):
+        read_parquet(tmp_path / "none*.parquet", ["unit"])
 
 
 def _die_once(frame, calls, partition_info=None):

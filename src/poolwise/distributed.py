@@ -37,6 +37,7 @@ from .models import PriorSpec
 from .stream import (
     PairTable,
     StreamedFit,
+    _prefix,
     check_columns,
     check_unique,
     fit_pairs,
@@ -88,8 +89,12 @@ def read_parquet(path: str | os.PathLike, columns: list[str]) -> dd.DataFrame:
     source = os.fsdecode(os.fspath(path))
     try:
         frame = dd.read_parquet(source)
-    except (OSError, ValueError, IndexError) as err:  # pyarrow's errors are OSError/ValueError subclasses
-        raise DataError(f"{source}: cannot read as Parquet ({err})", file=source) from None
+    except (OSError, ValueError) as err:  # pyarrow's errors subclass these
+        # Dask prefixes the reader's message with its own line; the reader's says what is wrong.
+        reason = str(err).splitlines()[-1].removeprefix("Original Message: ")
+        raise DataError(f"{source}: cannot read as Parquet ({reason})", file=source) from None
+    if frame.columns.empty:  # a glob that matches no file reads as a table without columns
+        raise DataError(f"{source}: no Parquet file there", file=source)
     check_columns(source, columns, list(frame.columns))
     return frame[columns]
 
@@ -203,9 +208,8 @@ def fit_dask(
                 "fit_dask needs a dask.distributed cluster: pass client=Client(address), or start one "
                 "(e.g. Client(LocalCluster())) before calling it"
             ) from None
-    name = source or "Dask DataFrame"
     columns = [group, successes, trials]
-    check_columns(name, columns, list(ddf.columns))
+    check_columns(source, columns, list(ddf.columns))
     ddf = ddf[columns]
 
     def run(*collections):
@@ -223,7 +227,9 @@ def fit_dask(
     offsets = np.concatenate([[0], np.cumsum(np.asarray(lengths, np.int64))[:-1]])
     n_groups = int(np.sum(lengths))
     if n_groups == 0:
-        raise DataError(f"{name}: no data rows: the table is empty; need at least one group", file=source)
+        raise DataError(
+            f"{_prefix(source)}no data rows: the table is empty; need at least one group", file=source
+        )
 
     rows = ddf.map_partitions(_keys_and_hashes, offsets, columns, source, meta=_KEYS_META)
     pair_counts, distinct_labels = run(
@@ -231,7 +237,7 @@ def fit_dask(
         # A task-based shuffle: plain tasks, recomputed like any other if a worker is lost.
         rows["label"].drop_duplicates(split_out=True, shuffle_method="tasks", ignore_index=True).size,
     )
-    check_unique(name, group, n_groups - int(distinct_labels))
+    check_unique(source, group, n_groups - int(distinct_labels))
     pair_counts = pair_counts.sort_index()
     table, hyperparameters, diagnostics, caught = fit_pairs(
         priors,

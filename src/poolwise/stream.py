@@ -122,8 +122,13 @@ def validated(
         if source is None:
             raise
         raise DataError(
-            f"{source}: {err}", file=source, column=err.column, row=err.row, value=err.value
+            f"{_prefix(source)}{err}", file=source, column=err.column, row=err.row, value=err.value
         ) from None
+
+
+def _prefix(source: str | None) -> str:
+    """Start of a message about data from ``source`` (nothing for an unnamed table)."""
+    return "" if source is None else f"{source}: "
 
 
 def _batches(path: str, columns: list[str], batch_rows: int):
@@ -141,12 +146,12 @@ def _batches(path: str, columns: list[str], batch_rows: int):
         first += len(frame)
 
 
-def check_columns(source: str, wanted: list[str], present: list[str]) -> None:
+def check_columns(source: str | None, wanted: list[str], present: list[str]) -> None:
     """Raise a :class:`DataError` naming the missing columns and those that exist."""
     missing = [c for c in wanted if c not in present]
     if missing:
         raise DataError(
-            f"{source}: no column {', '.join(map(repr, missing))}; the data have: "
+            f"{_prefix(source)}no column {', '.join(map(repr, missing))}; the data have: "
             f"{', '.join(map(repr, present))}",
             file=source,
             column=missing[0],
@@ -337,11 +342,11 @@ def label_hashes(data: BinomialData) -> np.ndarray:
     return pd.util.hash_array(data.groups.astype(object))
 
 
-def check_unique(source: str, group: str, n_duplicated: int) -> None:
+def check_unique(source: str | None, group: str, n_duplicated: int) -> None:
     """Raise a :class:`DataError` if ``n_duplicated`` labels repeat an earlier one (by hash)."""
     if n_duplicated:
         raise DataError(
-            f"{source}: column {group!r}: {n_duplicated} group labels appear more than once "
+            f"{_prefix(source)}column {group!r}: {n_duplicated} group labels appear more than once "
             "(found by hashing; load the rows with poolwise.data.read_table to see which); group labels "
             "must be unique, one row per group",
             file=source,
