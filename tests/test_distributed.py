@@ -122,6 +122,19 @@ def test_duplicates_across_partitions_and_missing_columns(client, table, tmp_pat
         read_parquet(tmp_path / "none*.parquet", ["unit"])
 
 
+def test_refuses_a_partition_that_changed_between_passes(table):
+    from poolwise.distributed import _partition
+
+    with pytest.raises(RuntimeError, match="partitioned the data differently"):
+        _partition(table.iloc[:10], np.array([0, 9]), list(COLUMNS.values()), None, {"number": 0})
+
+
+def test_bad_options_fail_before_the_cluster_works(table, tmp_path):
+    ddf = dd.from_pandas(table, npartitions=2)
+    with pytest.raises(ValueError, match="pooling must be one of"):
+        fit_dask(ddf, tmp_path / "out", **COLUMNS, pooling="some", client=object())
+
+
 def _die_once(frame, calls, partition_info=None):
     """Pass a partition through; kill this worker's process the third time partition 2 is made.
 

@@ -33,7 +33,7 @@ import pandas as pd
 
 from .data import BinomialData, DataError
 from .fitting import _check_ci
-from .models import PriorSpec
+from .models import PriorSpec, build
 from .stream import (
     PairTable,
     StreamedFit,
@@ -106,10 +106,20 @@ def _partition(
     source: str | None,
     partition_info: dict | None = None,
 ):
-    """Validate one partition with its global row numbers (None if it is empty)."""
+    """Validate one partition with its global row numbers (None if it is empty).
+
+    ``offsets[i]`` and ``offsets[i + 1]`` bound partition ``i``'s rows, as counted by the first pass.
+    """
+    number = partition_info["number"]
+    if len(frame) != offsets[number + 1] - offsets[number]:
+        # Row numbers would be wrong, and silently: refuse rather than mislabel.
+        raise RuntimeError(
+            f"partition {number} has {len(frame)} rows, but {offsets[number + 1] - offsets[number]} when "
+            "counted first: Dask partitioned the data differently between passes"
+        )
     if frame.empty:  # a Dask DataFrame may hold empty partitions; the whole table is checked below
         return None
-    return validated(frame, int(offsets[partition_info["number"]]) + 1, *columns, source=source)
+    return validated(frame, int(offsets[number]) + 1, *columns, source=source)
 
 
 def _keys_and_hashes(frame: pd.DataFrame, offsets, columns, source, partition_info=None) -> pd.DataFrame:
@@ -200,6 +210,7 @@ def fit_dask(
     """
     dask, distributed = _import_dask()
     kind, prob = _check_ci(ci_kind, ci_prob)
+    build(pooling, priors)  # bad priors or pooling fail now, not after the cluster's first pass
     if client is None:
         try:
             client = distributed.default_client()
@@ -224,8 +235,8 @@ def fit_dask(
     # the passes below, so that Dask partitions the data the same way (it may fuse the Parquet files
     # of a narrower projection into fewer partitions, which would shift every offset).
     (lengths,) = run(ddf.map_partitions(len, meta=(None, "int64")))
-    offsets = np.concatenate([[0], np.cumsum(np.asarray(lengths, np.int64))[:-1]])
-    n_groups = int(np.sum(lengths))
+    offsets = np.concatenate([[0], np.cumsum(np.asarray(lengths, np.int64))])
+    n_groups = int(offsets[-1])
     if n_groups == 0:
         raise DataError(
             f"{_prefix(source)}no data rows: the table is empty; need at least one group", file=source
