@@ -269,7 +269,12 @@ def build_parser() -> argparse.ArgumentParser:
     stream.add_argument("--prior", action="append", type=_prior, default=[], metavar="NAME=PRIOR")
     stream.add_argument("--ci-kind", choices=["hdi", "eti"], default="hdi")
     stream.add_argument("--ci-prob", type=_probability, default=0.94)
-    stream.add_argument("--batch-rows", type=_positive_int, default=1_000_000, help="rows read at a time")
+    stream.add_argument(
+        "--batch-rows",
+        type=_positive_int,
+        default=1_000_000,
+        help="rows read at a time (without --dask; with it, a partition is the unit)",
+    )
     stream.add_argument(
         "--dask",
         metavar="SCHEDULER_ADDRESS",
