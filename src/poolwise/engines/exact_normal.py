@@ -123,9 +123,11 @@ def _check_proper(priors: dict, data: family.Estimates) -> None:
         )
 
 
-def _tau_quantity(grid: linelib.Line, scale: float) -> Quantity:
+def _tau_quantity(grid: linelib.Line, scale: float, natural_start: bool) -> Quantity:
+    """``tau``'s moments and marginal; ``natural_start`` when the line starts at ``tau = 0``."""
     tau = family.to_tau(grid.nodes, scale)
-    w = grid.weights
+    # tau is odd in u, so its moments' integrands are not even at u = 0: Boole's rule, not trapezoid.
+    w = grid.boole_weights
     mean = tau @ w
     sd = math.sqrt(max(((tau - mean) ** 2) @ w, 0.0))
     density = np.exp(grid.logp - grid.logp.max())[None, :]
@@ -136,6 +138,7 @@ def _tau_quantity(grid: linelib.Line, scale: float) -> Quantity:
         functools.partial(family.to_tau, scale=scale),
         functools.partial(family.log_dtau_du, scale=scale),
         functools.partial(family.to_u, scale=scale),
+        even_start=natural_start,
     )
     return Quantity("tau", np.array([mean]), np.array([sd]), marginal, np.zeros(1, np.int64))
 
@@ -175,7 +178,7 @@ def fit_partial(priors: dict, data: family.Estimates, *, tol: float = 1e-4) -> N
         mu_hat, v_mu = family.mu_given_tau(tau, data, priors["mu"])
         mean, sd, marginal = family.mixture(mu_hat[None, :], v_mu[None, :], grid.weights)
         one = np.zeros(1, np.int64)
-        return {"mu": Quantity("mu", mean, sd, marginal, one), "tau": _tau_quantity(grid, scale)}
+        return {"mu": Quantity("mu", mean, sd, marginal, one), "tau": _tau_quantity(grid, scale, lo == 0.0)}
 
     def groups(grid: linelib.Line) -> dict[str, Quantity]:
         u, w = _prune(grid)

@@ -47,6 +47,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import special
 
 from .._core.marginal import GridMarginal, NormalRows
 from ..priors import Flat, Normal, Prior
@@ -58,9 +59,8 @@ U_MAX = 24.0
 #: Elements (nodes x groups) evaluated at once, which bounds memory with many groups.
 CHUNK = 2**21
 
-#: Standard deviations either side of each normal component that a tabulated mixture spans: the
-#: mass beyond is 2 * Phi(-8) ≈ 1.2e-15.
-SPAN_SD = 8.0
+#: Mixture mass that a tabulated mixture may leave beyond its ends.
+TAIL_MASS = 1e-13
 
 #: Weight of the narrowest mixture components that the tabulation spacing must resolve.
 NARROW_MASS = 0.01
@@ -213,7 +213,7 @@ def mixture(
 ) -> tuple[np.ndarray, np.ndarray, GridMarginal]:
     """Rows of normal mixtures: exact moments, and the density tabulated for quantiles and intervals.
 
-    Each row spans :data:`SPAN_SD` standard deviations beyond its outermost components, at a spacing
+    Each row spans all but :data:`TAIL_MASS` of the mixture's mass on either side, at a spacing
     of at most 1/8 of the mixture's standard deviation and 1/4 of the component standard deviation
     below which only :data:`NARROW_MASS` of the weight lies (128 to 4096 nodes).
 
@@ -237,8 +237,12 @@ def mixture(
     order = np.argsort(sd, axis=1)
     first = np.argmax(np.cumsum(weight[order], axis=1) >= NARROW_MASS, axis=1)
     sd_narrow = np.take_along_axis(sd, np.take_along_axis(order, first[:, None], axis=1), axis=1)[:, 0]
-    lo = (mean - SPAN_SD * sd).min(axis=1)
-    hi = (mean + SPAN_SD * sd).max(axis=1)
+    # Each component reaches as far out as it holds more than TAIL_MASS / K beyond: a far-flung
+    # component of negligible weight (a huge tau) must not stretch the grid and starve the rest.
+    reach = np.maximum(-special.ndtri(np.minimum(TAIL_MASS / (weight.size * weight), 0.5)), 0.0)
+    reach = np.where(weight > 0, reach, 0.0)
+    lo = (mean - reach * sd).min(axis=1)
+    hi = (mean + reach * sd).max(axis=1)
     step = np.minimum(sd_mix / 8, sd_narrow / 4)
     need = np.clip(np.ceil((hi - lo) / step), 128, 4096).astype(int) + 1
     h = (hi - lo) / (need - 1)
