@@ -866,6 +866,11 @@ def fit_all(
         "variance": variance,
     }
     chosen = _family(data, columns, family)
+    if chosen == "normal-normal" and parametrization is not None:
+        raise ValueError(
+            "parametrization chooses how NUTS samples the beta-binomial model; the normal-normal "
+            "model is always sampled non-centred (theta = mu + tau * eta)"
+        )
     models = build(poolings, priors, chosen)
     seed = _check_sampling(draws, chains, random_seed)
     if engine == "nuts":

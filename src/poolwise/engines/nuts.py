@@ -16,6 +16,10 @@ Partial pooling comes in two parametrisations:
   ``Beta(alpha + y_i, beta + n_i - y_i)`` once per draw. Two dimensions instead of ``2 + groups``,
   and no funnel.
 
+The normal-normal family (estimates ``y_i`` with standard errors ``s_i``) is sampled non-centred,
+``theta_i = mu + tau * eta_i`` with ``eta_i ~ N(0, 1)``: the centred form's funnel at small ``tau``
+(the eight schools' classic divergences) does not arise.
+
 The result has the exact engine's shape: the same quantities (means and sds of the draws, a
 :class:`~poolwise._core.samples.SampleMarginal` for quantiles, intervals and densities) and the same
 DataTree layout, plus PyMC's ``sample_stats``. PyMC is imported only here, when the engine is used.
@@ -36,8 +40,9 @@ import xarray as xr
 from .. import __version__
 from .. import priors as pr
 from .._core.samples import SampleMarginal
-from ..data import BinomialData
+from ..data import BinomialData, EstimateData
 from ..families import beta_binomial as family
+from ..families import normal_normal
 from ..models import Model
 from .exact import PoolwiseWarning, Quantity
 
@@ -54,7 +59,16 @@ RHAT_MAX = 1.01
 #: Smallest acceptable bulk and tail ESS per chain (Vehtari et al. 2021: 100 per chain).
 ESS_PER_CHAIN = 100
 
-_HYPER = ("alpha", "beta", "mu", "kappa")
+_HYPER = ("alpha", "beta", "mu", "kappa", "tau")
+
+#: The unconstrained scale of each reported parameter's kernel density, by family.
+_SCALES = {
+    "beta-binomial": {"theta": "logit", "mu": "logit", "theta_new": "logit"},
+    "normal-normal": {"theta": "identity", "mu": "identity", "theta_new": "identity"},
+}
+
+#: How the NUTS engine samples the normal-normal model's partial pooling.
+NON_CENTERED = "non-centered"
 
 
 def import_pymc():
@@ -102,22 +116,49 @@ def _hyperparameters(pm, priors: dict):
     return alpha, beta
 
 
+def _build_normal(pm, model: Model, data: EstimateData, dim: str, predictive: bool):
+    """Write the normal-normal model in PyMC, partial pooling non-centred (see the module docstring)."""
+    priors = model.priors
+    with pm.Model(coords={dim: data.groups.astype(str)}) as pm_model:
+        if model.pooling == "partial":
+            mu, tau = _twin(pm, "mu", priors["mu"]), _twin(pm, "tau", priors["tau"])
+            eta = pm.Normal("eta", 0.0, 1.0, dims=dim)
+            theta = pm.Deterministic("theta", mu + tau * eta, dims=dim)
+        else:
+            theta = _twin(pm, "theta", priors["theta"], dims=dim if model.pooling == "none" else None)
+        pm.Normal("y", mu=theta, sigma=data.std_error, observed=data.estimate, dims=dim)
+        if predictive:
+            if model.pooling == "partial":
+                pm.Normal("theta_new", mu=mu, sigma=tau)
+            elif model.pooling == "complete":
+                pm.Deterministic("theta_new", theta)
+            elif priors["theta"].proper:  # no group informs another: a new group's effect is the prior
+                _twin(pm, "theta_new", priors["theta"])
+    return pm_model
+
+
 def build_model(
-    model: Model, data: BinomialData, dim: str, parametrization: str = "centered", *, predictive: bool = False
+    model: Model,
+    data: BinomialData | EstimateData,
+    dim: str,
+    parametrization: str = "centered",
+    *,
+    predictive: bool = False,
 ):
     """Write a poolwise model as the seed analysis writes it in PyMC.
 
     Parameters
     ----------
     model : Model
-        Pooling and priors.
-    data : BinomialData
-        The counts; the group labels become the coordinates of ``dim``.
+        Family, pooling and priors.
+    data : BinomialData or EstimateData
+        The counts (or estimates); the group labels become the coordinates of ``dim``.
     dim : str
         Name of the group dimension (the group column's name).
     parametrization : {"centered", "marginal"}
-        For partial pooling: ``theta`` sampled with ``alpha`` and ``beta`` (the seed's), or
-        integrated out (``y ~ BetaBinomial(n, alpha, beta)``, no ``theta``).
+        For beta-binomial partial pooling: ``theta`` sampled with ``alpha`` and ``beta`` (the
+        seed's), or integrated out (``y ~ BetaBinomial(n, alpha, beta)``, no ``theta``). The
+        normal-normal family ignores it: it is always non-centred.
     predictive : bool
         Add what :func:`pymc.sample_posterior_predictive` draws after sampling: ``theta_new`` (a
         new group's rate) and, in the marginal parametrisation, ``theta`` from its conjugate Beta.
@@ -127,6 +168,8 @@ def build_model(
     pymc.Model
     """
     pm = import_pymc()
+    if model.family == "normal-normal":
+        return _build_normal(pm, model, data, dim, predictive)
     n, y = data.trials, data.successes
     marginal = model.pooling == "partial" and parametrization == "marginal"
     with pm.Model(coords={dim: data.groups.astype(str)}) as pm_model:
@@ -174,7 +217,7 @@ class NutsPosterior:
 
     pooling: str
     quantities: dict[str, Quantity]
-    new_group: Quantity
+    new_group: Quantity | None
     idata: xr.DataTree
     pymc_model: Any
     diagnostics: dict
@@ -269,7 +312,7 @@ def _flat(values: np.ndarray) -> np.ndarray:
 
 def fit_nuts(
     model: Model,
-    data: BinomialData,
+    data: BinomialData | EstimateData,
     dim: str,
     *,
     draws: int = SEED_SETTINGS["draws"],
@@ -286,9 +329,9 @@ def fit_nuts(
     Parameters
     ----------
     model : Model
-        Pooling and priors.
-    data : BinomialData
-        The counts.
+        Family, pooling and priors.
+    data : BinomialData or EstimateData
+        The counts, or the estimates with their standard errors.
     dim : str
         Name of the group dimension.
     draws, tune, chains, target_accept
@@ -296,7 +339,7 @@ def fit_nuts(
     nuts_sampler : {"pymc", "nutpie", "numpyro", "blackjax"}
         Passed to :func:`pymc.sample`; the others must be installed.
     parametrization : {"centered", "marginal"}
-        Partial pooling only; see the module docstring.
+        Beta-binomial partial pooling only; see the module docstring.
     random_seed : int, optional
         Seeds both the sampler and :func:`pymc.sample_posterior_predictive`.
     progressbar : bool
@@ -312,6 +355,9 @@ def fit_nuts(
         raise ValueError(
             f"parametrization must be one of {', '.join(PARAMETRIZATIONS)}, got {parametrization!r}"
         )
+    normal = model.family == "normal-normal"
+    if normal:
+        parametrization = NON_CENTERED
     marginal = model.pooling == "partial" and parametrization == "marginal"
     pm_model = build_model(model, data, dim, parametrization)
     # One generator seeds both steps, as in the seed analysis (random_seed=rng).
@@ -329,10 +375,12 @@ def fit_nuts(
             compute_convergence_checks=False,  # poolwise's own diagnostics below
             model=pm_model,
         )
+        predictive_model = build_model(model, data, dim, parametrization, predictive=True)
+        var_names = ["theta", "y", "theta_new"] if marginal else ["y", "theta_new"]
         predicted = pm.sample_posterior_predictive(
             trace,
-            model=build_model(model, data, dim, parametrization, predictive=True),
-            var_names=["theta", "y", "theta_new"] if marginal else ["y", "theta_new"],
+            model=predictive_model,
+            var_names=[v for v in var_names if v in predictive_model.named_vars],
             random_seed=rng,
             progressbar=progressbar,
         )["posterior_predictive"].to_dataset()
@@ -340,9 +388,15 @@ def fit_nuts(
     theta = predicted["theta"] if marginal else sampled["theta"]
 
     # The exact engine's layout: theta first, then the hyperparameters; log-likelihood and
-    # observed data as the exact engine writes them (the binomial likelihood of y given theta).
-    n, y = data.trials, data.successes
-    theta_g = theta.values if theta.ndim == 3 else np.repeat(theta.values[..., None], n.size, axis=-1)
+    # observed data as the exact engine writes them (the likelihood of y given theta).
+    n_groups = data.n_groups
+    theta_g = theta.values if theta.ndim == 3 else np.repeat(theta.values[..., None], n_groups, axis=-1)
+    if normal:
+        y, constant = data.estimate, {"sigma": data.std_error}
+        loglik = normal_normal.normal_logpdf(y, theta_g, data.std_error)
+    else:
+        y, constant = data.successes, {"n": data.trials}
+        loglik = family.binomial_logpmf(y, data.trials, theta_g)
     attrs = {
         **trace["posterior"].attrs,
         "created_at": _dt.datetime.now(_dt.UTC).isoformat(),
@@ -352,6 +406,7 @@ def fit_nuts(
         "engine": "nuts",
         "nuts_sampler": nuts_sampler,
         "parametrization": parametrization if model.pooling == "partial" else "centered",
+        "family": model.family,
         "pooling": model.pooling,
         "model": "; ".join(model.equations()),
     }
@@ -366,15 +421,15 @@ def fit_nuts(
         {
             "posterior": posterior,
             "posterior_predictive": xr.Dataset(
-                {"y": predicted["y"], "theta_new": predicted["theta_new"]}, coords=groups, attrs=attrs
+                {k: predicted[k] for k in ("y", "theta_new") if k in predicted}, coords=groups, attrs=attrs
             ),
             "log_likelihood": xr.Dataset(
-                {"y": (("chain", "draw", dim), family.binomial_logpmf(y, n, theta_g))},
-                coords=draw_coords,
-                attrs=attrs,
+                {"y": (("chain", "draw", dim), loglik)}, coords=draw_coords, attrs=attrs
             ),
             "observed_data": xr.Dataset({"y": ((dim,), y)}, coords=groups, attrs=attrs),
-            "constant_data": xr.Dataset({"n": ((dim,), n)}, coords=groups, attrs=attrs),
+            "constant_data": xr.Dataset(
+                {k: ((dim,), v) for k, v in constant.items()}, coords=groups, attrs=attrs
+            ),
             "sample_stats": trace["sample_stats"].to_dataset(),
         }
     )
@@ -391,13 +446,14 @@ def fit_nuts(
         warnings.warn(note, PoolwiseWarning, stacklevel=3)
 
     # One row of draws per group (or one row for a shared theta); hyperparameters one row each.
+    scales = _SCALES[model.family]
     rows = _flat(theta.values)
-    quantities = {"theta": _quantity("theta", rows, "logit", np.arange(rows.shape[0]))}
+    quantities = {"theta": _quantity("theta", rows, scales["theta"], np.arange(rows.shape[0]))}
     one = np.zeros(1, np.int64)
     for name in _HYPER:
         if name in sampled:
-            quantities[name] = _quantity(
-                name, _flat(sampled[name].values), "logit" if name == "mu" else "log", one
-            )
-    new = _quantity("theta_new", _flat(predicted["theta_new"].values), "logit", one)
+            quantities[name] = _quantity(name, _flat(sampled[name].values), scales.get(name, "log"), one)
+    new = None  # no pooling with an improper prior: a new group's effect has no distribution
+    if "theta_new" in predicted:
+        new = _quantity("theta_new", _flat(predicted["theta_new"].values), scales["theta_new"], one)
     return NutsPosterior(model.pooling, quantities, new, idata, pm_model, diagnostics, warnings=tuple(notes))
