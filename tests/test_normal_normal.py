@@ -469,6 +469,8 @@ def test_questions_from_draws_and_marginals():
     cdf = f._posterior.quantities["theta"].marginal.cdf(np.zeros((8, 1)))[:, 0]
     np.testing.assert_allclose(above.to_numpy(), 1 - cdf, rtol=EXACT)
     assert ((0.5 < above) & (above < 1)).all()
+    # thresholds are effect sizes, not rates
+    assert (f.prob_above(10.0) < f.prob_above(-2.5)).all()
     assert f.prob_best()["prob"].sum() == pytest.approx(1.0)
     assert f.ranks()["mean_rank"].between(1, 8).all()
     pairs = f.pairwise().to_numpy()

@@ -40,14 +40,17 @@ def prob_above(fit: Fit, threshold: float) -> pd.Series:
     ----------
     fit : Fit
     threshold : float
-        A rate in ``[0, 1]``.
+        A rate in ``[0, 1]`` (beta-binomial), or any finite effect size (normal-normal).
 
     Returns
     -------
     pandas.Series
         Indexed by group.
     """
-    if not 0 <= threshold <= 1:
+    if fit.family == "normal-normal":
+        if not np.isfinite(threshold):
+            raise ValueError(f"threshold must be a finite number, got {threshold!r}")
+    elif not 0 <= threshold <= 1:
         raise ValueError(f"threshold must be a rate in [0, 1], got {threshold!r}")
     q = fit._posterior.quantities["theta"]
     rows = q.mean.size
