@@ -303,6 +303,13 @@ def build_parser() -> argparse.ArgumentParser:
     calibration.add_argument("--simulations", type=_positive_int, default=200)
     calibration.add_argument("--false-alarm", type=_probability, default=0.01)
     calibration.add_argument("--seed", type=int, default=0)
+    calibration.add_argument(
+        "--engine",
+        choices=["exact", "nuts"],
+        default="exact",
+        help="the engine calibrated (nuts: PyMC, 500 draws after 500 tuning steps in 2 chains, about "
+        "a second per simulation)",
+    )
     describe = commands.add_parser(
         "describe",
         help="state a model in formulas and draw its diagram (plate notation)",
@@ -502,12 +509,20 @@ def _run_calibration(args: argparse.Namespace) -> int:
         n_simulations=args.simulations,
         random_seed=args.seed,
         false_alarm=args.false_alarm,
+        engine=args.engine,
     )
+    located = "PIT of the truth" if args.engine == "exact" else "rank of the truth among thinned NUTS draws"
     print(
         f"simulation-based calibration: {args.simulations} data sets of {len(args.trials)} groups, "
-        f"{args.pooling} pooling; PIT of the truth tested for uniformity (chi-square, 10 bins)"
+        f"{args.pooling} pooling; {located} tested for uniformity (chi-square, 10 bins)"
     )
     print(result.tests.to_string(float_format=lambda v: f"{v:.3g}"))
+    if result.sampler is not None:
+        s = result.sampler
+        print(
+            f"NUTS: {s['divergences'].sum()} divergences in {(s['divergences'] > 0).sum()} data sets; "
+            f"ranks among {s['ranked_among'].min()} to {s['ranked_among'].max()} thinned draws"
+        )
     verdict = "calibrated" if result.passed else "NOT calibrated"
     print(f"{verdict} (a correct engine fails this check with probability {args.false_alarm:g})")
     return EXIT_OK if result.passed else 1
