@@ -1,4 +1,4 @@
-"""Timing and memory of poolwise's exact engine, printed as a plain-text table.
+"""Timing and memory of poolwise's exact engine, printed as plain-text tables.
 
 Run ``python benchmarks/bench_exact.py`` (``make bench``); ``--quick`` is a tiny smoke run (seconds)
 for the test suite. See ``benchmarks/README.md`` for what each row means and for the budgets
@@ -6,7 +6,8 @@ for the test suite. See ``benchmarks/README.md`` for what each row means and for
 
 Cold figures and every synthetic size run in their own fresh interpreter (``sys.executable -c``),
 so a cold time includes the lazy imports ``poolwise`` does on first use and a peak RSS belongs to
-one size only. PyMC is not imported.
+one size only. PyMC is not imported. A last table times the normal-normal family (estimates with
+standard errors, partial pooling) on 10 and 10,000 groups.
 """
 
 from __future__ import annotations
@@ -104,6 +105,42 @@ print(json.dumps({
     "rss_before_kib": rss_before, "peak_before_kib": peak_before, "peak_kib": peak,
     "grid_nodes": diagnostics.get("grid_nodes"), "converged": diagnostics.get("converged"),
     "max_change": diagnostics.get("max_change"), "edge_mass": diagnostics.get("edge_mass"),
+}, default=str))
+"""
+
+
+NORMAL = r"""
+import json, resource, sys, time
+import numpy as np
+import pandas as pd
+
+groups, seed, repeat = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+KIB = 1024 if sys.platform == "darwin" else 1
+
+import poolwise as pw
+schools = pd.DataFrame({"y": [28.0, 8, -3, 7, -1, 1, 18, 12], "s": [15.0, 10, 16, 11, 9, 11, 10, 18]})
+pw.fit(schools, estimate="y", std_error="s", random_seed=0).summary()  # warm-up: lazy imports
+
+rng = np.random.default_rng(seed)
+s = rng.uniform(5.0, 20.0, size=groups)
+y = rng.normal(rng.normal(5.0, 8.0, size=groups), s)
+df = pd.DataFrame({"study": np.char.add("s", np.arange(groups).astype(str)), "y": y, "s": s})
+times, fit_only = [], []
+for _ in range(repeat):
+    t0 = time.perf_counter()
+    fit = pw.fit(df, group="study", estimate="y", std_error="s", random_seed=0)
+    t1 = time.perf_counter()
+    fit.summary()
+    t2 = time.perf_counter()
+    times.append(t2 - t0)
+    fit_only.append(t1 - t0)
+    diagnostics = fit.diagnostics
+    del fit
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // KIB
+print(json.dumps({
+    "groups": groups, "times": times, "fit_only": fit_only, "peak_kib": peak,
+    "grid_nodes": diagnostics.get("grid_nodes"), "group_grid_nodes": diagnostics.get("group_grid_nodes"),
+    "converged": diagnostics.get("converged"), "max_change": diagnostics.get("max_change"),
 }, default=str))
 """
 
@@ -285,6 +322,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="synthetic trials: 1 + Poisson(30), or 1 + floor(LogNormal(log 30, 1))",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic data")
+    parser.add_argument(
+        "--normal-groups",
+        type=int,
+        nargs="+",
+        default=None,
+        metavar="N",
+        help="normal-normal group counts, each fitted in its own fresh interpreter (default 10 10000)",
+    )
     return parser
 
 
@@ -293,6 +338,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     quick = args.quick
     groups = args.groups or ([200] if quick else [10_000])
+    normal_groups = args.normal_groups or ([10, 200] if quick else [10, 10_000])
     repeat = args.repeat if args.repeat is not None else (2 if quick else 20)
     cold_runs = args.cold_runs if args.cold_runs is not None else (1 if quick else 3)
     syn_repeat = args.synthetic_repeat if args.synthetic_repeat is not None else (1 if quick else 3)
@@ -301,6 +347,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("--cold-runs", cold_runs),
         ("--synthetic-repeat", syn_repeat),
         *(("--groups", g) for g in groups),
+        *(("--normal-groups", g) for g in normal_groups),
     ):
         if value < 1:
             parser.error(f"{name} must be >= 1, got {value}")
@@ -406,6 +453,44 @@ def main(argv: Sequence[str] | None = None) -> int:
             ],
             syn_rows,
             right={0, 1, 2, 3, 4, 7, 8, 9, 10},
+        )
+    )
+    print()
+
+    # 3. Normal-normal --------------------------------------------------------------------------
+    normal_rows = []
+    for g in normal_groups:
+        r, _ = _run_fresh(NORMAL, str(g), str(args.seed), str(syn_repeat))
+        normal_rows.append(
+            [
+                f"{g:,}",
+                _fmt_time(statistics.median(r["times"])),
+                _fmt_time(min(r["times"])),
+                _fmt_time(statistics.median(r["fit_only"])),
+                f"{r['grid_nodes']} / {r['group_grid_nodes']}",
+                str(r["converged"]),
+                f"{r['max_change']:.1e}" if isinstance(r["max_change"], float) else str(r["max_change"]),
+                _fmt_kib(r["peak_kib"]),
+            ]
+        )
+    print(
+        "Normal-normal, partial pooling (mu flat, tau uniform): s_i ~ Uniform(5, 20), "
+        f"theta_i ~ N(5, 8^2), y_i ~ N(theta_i, s_i^2), seed {args.seed}"
+    )
+    print(
+        _table(
+            [
+                "groups",
+                "fit+summary",
+                "min",
+                "fit only",
+                "tau nodes (hyper / groups)",
+                "converged",
+                "max_change",
+                "peak RSS",
+            ],
+            normal_rows,
+            right={0, 1, 2, 3, 6, 7},
         )
     )
     print()
