@@ -60,3 +60,51 @@ def test_fit_all_rejects_a_name_no_model_has():
 def test_unknown_pooling():
     with pytest.raises(ValueError, match="pooling must be one of"):
         build("some")
+
+
+# --------------------------------------------------------------------------- normal-normal
+
+
+def test_normal_defaults_are_bda3():
+    none, complete, partial = build("all", family="normal-normal")
+    assert none.priors == {"theta": pr.Flat()} and complete.priors == {"theta": pr.Flat()}
+    # BDA3 §5.5: flat on mu, uniform on tau (no scale to choose; proper posterior for J >= 3)
+    assert partial.priors == {"mu": pr.Flat(), "tau": pr.HalfFlat()}
+    assert {m.family for m in (none, complete, partial)} == {"normal-normal"}
+    assert none.equations() == ["y_i ~ Normal(theta_i, s_i^2)", "theta_i ~ Flat()  (independently)"]
+    assert complete.equations() == ["y_i ~ Normal(theta, s_i^2)", "theta ~ Flat()"]
+
+
+@pytest.mark.parametrize(
+    ("text", "prior"),
+    [
+        ("uniform", pr.HalfFlat()),
+        (" Uniform() ", pr.HalfFlat()),
+        ("HalfFlat", pr.HalfFlat()),
+        ("Uniform(0, 100)", pr.Uniform(0, 100)),
+        ("HalfCauchy(25)", pr.HalfCauchy(25)),
+    ],
+)
+def test_uniform_on_tau_is_bda3s_unless_bounded(text, prior):
+    assert resolve_priors("partial", {"tau": text}, family="normal-normal")["tau"] == prior
+
+
+@pytest.mark.parametrize(
+    ("pooling", "priors", "message"),
+    [
+        ("partial", {"kappa": pr.HalfNormal(1)}, "its priors are: mu, tau"),
+        ("partial", {"mu": pr.Beta(1, 1)}, "must be Flat"),
+        ("partial", {"tau": pr.Normal(0, 1)}, "tau must be positive"),
+        ("partial", {"tau": pr.Flat()}, "tau must be positive"),
+        ("none", {"theta": pr.Beta(1, 1)}, "must be Flat"),
+        ("complete", {"theta": "uniform"}, "must be Flat"),  # Uniform(0, 1): not conjugate
+    ],
+)
+def test_normal_prior_errors(pooling, priors, message):
+    with pytest.raises(pr.PriorError, match=message):
+        resolve_priors(pooling, priors, family="normal-normal")
+
+
+def test_unknown_family():
+    with pytest.raises(ValueError, match="family must be one of"):
+        build("partial", family="poisson")

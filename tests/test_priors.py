@@ -77,3 +77,22 @@ def test_str_round_trips():
 def test_parse_errors_say_what_is_wrong(text, message):
     with pytest.raises(pr.PriorError, match=message.replace("(", r"\(").replace(")", r"\)")):
         pr.parse(text)
+
+
+def test_normal_matches_scipy_on_the_real_line():
+    x = np.array([-40.0, -2.5, 0.0, 0.1, 3.0, 40.0])
+    np.testing.assert_allclose(pr.Normal(1, 2).logpdf(x), stats.norm(1, 2).logpdf(x), rtol=1e-10)
+    draws = pr.Normal(1, 2).sample(np.random.default_rng(0), 20_000)
+    assert stats.kstest(draws, stats.norm(1, 2).cdf).pvalue > 1e-4  # as test_sampling_matches_distribution
+    assert pr.parse("Normal(mu=1, sigma=2)") == pr.Normal(1, 2) == pr.parse(str(pr.Normal(1, 2)))
+
+
+def test_flat_priors_are_improper_constants():
+    x = np.array([-3.0, 0.0, 7.5])
+    np.testing.assert_array_equal(pr.Flat().logpdf(x), 0.0)
+    np.testing.assert_array_equal(pr.HalfFlat().logpdf(x), [-np.inf, 0.0, 0.0])
+    assert not pr.Flat.proper and not pr.HalfFlat.proper and pr.Normal.proper
+    assert pr.parse("flat") == pr.Flat() and pr.parse("HalfFlat()") == pr.HalfFlat()
+    for prior in (pr.Flat(), pr.HalfFlat()):
+        with pytest.raises(pr.PriorError, match="improper"):
+            prior.sample(np.random.default_rng(0), 3)
