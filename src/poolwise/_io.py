@@ -74,6 +74,11 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     Nothing of an existing destination is preserved: the new file has the default permissions
     for a new file (subject to the umask), not the old file's, and a symbolic link at `path` is
     replaced by a regular file rather than followed.
+
+    A process killed outright while writing (SIGKILL, a power cut) cannot clean up after itself:
+    the destination is then untouched (absent, or the complete previous version), but the hidden
+    temporary file beside it, ``.<name>.<random>.tmp``, remains with part of the new content.
+    Nothing reads it; it is safe to delete.
     """
     if not isinstance(data, bytes | bytearray | memoryview):
         raise TypeError(f"data must be bytes; got {type(data).__name__}")
