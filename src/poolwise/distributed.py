@@ -1,12 +1,14 @@
 """Partial pooling of a Dask DataFrame on a ``dask.distributed`` cluster, one partition at a time.
 
-The same two passes as :mod:`poolwise.stream`, spread over a cluster:
+The same two passes as :mod:`poolwise.stream`, spread over a cluster, after a count of each
+partition's rows that gives every row its global number:
 
 1. every partition is validated (errors name the column, the dataset's global row and the value) and
    reduced to its ``(n, y)`` pair keys and 64-bit hashes of its group labels; the pair counts are
    combined across partitions by a tree reduction, and the hashes are shuffled by value to count
    repeated labels, so that no worker ever holds more than its share of either;
-2. the grid is fitted once, on the driver, from the distinct pairs (:func:`poolwise.stream.fit_pairs`);
+2. the grid is fitted once, on the driver, from the distinct pairs (:func:`poolwise.stream.fit_pairs`;
+   no and complete pooling, closed forms, need the same counts);
 3. every partition is validated again and its groups' posterior summaries are looked up in the fitted
    pair table and written as one Parquet file per partition, into a temporary directory that is
    renamed to the output only when every partition has been written.
