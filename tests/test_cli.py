@@ -281,3 +281,41 @@ def test_new_trials_prediction_in_text_and_json(counts_csv, capsys):
     assert main(["fit", str(counts_csv), "--new-trials", "7"]) == 0
     assert "a new group's successes in 7 trials" in capsys.readouterr().out
     assert main(["fit", str(counts_csv), "--new-trials", "0"]) == 2
+
+
+def test_meta_command_matches_python_and_writes_the_forest_plot(tmp_path, capsys):
+    import poolwise as pw
+
+    out = tmp_path / "forest.png"
+    assert main(["meta", "--dataset", "bcg", "--method", "DL", "--json", "-o", str(out), "--exp"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    direct = pw.meta_analysis(
+        pw.datasets.load("bcg"), group="study", estimate="yi", variance="vi", method="DL"
+    )
+    assert doc["method"] == "DL" and doc["k"] == 13
+    assert doc["tau2"] == pytest.approx(direct.tau2, rel=1e-12)
+    assert [s["label"] for s in doc["studies"]] == list(pw.datasets.load("bcg")["study"])
+    assert out.read_bytes().startswith(b"\x89PNG")
+    assert main(["meta", "--dataset", "eight_schools", "--knha"]) == 0
+    assert "Random-Effects Model (k = 8" in capsys.readouterr().out
+
+
+def test_meta_command_from_a_file_and_its_errors(tmp_path, capsys):
+    path = tmp_path / "studies.csv"
+    path.write_text("trial,lor,se\nA,0.1,0.2\nB,-0.3,0.25\nC,0.5,-1\n", encoding="utf-8")
+    assert main(["meta", str(path), "--group", "trial", "--estimate", "lor", "--std-error", "se"]) == 2
+    err = capsys.readouterr().err
+    assert "'se'" in err and "row 3" in err
+    assert main(["meta", str(path), "--group", "trial"]) == 2
+    assert "--estimate" in capsys.readouterr().err
+    assert main(["meta", "--dataset", "spacex"]) == 2
+    assert "binomial data" in capsys.readouterr().err
+
+
+def test_a_closed_pipe_is_not_an_error():
+    script = "import sys; from poolwise.cli import main; sys.exit(main(['meta', '--dataset', 'bcg']))"
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # the reader goes away before anything is written, like `| head -0`
+    with proc.stderr:
+        assert proc.wait(timeout=60) == 0
+        assert b"Broken pipe" not in proc.stderr.read()

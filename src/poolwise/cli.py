@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 import warnings
 
@@ -310,6 +311,32 @@ def build_parser() -> argparse.ArgumentParser:
         help="the engine calibrated (nuts: PyMC, 500 draws after 500 tuning steps in 2 chains, about "
         "a second per simulation)",
     )
+    meta = commands.add_parser(
+        "meta",
+        help="frequentist random-effects meta-analysis (DL, REML, PM), as metafor reports it",
+        description="Estimate the between-study variance tau^2, the pooled effect with its confidence "
+        "and prediction intervals, and the heterogeneity (Q, I^2, H^2) from estimates with standard "
+        "errors or variances, one row per study.",
+    )
+    meta_source = meta.add_mutually_exclusive_group(required=True)
+    meta_source.add_argument("data", nargs="?", metavar="DATA", help="CSV or Parquet file, one row per study")
+    meta_source.add_argument("--dataset", metavar="NAME", help="a bundled dataset (e.g. bcg, eight_schools)")
+    meta.add_argument("--group", help="study label column (default: row numbers)")
+    meta.add_argument("--estimate", help="effect estimate column, e.g. a log odds ratio")
+    spread = meta.add_mutually_exclusive_group()
+    spread.add_argument("--std-error", help="standard error column")
+    spread.add_argument("--variance", help="sampling variance column")
+    meta.add_argument("--method", choices=["REML", "DL", "PM"], default="REML", help="tau^2 estimator")
+    meta.add_argument(
+        "--knha", action="store_true", help="Knapp-Hartung adjustment (t with k - 1 degrees of freedom)"
+    )
+    meta.add_argument("--level", type=_probability, default=0.95, help="confidence level (default 0.95)")
+    meta.add_argument("--sep", help="CSV delimiter (default ',')")
+    meta.add_argument("--json", action="store_true", help="print a machine-readable result on stdout")
+    meta.add_argument("-o", "--output", metavar="FILE.png", help="draw the forest plot to PNG/SVG/PDF")
+    meta.add_argument(
+        "--exp", action="store_true", help="forest plot of log ratios: label the axis as ratios, exp(value)"
+    )
     describe = commands.add_parser(
         "describe",
         help="state a model in formulas and draw its diagram (plate notation)",
@@ -528,6 +555,21 @@ def _run_calibration(args: argparse.Namespace) -> int:
     return EXIT_OK if result.passed else 1
 
 
+def _write_figure(path: str, draw) -> None:
+    """Draw a figure (``draw()`` returns it) and write it atomically, in the format of its suffix."""
+    import io
+
+    from ._io import atomic_write_bytes
+    from .plots._common import detached_figures
+
+    with detached_figures():
+        fig = draw()
+        buffer = io.BytesIO()
+        fmt = path.rsplit(".", 1)[-1].lower() if "." in path else "png"
+        fig.savefig(buffer, format=fmt, dpi=150)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
 def _run_describe(args: argparse.Namespace) -> int:
     from .models import build
 
@@ -537,21 +579,62 @@ def _run_describe(args: argparse.Namespace) -> int:
         for line in model.equations():
             print(f"  {line}")
     if args.output:
-        from ._io import atomic_write_bytes
-        from .plots import plot_model_diagram
-        from .plots._common import detached_figures, new_figure
 
-        with detached_figures():
+        def draw():
+            from .plots import plot_model_diagram
+            from .plots._common import new_figure
+
             fig, axes = new_figure((4.2 * len(models), 3.4), 1, len(models))
             for ax, model in zip(axes[0], models, strict=True):
                 plot_model_diagram(model, ax=ax)
-            import io
+            return fig
 
-            buffer = io.BytesIO()
-            fmt = args.output.rsplit(".", 1)[-1].lower() if "." in args.output else "png"
-            fig.savefig(buffer, format=fmt, dpi=150)
-        atomic_write_bytes(args.output, buffer.getvalue())
+        _write_figure(args.output, draw)
         print(f"diagram written to {args.output}")
+    return EXIT_OK
+
+
+def _run_meta(args: argparse.Namespace) -> int:
+    from . import datasets
+    from .data import read_table
+    from .meta import meta_analysis
+
+    cols = {
+        "group": args.group,
+        "estimate": args.estimate,
+        "std_error": args.std_error,
+        "variance": args.variance,
+    }
+    if args.dataset is not None:
+        info = datasets.info(args.dataset)
+        if info.family != "normal-normal":
+            raise ValueError(
+                f"dataset {args.dataset!r} holds {info.family} data, not estimates with standard errors"
+            )
+        given = {role: name for role, name in cols.items() if name is not None}
+        cols = {**dict.fromkeys(cols), **info.columns, **given}
+        if given.get("std_error") or given.get(
+            "variance"
+        ):  # the user's spread column replaces the bundled one
+            cols["std_error" if "variance" in given else "variance"] = None
+        data = datasets.load(args.dataset)
+    else:
+        data = read_table(args.data, sep=args.sep)
+    if cols["estimate"] is None:
+        raise ValueError("meta needs --estimate COLUMN, with --std-error COLUMN or --variance COLUMN")
+    result = meta_analysis(
+        data, **cols, method=args.method, test="knha" if args.knha else "z", level=args.level
+    )
+    if args.output:
+        from .plots.meta_forest import plot_meta_forest
+
+        _write_figure(args.output, lambda: plot_meta_forest(result, exp=args.exp).figure)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        print(result.summary())
+        if args.output:
+            print(f"\nforest plot written to {args.output}")
     return EXIT_OK
 
 
@@ -580,8 +663,12 @@ def main(argv: list[str] | None = None) -> int:
             "stream": _run_stream,
             "check-calibration": _run_calibration,
             "describe": _run_describe,
+            "meta": _run_meta,
         }
         return commands.get(args.command, _run_fit)(args)
+    except BrokenPipeError:  # the reader went away (`poolwise ... | head`): not an error of ours
+        sys.stdout = open(os.devnull, "w")  # else the interpreter's final flush fails again
+        return EXIT_OK
     except (DataError, PriorError, ValueError, OSError) as err:
         print(f"poolwise: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -70,8 +70,8 @@ def _q_values(pep: np.ndarray) -> np.ndarray:
 
 def empirical_bayes(fit: Fit) -> tuple[float, float]:
     """Type-II maximum likelihood ``(alpha, beta)``: the plug-in of empirical Bayes (e.g. ebbr)."""
-    pairs = fit._posterior.pairs
-    u, v = family.type2_ml(pairs)
+    # From the data, not the posterior: a sampling engine's posterior keeps no distinct pairs.
+    u, v = family.type2_ml(family.Pairs.from_counts(fit.data.trials, fit.data.successes))
     alpha, beta = family.alpha_beta(np.array(u), np.array(v))
     return float(alpha), float(beta)
 
