@@ -189,14 +189,17 @@ class GridMarginal:
         z = self.z
         with np.errstate(divide="ignore"):
             logf = np.log(self.pdf) - self.log_dx_dz(z)
-        j = np.clip(np.argmax(logf, axis=1), 1, z.shape[1] - 2)
+        top = np.argmax(logf, axis=1)
+        j = np.clip(top, 1, z.shape[1] - 2)
         rows = np.arange(z.shape[0])
         f0, f1, f2 = logf[rows, j - 1], logf[rows, j], logf[rows, j + 1]
         denom = f0 - 2 * f1 + f2
         with np.errstate(invalid="ignore", divide="ignore"):
             shift = np.where(denom < 0, 0.5 * (f0 - f2) / denom, 0.0)
         shift = np.clip(np.nan_to_num(shift), -1.0, 1.0)
-        return self.to_natural(z[rows, j] + shift * self.h)
+        # An even density peaking at its first node peaks exactly there (a scale's mode at zero).
+        at_start = self.even_start & (top == 0)
+        return self.to_natural(np.where(at_start, z[:, 0], z[rows, j] + shift * self.h))
 
 
 def eti(marginal: Marginal, prob: float) -> tuple[np.ndarray, np.ndarray]:
