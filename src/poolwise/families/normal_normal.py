@@ -91,8 +91,7 @@ def to_u(tau: np.ndarray, scale: float) -> np.ndarray:
 
 def log_dtau_du(u: np.ndarray, scale: float) -> np.ndarray:
     """``log(c cosh u)``, the log-Jacobian of ``u -> tau``, without overflow."""
-    a = np.abs(u)
-    return math.log(scale) + a + np.log1p(np.exp(-2 * a)) - math.log(2.0)
+    return math.log(scale) + _log_cosh(u)
 
 
 def _mu_prior_terms(mu_prior: Prior) -> tuple[float, float]:
@@ -213,9 +212,14 @@ def mixture(
 ) -> tuple[np.ndarray, np.ndarray, GridMarginal]:
     """Rows of normal mixtures: exact moments, and the density tabulated for quantiles and intervals.
 
-    Each row spans all but :data:`TAIL_MASS` of the mixture's mass on either side, at a spacing
-    of at most 1/8 of the mixture's standard deviation and 1/4 of the component standard deviation
-    below which only :data:`NARROW_MASS` of the weight lies (128 to 4096 nodes).
+    Row ``p`` is tabulated on a uniform grid of ``z = asinh((x - m_p) / c_p)``, with ``m_p`` the
+    mixture's mean and ``c_p`` the standard deviation below which only :data:`NARROW_MASS` of the
+    components' weight lies: linear within a few ``c_p`` of the centre, logarithmic beyond, so that
+    components of very different spreads (``tau`` near 0 and far out in its tail) are all resolved.
+    The spacing is a quarter of the smallest ``sd_k / sqrt(c_p^2 + (m_k - m_p)^2)`` (each
+    component's spread over the local stretch of the map), at most 1/8 of the mixture's standard
+    deviation near the centre; the grid spans all but :data:`TAIL_MASS` of the mass on either side
+    (128 to 4096 nodes).
 
     Parameters
     ----------
@@ -229,21 +233,22 @@ def mixture(
     mean, sd : ndarray
         Mixture moments, shape ``(P,)``.
     marginal : GridMarginal
-        The mixture densities, on the natural scale (identity transform).
+        The mixture densities.
     """
     centre = mean @ weight
     sd_mix = np.sqrt(np.maximum((var + (mean - centre[:, None]) ** 2) @ weight, 0.0))
     sd = np.sqrt(var)
     order = np.argsort(sd, axis=1)
     first = np.argmax(np.cumsum(weight[order], axis=1) >= NARROW_MASS, axis=1)
-    sd_narrow = np.take_along_axis(sd, np.take_along_axis(order, first[:, None], axis=1), axis=1)[:, 0]
+    scale = np.take_along_axis(sd, np.take_along_axis(order, first[:, None], axis=1), axis=1)[:, 0]
     # Each component reaches as far out as it holds more than TAIL_MASS / K beyond: a far-flung
-    # component of negligible weight (a huge tau) must not stretch the grid and starve the rest.
+    # component of negligible weight must not stretch the grid.
     reach = np.maximum(-special.ndtri(np.minimum(TAIL_MASS / (weight.size * weight), 0.5)), 0.0)
     reach = np.where(weight > 0, reach, 0.0)
-    lo = (mean - reach * sd).min(axis=1)
-    hi = (mean + reach * sd).max(axis=1)
-    step = np.minimum(sd_mix / 8, sd_narrow / 4)
+    lo = np.arcsinh(((mean - reach * sd).min(axis=1) - centre) / scale)
+    hi = np.arcsinh(((mean + reach * sd).max(axis=1) - centre) / scale)
+    local = sd / np.sqrt(scale[:, None] ** 2 + (mean - centre[:, None]) ** 2)
+    step = np.minimum(local.min(axis=1) / 4, sd_mix / (8 * scale))
     need = np.clip(np.ceil((hi - lo) / step), 128, 4096).astype(int) + 1
     h = (hi - lo) / (need - 1)
     pdf = np.zeros((lo.size, need.max()))
@@ -251,15 +256,14 @@ def mixture(
     scaled_weight = weight[None, :] * inv_sd
     for p in range(lo.size):  # one row at a time keeps memory at X * K
         z = lo[p] + h[p] * np.arange(need[p])
-        standard = (z[:, None] - mean[p][None, :]) * inv_sd[p][None, :]
-        pdf[p, : z.size] = np.exp(-0.5 * standard * standard) @ scaled_weight[p]
-    marginal = GridMarginal(lo, h, pdf, _identity, _zero, _identity)
+        x = centre[p] + scale[p] * np.sinh(z)
+        standard = (x[:, None] - mean[p][None, :]) * inv_sd[p][None, :]
+        # density in z: f(x) dx/dz, dx/dz = c cosh z (c cancels on normalising)
+        pdf[p, : z.size] = (np.exp(-0.5 * standard * standard) @ scaled_weight[p]) * np.cosh(z)
+    marginal = GridMarginal(lo, h, pdf, np.sinh, _log_cosh, np.arcsinh, loc=centre, scale=scale)
     return centre, sd_mix, marginal
 
 
-def _identity(x: np.ndarray) -> np.ndarray:
-    return x
-
-
-def _zero(x: np.ndarray) -> np.ndarray:
-    return np.zeros_like(x)
+def _log_cosh(z: np.ndarray) -> np.ndarray:
+    a = np.abs(z)
+    return a + np.log1p(np.exp(-2 * a)) - math.log(2.0)
