@@ -524,8 +524,8 @@ NUTS_CASES = {
 @pytest.mark.parametrize("case", list(NUTS_CASES))
 def test_nuts_agrees_with_exact_within_4_mcse(case):
     """Every mean and 2.5%/97.5% quantile of theta_i, mu, tau and theta_new from non-centred NUTS
-    (4 x 2500 draws) within Z = 4 of ArviZ's MCSE of the exact value: with at most 36 comparisons
-    per case and 93 in all, a false alarm has probability at most 93 * 6.3e-5 = 0.6% per seed
+    (4 x 2500 draws) within Z = 4 of ArviZ's MCSE of the exact value: with at most 33 comparisons
+    per case and 96 in all, a false alarm has probability at most 96 * 6.3e-5 = 0.6% per seed
     (union bound); the seeds are fixed. The exact values are converged to 1e-4 (relative above
     one), far below the smallest MCSE here (~0.07)."""
     import arviz as az
