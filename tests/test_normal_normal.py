@@ -591,3 +591,22 @@ def test_heavy_tailed_mixtures_keep_their_centre_resolved():
             want, coarse = ref.ppf(name, q, guess=got), ref.ppf(name, q, scale=2, guess=got)
             assert abs(want - coarse) <= REF_ERR * max(1.0, abs(want))
             assert close(got, want), (name, column, got, want)
+
+
+def test_nuts_fit_has_the_exact_engines_shape():
+    """Wiring (fast, few draws): the same groups, variables and dims as the exact engine's."""
+    pytest.importorskip("pymc")
+    exact = fit(draws=100, chains=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", pw.PoolwiseWarning)  # 100 draws: few effective draws, said
+        nuts = fit(engine="nuts", draws=100, tune=100, chains=2, progressbar=False)
+    for group in ("posterior", "posterior_predictive", "log_likelihood", "observed_data", "constant_data"):
+        a, b = exact.idata[group], nuts.idata[group]
+        assert set(a.data_vars) == set(b.data_vars), group
+        for name in a.data_vars:
+            assert a[name].dims == b[name].dims, (group, name)
+    assert list(nuts.summary().index) == list(exact.summary().index)
+    assert set(nuts.pymc_model.named_vars) == {"mu", "tau", "eta", "theta", "y"}
+    assert set(exact.pymc_model.named_vars) == {"mu", "tau", "eta", "theta", "y"}
+    with pytest.raises(ValueError, match="non-centred"):
+        fit(engine="nuts", parametrization="marginal")
