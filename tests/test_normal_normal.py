@@ -495,15 +495,13 @@ def integrate_trapezoid(x, f):
 
 @pytest.mark.parametrize(
     "method",
-    ["threshold_test", "ppc", "predict_new", "predictive_counts", "hyper_grid"],
+    ["ppc", "predict_new", "predictive_counts", "hyper_grid"],
 )
 def test_binomial_questions_name_the_family(method):
     f = fit()
-    args = {"threshold_test": (0.5,), "predict_new": (1, 2), "predictive_counts": (3,)}.get(method, ())
+    args = {"predict_new": (1, 2), "predictive_counts": (3,)}.get(method, ())
     with pytest.raises(NotImplementedError, match="normal-normal"):
         getattr(f, method)(*args)
-    with pytest.raises(NotImplementedError, match="normal-normal"):
-        pw.fit_all(BDA3, **COLUMNS).compare()
 
 
 # --------------------------------------------------------------------------------------------

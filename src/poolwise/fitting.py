@@ -417,7 +417,6 @@ class Fit:
         """Call groups above/below a threshold, with error rates; see :mod:`poolwise.questions`."""
         from .questions import threshold_test
 
-        self._binomial_only("threshold_test (with its empirical-Bayes beta-binomial plug-in)")
         return threshold_test(self, threshold, direction=direction)
 
     def ranks(self) -> pd.DataFrame:
@@ -523,12 +522,6 @@ class FitSet(Mapping[str, Fit]):
         """Which pooling the data support; see :func:`poolwise.compare`."""
         from .comparison import compare
 
-        fit = next(iter(self._fits.values()))
-        if fit.family != "beta-binomial":
-            raise NotImplementedError(
-                f"compare's exact leave-one-group-out CV is for binomial counts; these fits are "
-                f"{fit.family} (PSIS-LOO works on each fit: arviz.loo(fit.idata))"
-            )
         return compare(self, psis=psis)
 
     def _repr_html_(self) -> str:
