@@ -100,6 +100,14 @@ def _add_source(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--group", help="group label column (default: group)")
     parser.add_argument("--successes", help="successes column, y (default: successes)")
     parser.add_argument("--trials", help="trials column, n (default: trials)")
+    parser.add_argument(
+        "--estimate",
+        help="estimates with known standard errors instead of counts (the normal-normal family: a "
+        "random-effects meta-analysis); with --std-error or --variance",
+    )
+    spread = parser.add_mutually_exclusive_group()
+    spread.add_argument("--std-error", help="standard error column of --estimate")
+    spread.add_argument("--variance", help="sampling variance column of --estimate")
     parser.add_argument("--sep", help="CSV delimiter (default ',')")
 
 
@@ -357,7 +365,18 @@ def _columns(args: argparse.Namespace) -> tuple[object, dict, str]:
     from . import datasets
 
     has_source = getattr(args, "command", None) in ("fit", "report", "compare")
+    estimates = has_source and (args.estimate or args.std_error or args.variance)
+    if has_source and estimates and (args.successes or args.trials):
+        raise ValueError(
+            "give counts (--successes, --trials) or estimates (--estimate with --std-error or "
+            "--variance), not both"
+        )
     if has_source and args.data is not None:
+        if estimates:
+            if not (args.estimate and (args.std_error or args.variance)):
+                raise ValueError("--estimate needs --std-error or --variance (and they need --estimate)")
+            spread = {"std_error": args.std_error} if args.std_error else {"variance": args.variance}
+            return args.data, {"group": args.group or "group", "estimate": args.estimate, **spread}, args.data
         cols = {
             "group": args.group or "group",
             "successes": args.successes or "successes",
@@ -367,7 +386,10 @@ def _columns(args: argparse.Namespace) -> tuple[object, dict, str]:
     name = args.dataset if has_source else "spacex"
     info = datasets.info(name)
     cols = info.columns
-    for role in cols:
+    if has_source and (args.std_error or args.variance):  # the user's spread column replaces the bundled one
+        cols.pop("std_error", None)
+        cols.pop("variance", None)
+    for role in ("group", "successes", "trials", "estimate", "std_error", "variance"):
         if getattr(args, role, None):
             cols[role] = getattr(args, role)
     return datasets.load(name), cols, f"{info.description} (bundled dataset '{name}')"

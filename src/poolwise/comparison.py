@@ -11,6 +11,12 @@ whenever that reweighted posterior is not well inside the grid. Beside it, ArviZ
 pointwise log-likelihood, whose Pareto-k values show where importance sampling cannot be trusted (with
 one observation per group, leaving a group out moves its ``theta_i`` far, so high k is common). Stacking
 weights (Yao et al. 2018) are computed on the exact pointwise values.
+
+For estimates with standard errors (the normal-normal family) the held-out predictive is
+``N(y_i | m, v + s_i^2)`` with ``(m, v)`` the posterior of the shared ``theta`` without group ``i``
+(complete pooling) or the prior (no pooling; undefined under the flat prior, so that pooling is left
+out of the comparison), and for partial pooling the refit without group ``i`` (one line over ``tau``,
+milliseconds) integrates ``N(y_i | mu_hat(tau), V_mu(tau) + tau^2 + s_i^2)`` over ``p(tau | y_-i)``.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from scipy import optimize, special
 from .data import BinomialData
 from .engines import exact
 from .families import beta_binomial as family
+from .families import normal_normal
 from .fitting import Fit, FitSet, fit_all
 from .models import PriorSpec
 
@@ -122,6 +129,8 @@ def exact_logo(fit: Fit) -> tuple[np.ndarray, np.ndarray]:
     """
     if fit.engine != "exact":
         raise ValueError("exact leave-one-group-out CV needs a fit by the exact engine")
+    if fit.family == "normal-normal":
+        return _normal_logo(fit)
     data = fit.data
     y, n = data.successes, data.trials
     if fit.pooling == "none":
@@ -138,6 +147,55 @@ def exact_logo(fit: Fit) -> tuple[np.ndarray, np.ndarray]:
     logo, lpd, _ = _grid_logo(fit)
     inverse = fit._posterior.pairs.inverse
     return logo[inverse], lpd[inverse]
+
+
+def _normal_logo(fit: Fit) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`exact_logo` for estimates with standard errors; NaN where the predictive is improper."""
+    from .engines import exact_normal
+    from .priors import Flat, PriorError
+
+    y, s = fit.data.estimate, fit.data.std_error
+    priors = fit.model.priors
+    if fit.pooling == "none":
+        prior = priors["theta"]
+        post = normal_normal.conjugate(prior, y, s)
+        lpd = normal_normal.normal_logpdf(y, post.mean, np.hypot(post.sd, s))
+        if isinstance(prior, Flat):  # a flat prior predicts nothing: no proper p(y_i | y_-i)
+            return np.full(y.size, np.nan), lpd
+        return normal_normal.normal_logpdf(y, prior.mu, np.hypot(prior.sigma, s)), lpd
+    logo, lpd = np.empty(y.size), np.empty(y.size)
+    for i in range(y.size):
+        rest = normal_normal.Estimates(np.delete(y, i), np.delete(s, i))
+        if fit.pooling == "complete":
+            post = normal_normal.pooled(priors["theta"], rest)
+            logo[i] = normal_normal.normal_logpdf(y[i], post.mean[0], np.hypot(post.sd[0], s[i]))
+            continue
+        try:
+            with warnings.catch_warnings():
+                # Warnings about a leave-one-out data set are not about the user's fit.
+                warnings.simplefilter("ignore", exact.PoolwiseWarning)
+                refit = exact_normal.fit_partial(priors, rest)
+        except PriorError:  # too few groups left for an improper prior on tau
+            logo[i] = np.nan
+            continue
+        logo[i] = _normal_predictive(refit, rest, priors, y[i], s[i])
+    everyone = normal_normal.Estimates(y, s)
+    for i in range(y.size):
+        if fit.pooling == "complete":
+            post = fit._posterior.quantities["theta"].marginal
+            lpd[i] = normal_normal.normal_logpdf(y[i], post.mean[0], np.hypot(post.sd[0], s[i]))
+        else:
+            lpd[i] = _normal_predictive(fit._posterior, everyone, priors, y[i], s[i])
+    return logo, lpd
+
+
+def _normal_predictive(post, data, priors: dict, y: float, s: float) -> float:
+    """``log p(y | data)`` of a new estimate with standard error ``s`` under partial pooling."""
+    line = post.line
+    tau = normal_normal.to_tau(line.nodes, data.scale)
+    mu_hat, v_mu = normal_normal.mu_given_tau(tau, data, priors["mu"])
+    spread = np.sqrt(v_mu + tau**2 + s**2)
+    return float(special.logsumexp(line.log_weights + normal_normal.normal_logpdf(y, mu_hat, spread)))
 
 
 def stacking_weights(lpd_points: np.ndarray) -> np.ndarray:
@@ -169,9 +227,12 @@ def _psis(fit: Fit):
 def compare(
     data: pd.DataFrame | str | os.PathLike | BinomialData | FitSet,
     *,
-    group: str = "group",
-    successes: str = "successes",
-    trials: str = "trials",
+    group: str | None = None,
+    successes: str | None = None,
+    trials: str | None = None,
+    estimate: str | None = None,
+    std_error: str | None = None,
+    variance: str | None = None,
     priors: PriorSpec | None = None,
     random_seed: int | None = None,
     psis: bool = True,
@@ -182,7 +243,7 @@ def compare(
     ----------
     data : DataFrame, path, BinomialData or FitSet
         The data (fitted here with :func:`poolwise.fit_all`), or fits already made.
-    group, successes, trials, priors, random_seed
+    group, successes, trials, estimate, std_error, variance, priors, random_seed
         As for :func:`poolwise.fit_all`.
     psis : bool
         Also compute ArviZ's PSIS-LOO (needs the draws; skip it for very many groups).
@@ -190,18 +251,33 @@ def compare(
     Returns
     -------
     Comparison
+        A pooling whose held-out predictive is improper (no pooling under a flat prior) is left out;
+        ``table.attrs["excluded"]`` says which and why.
     """
     fits = (
         data
         if isinstance(data, FitSet)
         else fit_all(
-            data, group=group, successes=successes, trials=trials, priors=priors, random_seed=random_seed
+            data,
+            group=group,
+            successes=successes,
+            trials=trials,
+            estimate=estimate,
+            std_error=std_error,
+            variance=variance,
+            priors=priors,
+            random_seed=random_seed,
         )
     )
-    names = list(fits)
+    scores = {k: exact_logo(fits[k]) for k in fits}
+    # A pooling whose held-out predictive is improper somewhere (a flat prior) has no elpd.
+    excluded = [k for k, (logo_k, _) in scores.items() if np.isnan(logo_k).any()]
+    names = [k for k in fits if k not in excluded]
+    if not names:
+        raise ValueError("no pooling has a proper leave-one-group-out predictive: give proper priors")
     groups = fits.data.groups
-    logo = np.column_stack([exact_logo(fits[k])[0] for k in names])
-    lpd = np.column_stack([exact_logo(fits[k])[1] for k in names])
+    logo = np.column_stack([scores[k][0] for k in names])
+    lpd = np.column_stack([scores[k][1] for k in names])
     n = logo.shape[0]
     elpd = logo.sum(axis=0)
     best = int(np.argmax(elpd))
@@ -233,6 +309,9 @@ def compare(
         pointwise["pareto_k"] = ks
     table = table.sort_values("elpd_logo", ascending=False)
     table.insert(0, "rank", np.arange(len(names)))
+    table.attrs["excluded"] = {
+        k: "its prior is improper, so it cannot predict a held-out group" for k in excluded
+    }
     long = pd.concat(
         {
             name: pd.DataFrame({key: values[:, j] for key, values in pointwise.items()}, index=groups)

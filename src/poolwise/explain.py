@@ -71,13 +71,24 @@ def shrunk_most(fits: FitSet) -> Finding:
     i = int(np.nanargmax(np.abs(table["moved"].to_numpy())))
     row = table.iloc[i]
     name = printable(table.index[i])
-    trials = table["trials"].to_numpy()
-    if int(row["trials"]) == trials.min() < trials.max():
-        reason = "it has the fewest trials and its rate is far from the population's"
+    if "trials" in table:
+        observed, what = "raw_rate", "raw rate"
+        trials = table["trials"].to_numpy()
+        least = int(row["trials"]) == trials.min() < trials.max()
+        few = "it has the fewest trials"
+        little = "with few trials to hold it there"
+    else:  # estimates with standard errors: the least precise estimate is pooled hardest
+        observed, what = "estimate", "estimate"
+        errors = table["std_error"].to_numpy()
+        least = row["std_error"] == errors.max() > errors.min()
+        few = "its standard error is the largest"
+        little = "with too large a standard error to hold it there"
+    if least:
+        reason = f"{few} and its {what} is far from the population's"
     else:
-        reason = "its rate is far from the population's, with few trials to hold it there"
+        reason = f"its {what} is far from the population's, {little}"
     text = (
-        f"Partial pooling moves {name} furthest: from its raw rate {_fmt(row['raw_rate'])} to "
+        f"Partial pooling moves {name} furthest: from its {what} {_fmt(row[observed])} to "
         f"{_fmt(row['partial_mean'])} (shrinkage factor {_fmt(row['shrinkage'])}), because {reason}."
     )
     return Finding(
@@ -85,7 +96,7 @@ def shrunk_most(fits: FitSet) -> Finding:
         text,
         {
             "group": table.index[i],
-            "raw_rate": row["raw_rate"],
+            observed: row[observed],
             "mean": row["partial_mean"],
             "B": row["shrinkage"],
         },
@@ -134,13 +145,15 @@ def indistinct(fits: FitSet) -> Finding:
 
 def new_group(fits: FitSet) -> Finding:
     """Say what an unseen group is expected to do, under partial pooling."""
-    s = fits["partial"].new_group().summary
+    fit = fits["partial"]
+    s = fit.new_group().summary
     lb, ub = s.index[2], s.index[3]
     label = lb.removesuffix("_lb")  # e.g. "hdi94"
     interval = f"{label[3:]}% {label[:3].upper()}"
+    what = "success probability" if fit.family == "beta-binomial" else "true effect"
     return Finding(
         "new group",
-        f"A new group's success probability is expected to be {_fmt(s['mean'])} under partial pooling "
+        f"A new group's {what} is expected to be {_fmt(s['mean'])} under partial pooling "
         f"({interval} {_fmt(s[lb])} to {_fmt(s[ub])}).",
         {"mean": s["mean"], "lb": s[lb], "ub": s[ub]},
         "new-group figure",
@@ -264,8 +277,16 @@ def study(
     _, prob = _check_ci(ci_kind, ci_prob)
     data = fits.data
     few = data.n_groups <= DRAWS_GROUP_LIMIT
-    with_trials = np.flatnonzero(data.trials > 0)
-    bet_on = data.groups[with_trials[np.argmin(data.trials[with_trials])]] if with_trials.size else None
+    counts = next(iter(fits.values())).family == "beta-binomial"
+    if not counts and (new_groups or heldout is not None or new_trials is not None):
+        raise ValueError(
+            "new groups with observed trials, held-out counts and predicted counts are for binomial "
+            "counts; these data are estimates with standard errors"
+        )
+    bet_on = None
+    if counts:
+        with_trials = np.flatnonzero(data.trials > 0)
+        bet_on = data.groups[with_trials[np.argmin(data.trials[with_trials])]] if with_trials.size else None
     partial = fits.get("partial")
     sensitivity = calls = ranked = pairs = None
     if partial is not None:
@@ -285,5 +306,5 @@ def study(
     found = findings(fits, comparison, bet_on=bet_on) if partial is not None else []
     later = heldout_table(fits, *heldout) if heldout is not None else None
     new = new_groups_table(fits, new_groups, ci_kind, ci_prob) if new_groups else None
-    counts = counts_table(fits, new_trials, prob) if new_trials is not None else None
-    return Study(comparison, found, sensitivity, calls, ranked, pairs, new, later, counts)
+    predicted = counts_table(fits, new_trials, prob) if new_trials is not None else None
+    return Study(comparison, found, sensitivity, calls, ranked, pairs, new, later, predicted)

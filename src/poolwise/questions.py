@@ -100,7 +100,7 @@ def threshold_test(fit: Fit, threshold: float, *, direction: str = "above") -> p
     above = prob_above(fit, threshold).to_numpy()
     prob = above if direction == "above" else 1.0 - above
     out = pd.DataFrame({"prob": prob, "pep": 1.0 - prob, "q_value": _q_values(1.0 - prob)}, index=_index(fit))
-    if fit.pooling == "partial":
+    if fit.pooling == "partial" and fit.family == "beta-binomial":
         alpha, beta = empirical_bayes(fit)
         y, n = fit.data.successes, fit.data.trials
         eb_below = special.betainc(alpha + y, beta + (n - y), threshold)

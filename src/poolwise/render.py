@@ -9,9 +9,36 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
+from .data import BinomialData
 from .fitting import Fit, FitSet, _check_ci, ci_columns
 
-HYPER = ("alpha", "beta", "mu", "kappa")
+#: Hyperparameters reported under partial pooling, by family.
+HYPERPARAMETERS = {"beta-binomial": ("alpha", "beta", "mu", "kappa"), "normal-normal": ("mu", "tau")}
+HYPER = HYPERPARAMETERS["beta-binomial"]
+
+#: What the hyperparameters mean, by family (printed under their table).
+_HYPER_NOTE = {
+    "beta-binomial": "(mu = alpha/(alpha+beta), the population's mean rate; kappa = alpha+beta, its prior "
+    "sample size)",
+    "normal-normal": "(mu, the population's mean effect; tau, the standard deviation of the true effects "
+    "between groups)",
+}
+
+
+def data_columns(data) -> dict[str, str]:
+    """Name the data's columns by role: group, successes, trials; or group, estimate, std_error/variance."""
+    if isinstance(data, BinomialData):
+        return {"group": data.group_column, "successes": data.successes_column, "trials": data.trials_column}
+    return {"group": data.group_column, "estimate": data.estimate_column, data.spread: data.spread_column}
+
+
+def data_line(data) -> str:
+    """One line saying what the data hold."""
+    if isinstance(data, BinomialData):
+        return (
+            f"{data.n_groups} groups, {int(data.trials.sum())} trials, {int(data.successes.sum())} successes."
+        )
+    return f"{data.n_groups} groups: estimates with known standard errors."
 
 
 def printable(label: object) -> str:
@@ -57,6 +84,10 @@ def _jsonable(value):
     return value
 
 
+def _optional_dict(series: pd.Series | None) -> dict | None:
+    return None if series is None else series.to_dict()
+
+
 def _records(frame: pd.DataFrame) -> list[dict]:
     return [{k: _jsonable(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
 
@@ -70,11 +101,7 @@ def to_dict(fits: FitSet, ci_kind: str | None = None, ci_prob: float | None = No
         "poolwise_version": __version__,
         "data": {
             "source": data.source,
-            "columns": {
-                "group": data.group_column,
-                "successes": data.successes_column,
-                "trials": data.trials_column,
-            },
+            "columns": data_columns(data),
             "n_groups": data.n_groups,
         },
         "ci": {"kind": kind, "prob": prob, "columns": [lb, ub]},
@@ -90,12 +117,12 @@ def to_dict(fits: FitSet, ci_kind: str | None = None, ci_prob: float | None = No
             "engine": f.engine,
             "random_seed": f.random_seed,
             "groups": _records(groups),
-            "new_group": _jsonable(f.new_group(kind, prob).summary.to_dict()),
+            "new_group": _jsonable(_optional_dict(new_group_summary(f, kind, prob))),
             "diagnostics": _jsonable(f.diagnostics),
             "warnings": list(f.warnings),
         }
         if pooling == "partial":
-            hyper = summary.loc[list(HYPER)]
+            hyper = summary.loc[list(HYPERPARAMETERS[f.family])]
             model["hyperparameters"] = {
                 name: {**_jsonable(row.to_dict()), "mode": f.mode(name)} for name, row in hyper.iterrows()
             }
@@ -109,15 +136,44 @@ def _group_lines(f: Fit, kind: str, prob: float) -> list[str]:
     header_group = printable(f.data.group_column)
     names = [printable(g) for g in table.index]
     width = max(len(header_group), *(len(n) for n in names), 5)
-    head = f"  {header_group:<{width}} {'y':>7} {'n':>7} {'y/n':>7} {'mean':>7} {'sd':>7} {lb:>9} {ub:>9}"
-    lines = [head]
+    counts = f.family == "beta-binomial"
+    observed = f"{'y':>7} {'n':>7} {'y/n':>7}" if counts else f"{'estimate':>9} {'s.e.':>9}"
+    lines = [f"  {header_group:<{width}} {observed} {'mean':>7} {'sd':>7} {lb:>9} {ub:>9}"]
     for name, (_, row) in zip(names, table.iterrows(), strict=True):
+        if counts:
+            observed = f"{int(row['successes']):>7} {int(row['trials']):>7} {_number(row['raw_rate']):>7}"
+        else:
+            observed = f"{_number(row['estimate']):>9} {_number(row['std_error']):>9}"
         lines.append(
-            f"  {name:<{width}} {int(row['successes']):>7} {int(row['trials']):>7} "
-            f"{_number(row['raw_rate']):>7} {_number(row['mean']):>7} {_number(row['sd']):>7} "
+            f"  {name:<{width}} {observed} {_number(row['mean']):>7} {_number(row['sd']):>7} "
             f"{_number(row[lb]):>9} {_number(row[ub]):>9}"
         )
     return lines
+
+
+#: How a new group's theta follows from each model, by family.
+_NEW_GROUP_RULE = {
+    "beta-binomial": {
+        "none": "the prior, since no group informs another",
+        "complete": "the shared theta",
+        "partial": "theta_new ~ Beta(alpha, beta)",
+    },
+    "normal-normal": {
+        "none": "the prior, since no group informs another",
+        "complete": "the shared theta",
+        "partial": "theta_new ~ N(mu, tau^2)",
+    },
+}
+
+
+def new_group_summary(f: Fit, kind: str, prob: float):
+    """Summarise the new group; None where it has no proper distribution (flat prior, no pooling)."""
+    try:
+        return f.new_group(kind, prob).summary
+    except ValueError:
+        if f.family == "normal-normal" and f.pooling == "none":
+            return None
+        raise
 
 
 def _engine_line(fits: FitSet) -> str:
@@ -156,8 +212,7 @@ def to_text(
     pct = f"{prob * 100:.10g}%"
     lines = [
         f"poolwise {__version__} — {printable(title or data.source or 'data')}",
-        f"{data.n_groups} groups, {int(data.trials.sum())} trials, {int(data.successes.sum())} successes. "
-        f"Intervals: {pct} {what}. {_engine_line(fits)}",
+        f"{data_line(data)} Intervals: {pct} {what}. {_engine_line(fits)}",
     ]
     for pooling, f in fits.items():
         lines += ["", _heading(f.model.title)]
@@ -170,27 +225,23 @@ def to_text(
                 "",
                 f"  {'hyperparameter':<15} {'mean':>8} {'sd':>8} {lb:>9} {ub:>9} {'mode':>8}",
             ]
-            for name in HYPER:
+            for name in HYPERPARAMETERS[f.family]:
                 row = summary.loc[name]
                 lines.append(
                     f"  {name:<15} {_number(row['mean']):>8} {_number(row['sd']):>8} "
                     f"{_number(row[lb]):>9} {_number(row[ub]):>9} {_number(f.mode(name)):>8}"
                 )
-            lines.append(
-                "  (mu = alpha/(alpha+beta), the population's mean rate; "
-                "kappa = alpha+beta, its prior sample size)"
-            )
-        new = f.new_group(kind, prob).summary
-        rule = {
-            "none": "the prior, since no group informs another",
-            "complete": "the shared theta",
-            "partial": "theta_new ~ Beta(alpha, beta)",
-        }[pooling]
-        lines += [
-            "",
-            f"  new group ({rule}): mean {_number(new['mean'])}, sd {_number(new['sd'])}, "
-            f"{pct} {kind.upper()} [{_number(new[lb])}, {_number(new[ub])}]",
-        ]
+            lines.append(f"  {_HYPER_NOTE[f.family]}")
+        new = new_group_summary(f, kind, prob)
+        rule = _NEW_GROUP_RULE[f.family][pooling]
+        if new is None:
+            lines += ["", "  new group: no proper prediction (the flat prior on theta is improper)"]
+        else:
+            lines += [
+                "",
+                f"  new group ({rule}): mean {_number(new['mean'])}, sd {_number(new['sd'])}, "
+                f"{pct} {kind.upper()} [{_number(new[lb])}, {_number(new[ub])}]",
+            ]
         if pooling == "partial":
             mu = summary.loc["mu"]
             lines.append(

@@ -27,10 +27,11 @@ import numpy as np
 
 from . import __version__, explain
 from ._io import atomic_write_text
+from .data import BinomialData
 from .fitting import DRAWS_GROUP_LIMIT, Fit, FitSet, _check_ci, ci_columns
 from .plots import _compute as compute
 from .plots.pairwise import PAIRWISE_PLOT_LIMIT
-from .render import HYPER, _number, printable
+from .render import HYPERPARAMETERS, _number, data_columns, new_group_summary, printable
 
 __all__ = ["render_html", "write_report"]
 
@@ -193,6 +194,8 @@ def _formula(line: str) -> str:
 
 
 def _words(f: Fit, group: str, data) -> str:
+    if f.family == "normal-normal":
+        return _normal_words(f, group)
     total_y, total_n = int(np.sum(data.successes)), int(np.sum(data.trials))
     if f.model.pooling == "none":
         return (
@@ -211,6 +214,25 @@ def _words(f: Fit, group: str, data) -> str:
         "μ = α/(α+β) and concentration κ = α+β are learned from the data. A group with few trials is "
         "pulled towards μ, one with many trials stays near its own rate. No pooling (κ → 0) and "
         "complete pooling (κ → ∞) are its limits."
+    )
+
+
+def _normal_words(f: Fit, group: str) -> str:
+    if f.model.pooling == "none":
+        return (
+            f"Each {group} on its own: its true effect θ<sub>i</sub> is estimated from its own estimate "
+            "and standard error only. Nothing is shared."
+        )
+    if f.model.pooling == "complete":
+        return (
+            f"One true effect θ shared by every {group}: the estimates are averaged with weights "
+            "1/s<sub>i</sub>², and differences between groups are treated as sampling noise."
+        )
+    return (
+        f"Each {group} has its own true effect θ<sub>i</sub>, drawn from a normal population with mean μ "
+        "and standard deviation τ learned from the data (a random-effects meta-analysis). An imprecise "
+        "estimate is pulled towards μ, a precise one stays near itself. No pooling (τ → ∞) and complete "
+        "pooling (τ = 0) are its limits."
     )
 
 
@@ -238,24 +260,45 @@ class _Study:
         self.summaries = {p: f.summary(kind, prob) for p, f in self.fits.items()}
         self.partial = self.fits.get("partial")
         self.shrink = compute.shrinkage_table(self.fits, kind, prob) if self.partial is not None else None
-        self.trials = compute.default_trials(self.first) if trials is None else trials
-        self.counts = {p: compute.predictive_counts(f, self.trials) for p, f in self.fits.items()}
+        self.binomial = isinstance(self.data, BinomialData)
+        self.trials = self.counts = None
+        if self.binomial:
+            self.trials = compute.default_trials(self.first) if trials is None else trials
+            self.counts = {p: compute.predictive_counts(f, self.trials) for p, f in self.fits.items()}
         answers = study if study is not None else explain.study(FitSet(dict(self.fits)))
         self.comparison, self.findings = answers.comparison, answers.findings
         few = self.data.n_groups <= DRAWS_GROUP_LIMIT
         self.ppc = {p: _ppc(f) for p, f in self.fits.items()} if few else {}
         self.answers = answers
-        self.threshold = float(np.sum(self.data.successes) / max(np.sum(self.data.trials), 1))
-        self.above = {p: f.prob_above(min(max(self.threshold, 0.0), 1.0)) for p, f in self.fits.items()}
+        # The question P(theta > t) is asked at the overall rate, or for effects at zero.
+        self.threshold = (
+            float(np.sum(self.data.successes) / max(np.sum(self.data.trials), 1)) if self.binomial else 0.0
+        )
+        self.above = {p: f.prob_above(self.threshold) for p, f in self.fits.items()}
         self.sensitivity = answers.sensitivity
         # Without a threshold of the user's, call groups above the overall rate (the question the
         # P(theta > t) columns already ask), with q-values.
         self.calls = answers.calls
         if self.calls is None and self.partial is not None:
-            self.calls = self.partial.threshold_test(min(max(self.threshold, 0.0), 1.0))
+            self.calls = self.partial.threshold_test(self.threshold)
         self.group = _e(self.data.group_column)
-        self.y_col = _e(self.data.successes_column)
-        self.n_col = _e(self.data.trials_column)
+        if self.binomial:
+            self.observed = [
+                f"{_e(self.data.successes_column)}<small>successes</small>",
+                f"{_e(self.data.trials_column)}<small>trials</small>",
+                "y/n<small>raw rate</small>",
+            ]
+        else:
+            self.observed = [
+                f"{_e(self.data.estimate_column)}<small>estimate</small>",
+                "s.e.<small>standard error</small>",
+            ]
+
+    def observed_cells(self, row) -> list[str]:
+        """Format the data of one row of a group table, as the data table shows them."""
+        if self.binomial:
+            return [f"{int(row['successes']):,}", f"{int(row['trials']):,}", _n(row["raw_rate"])]
+        return [_n(row["estimate"]), _n(row["std_error"])]
 
 
 def _ppc(fit: Fit):
@@ -263,7 +306,7 @@ def _ppc(fit: Fit):
 
     try:
         return ppc(fit)
-    except ValueError:  # no group has trials: nothing to check
+    except (ValueError, NotImplementedError):  # no group has trials, or no counts at all
         return None
 
 
@@ -375,32 +418,28 @@ def _calls_table(s: _Study) -> str:
     calls = s.calls.sort_values("q_value", kind="stable")
     t, direction = calls.attrs["threshold"], calls.attrs["direction"]
     sign = "&gt;" if direction == "above" else "&lt;"
-    rows = [
-        [
-            _e(g),
-            f"{row['prob']:.3f}",
-            _n(row["q_value"]),
-            f"{row['prob_eb']:.3f}",
-            _n(row["q_value_eb"]),
-        ]
-        for g, row in calls.iterrows()
-    ]
-    head = [
-        s.group,
-        f"P(θ {sign} {t:.3g})",
-        "q-value",
-        "P <small>plug-in</small>",
-        "q <small>plug-in</small>",
-    ]
+    plug_in = "prob_eb" in calls  # the empirical-Bayes columns exist for binomial counts only
+    rows = []
+    for g, row in calls.iterrows():
+        cells = [_e(g), f"{row['prob']:.3f}", _n(row["q_value"])]
+        if plug_in:
+            cells += [f"{row['prob_eb']:.3f}", _n(row["q_value_eb"])]
+        rows.append(cells)
+    head = [s.group, f"P(θ {sign} {t:.3g})", "q-value"]
+    if plug_in:
+        head += ["P <small>plug-in</small>", "q <small>plug-in</small>"]
     intro = (
         f"<h3>Which groups are {direction} {t:.3g}?</h3><p>Call a group {direction} {t:.3g} and the "
         "q-value is the expected share of false calls among all calls at least as sure (the posterior "
         "error probabilities averaged); calling every group with q &lt; 0.05 keeps the false discovery "
-        "rate at 5%. The plug-in columns fix α and β at their marginal maximum likelihood (empirical "
-        "Bayes), as ebbr's proportion test does: the difference is what the hyperparameters' "
-        "uncertainty changes.</p>"
+        "rate at 5%."
     )
-    return intro + _table(head, rows, classes=["", "num", "num", "num", "num"], fit=True)
+    if plug_in:
+        intro += (
+            " The plug-in columns fix α and β at their marginal maximum likelihood (empirical Bayes), as "
+            "ebbr's proportion test does: the difference is what the hyperparameters' uncertainty changes."
+        )
+    return intro + "</p>" + _table(head, rows, classes=[""] + ["num"] * (len(head) - 1), fit=True)
 
 
 def _questions_section(s: _Study) -> str:
@@ -434,8 +473,8 @@ def _questions_section(s: _Study) -> str:
                 classes=[""] + ["num"] * (len(head) - 1),
                 caption=f"Ranks (1 = highest θ) under partial pooling, from {s.partial.chains} x "
                 f"{s.partial.n_draws} draws: the mean rank, an equal-tailed {_pct(s.prob)} interval of "
-                f"the rank, P(best) and P(top k). P(θ &gt; t) is exact, at t = the overall rate "
-                f"{s.threshold:.3f}.",
+                f"the rank, P(best) and P(top k). P(θ &gt; t) is exact, at t = "
+                + (f"the overall rate {s.threshold:.3f}." if s.binomial else "0 (a positive effect)."),
             )
         )
     if s.answers.pairwise is not None and len(s.answers.pairwise) <= PAIRWISE_PLOT_LIMIT:
@@ -453,11 +492,12 @@ def _questions_section(s: _Study) -> str:
         parts.append(_calls_table(s))
     if s.sensitivity is not None:
         t = s.sensitivity
+        spread = "kappa" if s.binomial else "tau"
         rows = [
             [
                 _e(label),
                 f"{row['mu_mean']:.3f} [{row['mu_lb']:.3f}, {row['mu_ub']:.3f}]",
-                f"{row['kappa_median']:.3g} [{row['kappa_lb']:.3g}, {row['kappa_ub']:.3g}]",
+                f"{row[f'{spread}_median']:.3g} [{row[f'{spread}_lb']:.3g}, {row[f'{spread}_ub']:.3g}]",
                 f"{row['theta_new_mean']:.3f}",
                 f"{row['max_shift']:.2f}" + (" ⚠" if row["prior_driven"] else ""),
             ]
@@ -475,7 +515,7 @@ def _questions_section(s: _Study) -> str:
                 [
                     "hyperprior",
                     f"μ mean [{s.what}]",
-                    f"κ median [{s.what}]",
+                    f"{'κ' if s.binomial else 'τ'} median [{s.what}]",
                     "θ<sub>new</sub> mean",
                     "largest shift (sd)",
                 ],
@@ -493,11 +533,19 @@ def _questions_section(s: _Study) -> str:
 def _glance(s: _Study) -> str:
     cards = []
     d = s.data
+    if s.binomial:
+        detail = (
+            f"{int(np.sum(d.trials)):,} trials, {int(np.sum(d.successes)):,} successes overall "
+            f"({_n(np.sum(d.successes) / max(np.sum(d.trials), 1))})."
+        )
+    else:
+        detail = (
+            f"estimates from {_n(np.min(d.estimate))} to {_n(np.max(d.estimate))}, standard errors from "
+            f"{_n(np.min(d.std_error))} to {_n(np.max(d.std_error))}."
+        )
     cards.append(
         f'<div class="card"><div class="label">Data</div><div class="stat">{d.n_groups:,} '
-        f"<small>groups</small></div><p>{int(np.sum(d.trials)):,} trials, "
-        f"{int(np.sum(d.successes)):,} successes overall "
-        f"({_n(np.sum(d.successes) / max(np.sum(d.trials), 1))}).</p></div>"
+        f"<small>groups</small></div><p>{detail}</p></div>"
     )
     if s.partial is not None:
         mu = s.summaries["partial"].loc["mu"]
@@ -509,15 +557,20 @@ def _glance(s: _Study) -> str:
             "pooling.</p></div>"
         )
     key = "partial" if "partial" in s.fits else next(iter(s.fits))
-    new = s.fits[key].new_group(s.kind, s.prob).summary
-    counts = compute.count_summary(s.counts[key], s.prob)
-    cards.append(
-        f'<div class="card {key}"><div class="label">A new {s.group}</div>'
-        f'<div class="stat">{_n(new["mean"])} <small>θ<sub>new</sub> mean</small></div>'
-        f"<p>{s.what} [{_n(new[s.lb])}, {_n(new[s.ub])}]; in {s.trials:,} trials about "
-        f"{counts['mean']:.1f} successes ({_pct(s.prob)} between {counts['lb']:,} "
-        f"and {counts['ub']:,}).</p></div>"
-    )
+    new = new_group_summary(s.fits[key], s.kind, s.prob)
+    if new is not None:
+        detail = f"{s.what} [{_n(new[s.lb])}, {_n(new[s.ub])}]"
+        if s.binomial:
+            counts = compute.count_summary(s.counts[key], s.prob)
+            detail += (
+                f"; in {s.trials:,} trials about {counts['mean']:.1f} successes ({_pct(s.prob)} between "
+                f"{counts['lb']:,} and {counts['ub']:,})"
+            )
+        cards.append(
+            f'<div class="card {key}"><div class="label">A new {s.group}</div>'
+            f'<div class="stat">{_n(new["mean"])} <small>θ<sub>new</sub> mean</small></div>'
+            f"<p>{detail}.</p></div>"
+        )
     if "complete" in s.fits:
         c = s.summaries["complete"].loc["theta"]
         cards.append(
@@ -533,8 +586,7 @@ def _glance(s: _Study) -> str:
             cards.append(
                 f'<div class="card partial"><div class="label">Shrunk the most</div>'
                 f'<div class="stat" style="font-size:1.1rem">{_e(s.shrink.index[i])}</div>'
-                f"<p>from its raw rate {_n(row['raw_rate'])} ({int(row['successes']):,} of "
-                f"{int(row['trials']):,}) to {_n(row['partial_mean'])}; shrinkage factor "
+                f"<p>from {_shrink_origin(s, row)} to {_n(row['partial_mean'])}; shrinkage factor "
                 f"{row['shrinkage']:.2f}.</p></div>"
             )
     notes = [(p, w) for p, f in s.fits.items() for w in f.warnings]
@@ -549,16 +601,8 @@ def _glance(s: _Study) -> str:
 
 def _data_section(s: _Study) -> str:
     t = s.tables[next(iter(s.tables))]
-    rows = [
-        [_e(g), f"{int(r.successes):,}", f"{int(r.trials):,}", _n(r.raw_rate)]
-        for g, r in zip(t.index, t.itertuples(index=False), strict=True)
-    ]
-    head = [
-        s.group,
-        f"{s.y_col}<small>successes</small>",
-        f"{s.n_col}<small>trials</small>",
-        "y/n<small>raw rate</small>",
-    ]
+    rows = [[_e(g), *s.observed_cells(r)] for g, r in t.iterrows()]
+    head = [s.group, *s.observed]
     source = s.data.source
     where = f" from <code>{_e(source)}</code>" if source else ""
     note = f"{s.data.n_groups:,} groups{where}, in input order. Every group appears in every table."
@@ -604,7 +648,7 @@ def _forest_section(s: _Study, order: str, per_page: int, max_pages: int) -> str
         f"Each row is a {s.group}: its {s.what} and posterior mean under "
         + " and ".join(f"{_swatch(p)}{_e(s.fits[p].model.title)}" for p in ("none", "partial") if p in s.fits)
         + (f"; the {_swatch('complete')}band is complete pooling's single θ" if "complete" in s.fits else "")
-        + ". Counts beside each name are successes/trials."
+        + (". Counts beside each name are successes/trials." if s.binomial else ".")
     )
     if n <= per_page:
         return _figure(
@@ -652,13 +696,15 @@ def _shrinkage_section(s: _Study) -> str:
         lambda: plots.plot_shrinkage(s.fits, table=False),
         "Shrinkage plot",
         "Each arrow goes from a group's raw rate y/n (on the diagonal) to its posterior mean under "
-        "partial pooling; marker area grows with the square root of the trials.",
+        "partial pooling; marker area grows with the square root of the trials."
+        if s.binomial
+        else "Each arrow goes from a group's estimate (on the diagonal) to its posterior mean under "
+        "partial pooling; marker area grows with the estimate's precision.",
     )
     st = s.shrink.sort_values("shrinkage", ascending=False, kind="stable")
     head = [
         s.group,
-        "y/n",
-        "raw<small>rate</small>",
+        *(["y/n", "raw<small>rate</small>"] if s.binomial else ["estimate", "s.e."]),
         f"{_swatch('partial')}partial<small>mean</small>",
         "moved<small>by</small>",
         "B<small>shrinkage</small>",
@@ -670,17 +716,21 @@ def _shrinkage_section(s: _Study) -> str:
         rows.append(
             [
                 _e(g),
-                f"{int(r['successes']):,}/{int(r['trials']):,}",
-                _n(r["raw_rate"]),
+                *(
+                    [f"{int(r['successes']):,}/{int(r['trials']):,}", _n(r["raw_rate"])]
+                    if s.binomial
+                    else [_n(r["estimate"]), _n(r["std_error"])]
+                ),
                 _n(r["partial_mean"]),
                 "—" if not np.isfinite(moved) else f"{moved:+.3f}",
                 f"{r['shrinkage']:.2f}",
             ]
         )
+    weight = "E[κ/(κ+n) | y]" if s.binomial else "E[s²/(s²+τ²) | y]"
     note = (
-        "Moved: partial-pooling mean minus raw rate. B = E[κ/(κ+n) | y], the weight of the "
-        "population mean μ in a group's estimate given the hyperparameters: 0 is its own data "
-        "only (no pooling), 1 the population only (complete pooling). Most shrunk first."
+        f"Moved: partial-pooling mean minus {'raw rate' if s.binomial else 'estimate'}. B = {weight}, "
+        "the weight of the population mean μ in a group's estimate given the hyperparameters: 0 is "
+        "its own data only (no pooling), 1 the population only (complete pooling). Most shrunk first."
     )
     table = _table(head, rows, classes=classes, caption=note, fit=True)
     return f'<div class="side"><div>{fig}</div><div>{table}</div></div>'
@@ -688,8 +738,8 @@ def _shrinkage_section(s: _Study) -> str:
 
 def _estimates_section(s: _Study) -> str:
     poolings = list(s.fits)
-    head = [s.group, "y", "n", "y/n"]
-    classes = ["", "", "", ""]
+    head = [s.group, *s.observed]
+    classes = [""] * len(head)
     for p in poolings:
         head += [f"{_swatch(p)}{_e(_TITLES.get(p, p))}<small>mean (sd)</small>", f"<small>{s.what}</small>"]
         classes += [p, p]
@@ -697,7 +747,7 @@ def _estimates_section(s: _Study) -> str:
     rows = []
     for i, g in enumerate(ref.index):
         r = ref.iloc[i]
-        row = [_e(g), f"{int(r['successes']):,}", f"{int(r['trials']):,}", _n(r["raw_rate"])]
+        row = [_e(g), *s.observed_cells(r)]
         for p in poolings:
             t = s.tables[p].iloc[i]
             row += [
@@ -721,9 +771,11 @@ def _estimates_section(s: _Study) -> str:
             "mu": "population mean success probability, α/(α+β)",
             "kappa": "prior sample size, α+β (trials)",
         }
+        if not s.binomial:
+            meaning = {"mu": "population mean effect", "tau": "standard deviation of the true effects"}
         summary = s.summaries["partial"]
         rows = []
-        for name in HYPER:
+        for name in HYPERPARAMETERS[s.partial.family]:
             r = summary.loc[name]
             rows.append(
                 [
@@ -756,51 +808,61 @@ def _hyper_section(s: _Study) -> str:
     return _figure(
         lambda: plots.plot_hyperparameters(s.fits, ci_kind=s.kind, ci_prob=s.prob),
         "Posterior of the hyperparameters",
-        "Left and centre: the posterior of μ and κ with mode, mean and interval (the seed analysis "
-        "wrote the MAP of μ on its plot). Right: their joint posterior, the regions holding 50%, "
-        "80%, 95% and 99% of the mass.",
+        f"Left and centre: the posterior of μ and {'κ' if s.binomial else 'τ'} with mode, mean and "
+        "interval (the seed analysis wrote the MAP of μ on its plot). Right: their joint posterior, the "
+        "regions holding 50%, 80%, 95% and 99% of the mass.",
     )
+
+
+def _shrink_origin(s: _Study, row) -> str:
+    if s.binomial:
+        return f"its raw rate {_n(row['raw_rate'])} ({int(row['successes']):,} of {int(row['trials']):,})"
+    return f"its estimate {_n(row['estimate'])} (s.e. {_n(row['std_error'])})"
 
 
 def _new_group_section(s: _Study) -> str:
     from . import plots
 
-    fig = _figure(
-        lambda: plots.plot_new_group(s.fits, trials=s.trials, ci_kind=s.kind, ci_prob=s.prob),
-        "Prediction for a new group",
-        f"Left: the success probability θ<sub>new</sub> of a {s.group} not in the data. Right: its "
-        f"successes in {s.trials:,} trials (the median {s.group}'s), an exact mixture of beta-binomials.",
-    )
+    if s.binomial:
+        fig = _figure(
+            lambda: plots.plot_new_group(s.fits, trials=s.trials, ci_kind=s.kind, ci_prob=s.prob),
+            "Prediction for a new group",
+            f"Left: the success probability θ<sub>new</sub> of a {s.group} not in the data. Right: its "
+            f"successes in {s.trials:,} trials (the median {s.group}'s), an exact mixture of "
+            "beta-binomials.",
+        )
+    else:
+        fig = _figure(
+            lambda: plots.plot_new_group(s.fits, ci_kind=s.kind, ci_prob=s.prob),
+            "Prediction for a new group",
+            f"Left: the true effect θ<sub>new</sub> of a {s.group} not in the data. Right: the estimate "
+            f"such a {s.group} would report, with the median standard error.",
+        )
     rule = {
         "none": "the prior: no group informs another",
         "complete": "the shared θ",
-        "partial": "θ<sub>new</sub> ∼ Beta(α, β), averaged over α, β",
+        "partial": "θ<sub>new</sub> ∼ Beta(α, β), averaged over α, β"
+        if s.binomial
+        else "θ<sub>new</sub> ∼ N(μ, τ²), averaged over μ, τ",
     }
     rows = []
     for p, f in s.fits.items():
-        new = f.new_group(s.kind, s.prob).summary
-        c = compute.count_summary(s.counts[p], s.prob)
-        rows.append(
-            [
-                f"{_swatch(p)}{_e(f.model.title)}",
-                rule.get(p, ""),
-                _n(new["mean"]),
-                _n(new["sd"]),
-                f"[{_n(new[s.lb])}, {_n(new[s.ub])}]",
-                f"{c['mean']:.1f} <span class=ci>({c['sd']:.1f})</span>",
-                f"[{c['lb']:,}, {c['ub']:,}]",
-            ]
-        )
-    head = [
-        "model",
-        "θ<sub>new</sub> is",
-        "mean",
-        "sd",
-        s.what,
-        f"y<sub>new</sub> in {s.trials:,}<small>mean (sd)</small>",
-        f"<small>{_pct(s.prob)} equal-tailed</small>",
-    ]
-    table = _table(head, rows, classes=["", "text", "", "", "", "", ""], sticky=False)
+        new = new_group_summary(f, s.kind, s.prob)
+        if new is None:
+            cells = ["improper under the flat prior on θ", "—", "—"]
+        else:
+            cells = [_n(new["mean"]), _n(new["sd"]), f"[{_n(new[s.lb])}, {_n(new[s.ub])}]"]
+        if s.binomial:
+            c = compute.count_summary(s.counts[p], s.prob)
+            cells += [f"{c['mean']:.1f} <span class=ci>({c['sd']:.1f})</span>", f"[{c['lb']:,}, {c['ub']:,}]"]
+        rows.append([f"{_swatch(p)}{_e(f.model.title)}", rule.get(p, ""), *cells])
+    head = ["model", "θ<sub>new</sub> is", "mean", "sd", s.what]
+    if s.binomial:
+        head += [
+            f"y<sub>new</sub> in {s.trials:,}<small>mean (sd)</small>",
+            f"<small>{_pct(s.prob)} equal-tailed</small>",
+        ]
+    table = _table(head, rows, classes=["", "text"] + [""] * (len(head) - 2), sticky=False)
     if s.answers.new_groups is not None:
         table += _observed_new_groups(s)
     return fig + table
@@ -945,8 +1007,7 @@ def _reproduce_section(s: _Study, data_code: str | None) -> str:
     code = (
         "import poolwise as pw\nfrom poolwise.report import write_report\n\n"
         f"fits = pw.fit_all(\n    {data}\n"
-        f"    group={s.data.group_column!r}, successes={s.data.successes_column!r}, "
-        f"trials={s.data.trials_column!r},{pool_arg}\n"
+        f"    {', '.join(f'{role}={name!r}' for role, name in data_columns(s.data).items())},{pool_arg}\n"
         f"    priors={priors!r},\n"
         f"    draws={getattr(f, 'n_draws', 1000)}, chains={getattr(f, 'chains', 4)}, "
         f"random_seed={f.random_seed}{engine},\n"
@@ -1045,7 +1106,8 @@ def render_html(
         (
             "data",
             "Data",
-            f"One row per {s.group}: successes y of n trials.",
+            f"One row per {s.group}: "
+            + ("successes y of n trials." if s.binomial else "an estimate and its standard error."),
             _data_section(s),
         ),
         (
@@ -1111,7 +1173,7 @@ def render_html(
     warnings_count = sum(len(f.warnings) for f in found.values())
     facts = [
         f"<li><b>{s.data.n_groups:,}</b> groups</li>",
-        f"<li><b>{int(np.sum(s.data.trials)):,}</b> trials</li>",
+        f"<li><b>{int(np.sum(s.data.trials)):,}</b> trials</li>" if s.binomial else "",
         f"<li>intervals <b>{s.what}</b></li>",
         f"<li>engine <b>{', '.join(sorted({_e(f.engine) for f in found.values()}))}</b></li>",
         f"<li>seed <b>{s.first.random_seed}</b></li>",
@@ -1125,9 +1187,16 @@ def render_html(
     models = titles[0] if len(titles) == 1 else ", ".join(titles[:-1]) + " and " + titles[-1]
     lede = (
         f'<p class="lede">{_cap(models)}, fitted side by side to {s.data.n_groups:,} groups '
-        f"(<code>{s.group}</code>) with successes <code>{s.y_col}</code> of trials "
-        f"<code>{s.n_col}</code>.</p>"
-        f'<ul class="facts">{"".join(facts)}</ul>'
+        f"(<code>{s.group}</code>) "
+        + (
+            f"with successes <code>{_e(s.data.successes_column)}</code> of trials "
+            f"<code>{_e(s.data.trials_column)}</code>.</p>"
+            if s.binomial
+            else f"with estimates <code>{_e(s.data.estimate_column)}</code> and their "
+            f"{'standard errors' if s.data.spread == 'std_error' else 'variances'} "
+            f"<code>{_e(s.data.spread_column)}</code>.</p>"
+        )
+        + f'<ul class="facts">{"".join(facts)}</ul>'
     )
     when = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     footer = (

@@ -6,6 +6,10 @@ the BDA3 prior ``p(alpha, beta) ∝ (alpha + beta)^(-5/2)``, a narrower ``HalfNo
 ``HalfNormal(100)``, and a prior on the population instead (``mu ~ Beta(1, 1)``,
 ``kappa ~ Exponential(0.01)``). A summary that moves by more than :data:`SHIFT_WARNING` of its posterior
 standard deviation across them is reported as prior-driven.
+
+For estimates with standard errors (normal-normal) the alternatives concern ``tau``, on the scale of
+the data's median standard error ``c``: BDA3's uniform on ``tau``, ``HalfCauchy(c)`` (Gelman 2006),
+a narrower ``HalfNormal(c / 2)`` and a wider ``HalfNormal(10 c)``, with ``mu`` flat throughout.
 """
 
 from __future__ import annotations
@@ -31,6 +35,17 @@ ALTERNATIVES: dict[str, dict] = {
 }
 
 
+def normal_alternatives(std_error: np.ndarray) -> dict[str, dict]:
+    """Hyperpriors on ``tau`` to refit a normal-normal model under, scaled by the median standard error."""
+    c = float(np.median(std_error))
+    return {
+        "uniform on tau (BDA3)": {"mu": pr.Flat(), "tau": pr.HalfFlat()},
+        f"HalfCauchy({c:.3g}) (Gelman 2006)": {"mu": pr.Flat(), "tau": pr.HalfCauchy(c)},
+        f"HalfNormal({c / 2:.3g}) (narrower)": {"mu": pr.Flat(), "tau": pr.HalfNormal(c / 2)},
+        f"HalfNormal({10 * c:.3g}) (wider)": {"mu": pr.Flat(), "tau": pr.HalfNormal(10 * c)},
+    }
+
+
 def prior_sensitivity(reference: Fit, alternatives: dict[str, dict] | None = None) -> pd.DataFrame:
     """Refit a partial-pooling fit under each alternative hyperprior and tabulate what moves.
 
@@ -39,12 +54,14 @@ def prior_sensitivity(reference: Fit, alternatives: dict[str, dict] | None = Non
     reference : Fit
         A partial-pooling fit; its data are refitted.
     alternatives : dict, optional
-        Label -> priors (as for :func:`poolwise.fit`); :data:`ALTERNATIVES` by default.
+        Label -> priors (as for :func:`poolwise.fit`); :data:`ALTERNATIVES` by default, or
+        :func:`normal_alternatives` for estimates with standard errors.
 
     Returns
     -------
     pandas.DataFrame
-        One row per prior: ``mu`` mean and interval bounds, ``kappa`` median and interval bounds,
+        One row per prior: ``mu`` mean and interval bounds, ``kappa`` (``tau`` for estimates with
+        standard errors) median and interval bounds,
         ``theta_new`` mean, ``max_shift`` (largest move of any group's or mu's mean, in the
         reference's posterior sds), ``prior_driven`` (max_shift > SHIFT_WARNING) and the engine's
         ``warnings`` for that prior. ``DataFrame.attrs["prior_driven"]`` is True when any row is.
@@ -53,22 +70,26 @@ def prior_sensitivity(reference: Fit, alternatives: dict[str, dict] | None = Non
         raise ValueError("prior sensitivity concerns the hyperpriors: give a partial-pooling fit")
     ref = reference.summary()
     theta_rows = [r for r in ref.index if r.startswith("theta[")] + ["mu"]
+    if alternatives is None:
+        counts = reference.family == "beta-binomial"
+        alternatives = ALTERNATIVES if counts else normal_alternatives(reference.data.std_error)
+    spread = "kappa" if reference.family == "beta-binomial" else "tau"
     rows = {}
-    for label, priors in (alternatives or ALTERNATIVES).items():
+    for label, priors in alternatives.items():
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", PoolwiseWarning)
             alt = fit(reference.data, pooling="partial", priors=priors, random_seed=reference.random_seed)
         s = alt.summary()
         lb, ub = s.columns[2], s.columns[3]
         shift = np.abs(s.loc[theta_rows, "mean"] - ref.loc[theta_rows, "mean"]) / ref.loc[theta_rows, "sd"]
-        kappa = alt._posterior.quantities["kappa"].marginal.ppf(np.array([[0.5]]))[0, 0]
+        median = alt._posterior.quantities[spread].marginal.ppf(np.array([[0.5]]))[0, 0]
         rows[label] = {
             "mu_mean": s.loc["mu", "mean"],
             "mu_lb": s.loc["mu", lb],
             "mu_ub": s.loc["mu", ub],
-            "kappa_median": kappa,
-            "kappa_lb": s.loc["kappa", lb],
-            "kappa_ub": s.loc["kappa", ub],
+            f"{spread}_median": median,
+            f"{spread}_lb": s.loc[spread, lb],
+            f"{spread}_ub": s.loc[spread, ub],
             "theta_new_mean": alt.new_group().summary["mean"],
             "max_shift": float(shift.max()),
             "prior_driven": bool(shift.max() > SHIFT_WARNING),
