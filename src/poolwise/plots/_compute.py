@@ -40,12 +40,19 @@ def partial_fit(fits: Fit | Mapping[str, Fit], what: str) -> Fit:
     return found["partial"]
 
 
+def is_normal(fit: Fit) -> bool:
+    """Whether the fit is of the normal-normal family (estimates with standard errors)."""
+    return getattr(fit, "family", "beta-binomial") == "normal-normal"
+
+
 def order_groups(table: pd.DataFrame, order: str, means: pd.Series | None = None) -> np.ndarray:
     """Positions of the groups in display order, first row at the top of a forest.
 
     ``raw_rate`` and ``mean`` put the highest first, ``trials`` the largest, ``name`` sorts
     alphabetically and ``data`` keeps the input order. Groups without a raw rate (no trials) come
-    last; ties are broken by the input order, so the ordering is deterministic.
+    last; ties are broken by the input order, so the ordering is deterministic. For estimates
+    (a table with ``estimate`` and ``std_error``), ``raw_rate`` orders by the estimate and
+    ``trials`` by the precision ``1/s``, their counterparts.
     """
     if order not in ORDERS:
         raise ValueError(f"order must be one of {', '.join(ORDERS)}, got {order!r}")
@@ -54,10 +61,11 @@ def order_groups(table: pd.DataFrame, order: str, means: pd.Series | None = None
         return position
     if order == "name":
         return np.array(sorted(position, key=lambda i: (str(table.index[i]), i)), dtype=np.int64)
+    estimates = "estimate" in table.columns
     if order == "trials":
-        key = table["trials"].to_numpy(float)
+        key = 1.0 / table["std_error"].to_numpy(float) if estimates else table["trials"].to_numpy(float)
     elif order == "raw_rate":
-        key = table["raw_rate"].to_numpy(float)
+        key = table["estimate" if estimates else "raw_rate"].to_numpy(float)
     else:
         key = (table["mean"] if means is None else means).to_numpy(float)
     key = np.where(np.isfinite(key), key, -np.inf)

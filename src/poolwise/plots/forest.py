@@ -6,10 +6,11 @@ import math
 from collections.abc import Mapping
 
 import numpy as np
+from scipy import special
 
 from ..fitting import Fit, _check_ci, ci_columns
 from . import _compute as compute
-from ._common import COLORS, LABELS, MUTED, interval_name, new_figure, styled, text
+from ._common import COLORS, INK, LABELS, MUTED, interval_name, new_figure, styled, text
 
 #: Groups per page (and the most a forest draws with one labelled row per group).
 PER_PAGE = 40
@@ -21,10 +22,22 @@ _ORDER_WORDS = {
     "name": "by name",
     "data": "in input order",
 }
+#: The same orders as the normal-normal family reads them (estimate for raw rate, 1/s for trials).
+_ORDER_WORDS_NORMAL = {
+    **_ORDER_WORDS,
+    "raw_rate": "highest estimate first",
+    "trials": "most precise (smallest standard error) first",
+}
 
 
-def _row_label(name: object, y: int, n: int) -> str:
-    return f"{text(name, 28)}  ({y}/{n})"
+def _row_labels(table, rows: np.ndarray, normal: bool) -> list[str]:
+    """``name  (y/n)`` for counts, ``name  (y ± s)`` for estimates: the group's own data."""
+    names = table.index.to_numpy()[rows]
+    if normal:
+        pairs = zip(table["estimate"].to_numpy()[rows], table["std_error"].to_numpy()[rows], strict=True)
+        return [f"{text(g, 28)}  ({y:.3g} ± {s:.3g})" for g, (y, s) in zip(names, pairs, strict=True)]
+    pairs = zip(table["successes"].to_numpy()[rows], table["trials"].to_numpy()[rows], strict=True)
+    return [f"{text(g, 28)}  ({int(y)}/{int(n)})" for g, (y, n) in zip(names, pairs, strict=True)]
 
 
 @styled
@@ -44,13 +57,18 @@ def plot_forest(
     poolings' intervals side by side (no pooling above, partial pooling below), and complete
     pooling's single interval as a band across all rows.
 
+    For estimates with standard errors (the normal-normal family) the rows are labelled with the
+    group's ``estimate ± standard error``, a black tick marks the observed estimate, and the
+    x-axis is the effect's own scale. No pooling with its default flat prior is exactly the
+    observed estimate ± z·s at the interval's level (z = 1.88 for 94%), as its legend entry says.
+
     Parameters
     ----------
     fits : FitSet, mapping or Fit
         The fits to show; any subset of the three poolings.
     order : {"raw_rate", "trials", "mean", "name", "data"}
-        Row order: highest raw rate ``y/n`` first, most trials first, highest partial-pooling mean
-        first, alphabetical, or the input order.
+        Row order: highest raw rate ``y/n`` (estimate) first, most trials (smallest standard error)
+        first, highest partial-pooling mean first, alphabetical, or the input order.
     ci_kind, ci_prob : optional
         Interval kind (``"hdi"``, ``"eti"``) and probability (0.94 by default).
     page : int, optional
@@ -79,6 +97,7 @@ def plot_forest(
         raise ValueError(f"per_page must be a whole number >= 1, got {per_page!r}")
     tables = {p: f.group_table(kind, prob) for p, f in found.items()}
     first = next(iter(found.values()))
+    normal = compute.is_normal(first)
     ref = next(iter(tables.values()))
     means = tables["partial"]["mean"] if "partial" in tables else None
     rows = compute.order_groups(ref, order, means)
@@ -136,13 +155,18 @@ def plot_forest(
                 zorder=3,
             )
 
-    names = ref.index.to_numpy()[rows]
-    labels = [
-        _row_label(g, int(y), int(n))
-        for g, y, n in zip(
-            names, ref["successes"].to_numpy()[rows], ref["trials"].to_numpy()[rows], strict=True
+    if normal:  # the data themselves: one tick per row at the observed estimate
+        ax.plot(
+            ref["estimate"].to_numpy()[rows],
+            ypos,
+            "|",
+            ms=5 if overview else 11,
+            mew=1.2,
+            color=INK,
+            ls="none",
+            zorder=4,
         )
-    ]
+    labels = _row_labels(ref, rows, normal)
     if overview:
         step = math.ceil(m / 36)
         shown = np.arange(0, m, step)
@@ -157,32 +181,31 @@ def plot_forest(
     lows = [t[lb].min() for p, t in tables.items()]
     highs = [t[ub].max() for p, t in tables.items()]
     lo, hi = float(np.nanmin(lows)), float(np.nanmax(highs))
-    pad = 0.04 * max(hi - lo, 0.05)
-    ax.set_xlim(max(lo - pad, -0.01), min(hi + pad, 1.01))
+    if normal:  # an effect scale: no bounds to respect, and the estimates must show
+        lo, hi = min(lo, float(ref["estimate"].min())), max(hi, float(ref["estimate"].max()))
+        pad = 0.04 * max(hi - lo, 1e-12 + 1e-6 * abs(hi))
+        ax.set_xlim(lo - pad, hi + pad)
+    else:
+        pad = 0.04 * max(hi - lo, 0.05)
+        ax.set_xlim(max(lo - pad, -0.01), min(hi + pad, 1.01))
 
     what = interval_name(kind, prob)
     group = text(first.data.group_column, 30)
-    ax.set_xlabel(f"θ: success probability per trial — {what} and posterior mean")
-    ax.set_ylabel(f"{group} (successes/trials)")
+    if normal:
+        ax.set_xlabel(f"θ: effect ({text(first.data.estimate_column, 30)}) — {what} and posterior mean")
+        ax.set_ylabel(f"{group} (estimate ± standard error)")
+    else:
+        ax.set_xlabel(f"θ: success probability per trial — {what} and posterior mean")
+        ax.set_ylabel(f"{group} (successes/trials)")
+    words = _ORDER_WORDS_NORMAL if normal else _ORDER_WORDS
     which = " vs ".join(LABELS[p] for p in lines) or LABELS["complete"]
     title = f"θ per {group}: {which}"
     if overview:
-        caption = f"{total} groups, {_ORDER_WORDS[order]}; every {math.ceil(m / 36)}th labelled"
+        caption = f"{total} groups, {words[order]}; every {math.ceil(m / 36)}th labelled"
     elif page is not None:
-        caption = f"groups {page * per_page + 1}–{page * per_page + m} of {total}, {_ORDER_WORDS[order]}"
+        caption = f"groups {page * per_page + 1}–{page * per_page + m} of {total}, {words[order]}"
     else:
-        caption = _ORDER_WORDS[order]
-    ax.annotate(
-        caption,
-        (0.0, 1.0),
-        xycoords="axes fraction",
-        xytext=(0, 22),
-        textcoords="offset points",
-        ha="left",
-        va="bottom",
-        fontsize=7.5,
-        color=MUTED,
-    )
+        caption = words[order]
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
@@ -191,22 +214,44 @@ def plot_forest(
         if overview and p == "none":
             handles.append(Line2D([], [], color=COLORS[p], lw=6, alpha=0.35, label=f"{LABELS[p]} ({what})"))
         else:
-            handles.append(Line2D([], [], color=COLORS[p], lw=1.6, marker="o", ms=4.5, label=LABELS[p]))
+            label = LABELS[p]
+            if normal and p == "none" and not found["none"].model.priors["theta"].proper:
+                z = float(special.ndtri(0.5 + prob / 2))
+                label += f" (= estimate ± {z:.2f}·s)"
+            handles.append(Line2D([], [], color=COLORS[p], lw=1.6, marker="o", ms=4.5, label=label))
+    if normal:
+        handles.append(
+            Line2D([], [], color=INK, marker="|", ms=9, mew=1.2, ls="none", label="observed estimate")
+        )
     if band:
         handles.append(
             Patch(color=COLORS["complete"], alpha=0.35, lw=0, label=f"{LABELS['complete']} ({what})")
         )
+    # Up to three entries fit on one line above the plot; more wrap to two columns.
+    ncol = len(handles) if len(handles) <= 3 else 2
+    lift = 13 * (math.ceil(len(handles) / ncol) - 1)
+    ax.annotate(
+        caption,
+        (0.0, 1.0),
+        xycoords="axes fraction",
+        xytext=(0, 22 + lift),
+        textcoords="offset points",
+        ha="left",
+        va="bottom",
+        fontsize=7.5,
+        color=MUTED,
+    )
     ax.legend(
         handles=handles,
         loc="lower left",
         bbox_to_anchor=(0.0, 1.0, 1.0, 0.0),
-        ncol=len(handles),
+        ncol=ncol,
         fontsize=8,
         borderaxespad=0.3,
         handlelength=1.6,
         columnspacing=1.2,
     )
-    ax.set_title(title, fontsize=10.5, pad=35)
+    ax.set_title(title, fontsize=10.5, pad=35 + lift)
     return ax
 
 
