@@ -5,7 +5,7 @@ import io
 import matplotlib
 import numpy as np
 import pytest
-from scipy import stats
+from scipy import integrate, stats
 
 import poolwise as pw
 from poolwise import plots
@@ -98,3 +98,71 @@ def test_forest_orders_by_precision(bcg):
     assert "50% ETI" in ax.get_xlabel()
     pages = plots.forest_pages(bcg, per_page=5)
     assert len(pages) == 3
+
+
+# --- shrinkage ------------------------------------------------------------------------------------
+
+
+def expected_shrinkage(y, s):
+    """``E[s_i^2 / (s_i^2 + tau^2) | y]`` by adaptive quadrature, written from BDA3 independently.
+
+    Flat prior on mu, uniform on tau: p(tau | y) ∝ V_mu^(1/2) prod v_i^(-1/2)
+    exp(-sum (y_i - mu_hat)^2 / (2 v_i)), v_i = s_i^2 + tau^2 (BDA3 eqs. 5.20-5.21).
+    """
+
+    def posterior(tau):
+        v = s**2 + tau**2
+        v_mu = 1.0 / np.sum(1.0 / v)
+        mu_hat = v_mu * np.sum(y / v)
+        return np.sqrt(v_mu) * np.prod(v**-0.5) * np.exp(-0.5 * np.sum((y - mu_hat) ** 2 / v))
+
+    def integral(f):
+        # Split at a few standard errors: the mass sits there, the tail is a power of tau.
+        edge = 20 * np.max(s)
+        head = integrate.quad(f, 0, edge, epsabs=0, epsrel=1e-12, limit=200)[0]
+        return head + integrate.quad(f, edge, np.inf, epsabs=0, epsrel=1e-12, limit=200)[0]
+
+    norm = integral(posterior)
+    return np.array([integral(lambda t, si=si: si**2 / (si**2 + t**2) * posterior(t)) / norm for si in s])
+
+
+@pytest.mark.parametrize("dataset", ["schools", "bcg"])
+def test_shrinkage_factor_is_the_expected_weight_of_the_population(dataset, request):
+    fits = request.getfixturevalue(dataset)
+    priors = fits["partial"].model.priors
+    assert (str(priors["mu"]), str(priors["tau"])) == ("Flat()", "HalfFlat()")  # as the reference assumes
+    table = plots.shrinkage_table(fits)
+    y, s = fits.data.estimate, fits.data.std_error
+    # The trapezoid rule on the engine's line in u = asinh(tau/c) converges faster than any power
+    # of the spacing for this smooth integrand, even in u at tau = 0 (the line starts there, or
+    # where the density is below e^-30): far below the refinement's 1e-4 on the summaries. 1e-10
+    # leaves room for quad's own 1e-12 relative error.
+    np.testing.assert_allclose(table["shrinkage"].to_numpy(), expected_shrinkage(y, s), rtol=0, atol=1e-10)
+    assert list(table.columns[:2]) == ["estimate", "std_error"]
+    np.testing.assert_array_equal(table["moved"], table["partial_mean"] - y)
+    # Larger standard error, more shrinkage (B is increasing in s for every tau).
+    order = np.argsort(s, kind="stable")
+    assert np.all(np.diff(table["shrinkage"].to_numpy()[order]) >= -1e-15)
+
+
+def test_shrinkage_plot_draws_estimates_to_means_sized_by_precision(schools):
+    ax = plots.plot_shrinkage(schools)
+    fig = ax.figure
+    drawn(fig)
+    table = schools["partial"].group_table()
+    points = ax.collections[-1]
+    np.testing.assert_array_equal(points.get_offsets(), table[["estimate", "mean"]].to_numpy())
+    # Marker area proportional to the precision 1/s.
+    areas = points.get_sizes()
+    np.testing.assert_allclose(areas * table["std_error"], areas[0] * table["std_error"].iloc[0], rtol=1e-12)
+    assert "observed estimate" in ax.get_xlabel()
+    lo, hi = ax.get_xlim()
+    assert lo < -3 and hi > 28  # the effect scale, schools C (-3) to A (28)
+    legend = legend_texts(ax)
+    assert "no shrinkage (mean = estimate)" in legend
+    assert {"s = 18", "s = 9"} <= set(legend)
+    cells = {(r, c): cell.get_text().get_text() for (r, c), cell in fig.axes[1].tables[0].get_celld().items()}
+    assert [cells[(0, c)] for c in range(4)] == ["school", "y ± s", "partial", "shrinkage B"]
+    shrink = plots.shrinkage_table(schools)["shrinkage"]
+    assert cells[(1, 0)] == shrink.idxmax() and cells[(1, 3)] == f"{shrink.max():.2f}"
+    assert "E[s²/(s²+τ²) | y]" in title(fig.axes[1])

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from ..families.normal_normal import to_tau
 from ..fitting import Fit, _check_ci
 from ..predict import _NOT_EXACT, count_summary, hyper_mixture, predictive_counts  # noqa: F401 (re-exported)
 
@@ -87,9 +88,10 @@ def shrinkage_table(
     Returns
     -------
     pandas.DataFrame
-        Indexed by group, in the data's order: ``successes``, ``trials``, ``raw_rate``,
-        ``none_mean``, ``partial_mean`` with its interval, ``complete_mean``, ``shrinkage``
-        and ``moved`` (``partial_mean - raw_rate``).
+        Indexed by group, in the data's order: ``successes``, ``trials``, ``raw_rate``
+        (``estimate``, ``std_error`` for the normal-normal family), ``none_mean``,
+        ``partial_mean`` with its interval, ``complete_mean``, ``shrinkage`` and ``moved``
+        (``partial_mean - raw_rate``, or ``partial_mean - estimate``).
 
     Notes
     -----
@@ -99,23 +101,40 @@ def shrinkage_table(
     :math:`E[\kappa / (\kappa + n_i) \mid y]`: 0 is no pooling, 1 complete pooling. It is computed
     on the exact engine's grid (the quadrature behind every other summary), or averaged over
     posterior draws for a sampling engine. A group with no trials has :math:`B_i = 1`.
+
+    For estimates :math:`y_i` with standard errors :math:`s_i` (normal-normal), the posterior mean
+    given :math:`(\mu, \tau)` is :math:`(1 - B_i)\,y_i + B_i\,\mu` with
+    :math:`B_i = s_i^2 / (s_i^2 + \tau^2)` (BDA3 eq. 5.17), and ``shrinkage`` is
+    :math:`E[s_i^2 / (s_i^2 + \tau^2) \mid y]`, integrated over the exact engine's line in
+    :math:`u = \operatorname{asinh}(\tau / c)` by the trapezoid rule (its integrand is even in
+    :math:`u` at :math:`\tau = 0`, so the rule is as accurate as for the posterior itself), or
+    averaged over the draws of :math:`\tau`.
     """
     found = as_fits(fits)
     partial = partial_fit(found, "the shrinkage table")
     kind, prob = _check_ci(ci_kind, ci_prob)
     table = partial.group_table(kind, prob)
     lb, ub = table.columns[-2], table.columns[-1]
-    alpha, beta, weight, _ = hyper_mixture(partial)
-    kappa = alpha + beta
-    trials = table["trials"].to_numpy(float)
-    factor = np.empty(trials.size)
-    distinct, inverse = np.unique(trials, return_inverse=True)
-    for j, n in enumerate(distinct):  # few distinct sizes even with many groups
-        factor[inverse == j] = np.sum(weight * kappa / (kappa + n)) / np.sum(weight)
     out = pd.DataFrame(index=table.index)
-    out["successes"] = table["successes"]
-    out["trials"] = table["trials"]
-    out["raw_rate"] = table["raw_rate"]
+    if is_normal(partial):
+        tau, weight, _ = tau_mixture(partial)
+        s2 = table["std_error"].to_numpy(float)[:, None] ** 2
+        factor = (s2 / (s2 + tau[None, :] ** 2)) @ weight / np.sum(weight)
+        observed = "estimate"
+        out["estimate"] = table["estimate"]
+        out["std_error"] = table["std_error"]
+    else:
+        alpha, beta, weight, _ = hyper_mixture(partial)
+        kappa = alpha + beta
+        trials = table["trials"].to_numpy(float)
+        factor = np.empty(trials.size)
+        distinct, inverse = np.unique(trials, return_inverse=True)
+        for j, n in enumerate(distinct):  # few distinct sizes even with many groups
+            factor[inverse == j] = np.sum(weight * kappa / (kappa + n)) / np.sum(weight)
+        observed = "raw_rate"
+        out["successes"] = table["successes"]
+        out["trials"] = table["trials"]
+        out["raw_rate"] = table["raw_rate"]
     if "none" in found:
         out["none_mean"] = found["none"].group_table(kind, prob)["mean"].to_numpy()
     out["partial_mean"] = table["mean"]
@@ -124,14 +143,32 @@ def shrinkage_table(
     if "complete" in found:
         out["complete_mean"] = found["complete"].group_table(kind, prob)["mean"].to_numpy()
     out["shrinkage"] = factor
-    out["moved"] = table["mean"] - table["raw_rate"]
+    out["moved"] = table["mean"] - table[observed]
     return out
+
+
+def tau_mixture(fit: Fit) -> tuple[np.ndarray, np.ndarray, bool]:
+    """``(tau, weight, exact)`` over the posterior of ``tau`` (normal-normal partial pooling).
+
+    The exact engine's line: its nodes in ``u = asinh(tau / c)`` mapped to ``tau``, with their
+    trapezoid probabilities (``exact=True``); otherwise the posterior draws with equal weights.
+    """
+    line = getattr(fit._posterior, "line", None)
+    if line is None:
+        tau = np.asarray(fit.idata["posterior"]["tau"].values, float).ravel()
+        return tau, np.full(tau.size, 1.0 / tau.size), False
+    return to_tau(line.nodes, fit._posterior.data.scale), line.weights, True
 
 
 def default_trials(fit: Fit) -> int:
     """Return the default trials of a new group: the median group's, at least 1."""
     trials = np.asarray(fit.data.trials)
     return max(1, int(np.round(np.median(trials)))) if trials.size else 1
+
+
+def default_std_error(fit: Fit) -> float:
+    """Return the default standard error of a new estimate: the median study's."""
+    return float(np.median(np.asarray(fit.data.std_error, float)))
 
 
 def hpd_thresholds(weight: np.ndarray, masses: tuple[float, ...]) -> np.ndarray:

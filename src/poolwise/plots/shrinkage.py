@@ -1,4 +1,4 @@
-"""Shrinkage plot: raw rate y/n to partial-pooling posterior mean, with a shrinkage-factor table."""
+"""Shrinkage plot: raw rate y/n (or estimate) to partial-pooling posterior mean, with a shrinkage table."""
 
 from __future__ import annotations
 
@@ -36,9 +36,12 @@ def plot_shrinkage(
     """Shrinkage of every group: raw rate ``y/n`` to its partial-pooling posterior mean.
 
     Each group is an arrow from the diagonal (where its raw rate sits, no shrinkage) to its
-    posterior mean under partial pooling, towards the population mean; marker area is
-    proportional to the group's trials. Horizontal lines mark complete pooling's rate and the
-    population mean ``E[mu]``.
+    posterior mean under partial pooling, towards the population mean; marker area grows with the
+    square root of the group's trials. Horizontal lines mark complete pooling's rate and the
+    population mean ``E[mu]``. For estimates with standard errors (normal-normal), the arrow goes
+    from the observed estimate ``y_i``, marker area is proportional to the precision ``1/s_i``
+    (the square root of the information ``1/s_i^2``, as for trials), and the table's factor is
+    ``E[s_i^2/(s_i^2 + tau^2) | y]`` (see :func:`shrinkage_table`).
 
     Parameters
     ----------
@@ -65,9 +68,11 @@ def plot_shrinkage(
     n_groups = len(st)
     if table is None:
         table = ax is None and n_groups <= TABLE_ROWS
+    normal = compute.is_normal(partial)
     if ax is None:
         if table:
-            fig, axes = new_figure((11.5, 5.6), 1, 2, width_ratios=[1.15, 1.0])
+            # Estimates' table has a wider "y ± s" column: a wider figure for it.
+            fig, axes = new_figure((12.8 if normal else 11.5, 5.6), 1, 2, width_ratios=[1.15, 1.0])
             ax, tax = axes[0, 0], axes[0, 1]
         else:
             fig, axes = new_figure((7.6, 6.4))
@@ -75,9 +80,10 @@ def plot_shrinkage(
     else:
         tax = None
 
-    raw = st["raw_rate"].to_numpy(float)
+    raw = st["estimate" if normal else "raw_rate"].to_numpy(float)
     post = st["partial_mean"].to_numpy(float)
-    trials = st["trials"].to_numpy(float)
+    # The information of a group: trials, or 1/s^2 for an estimate (what trials are to a rate).
+    trials = 1.0 / st["std_error"].to_numpy(float) ** 2 if normal else st["trials"].to_numpy(float)
     seen = np.isfinite(raw)
     mu = float(partial.summary().loc["mu", "mean"])
     values = [raw[seen], post, [mu]]
@@ -86,10 +92,15 @@ def plot_shrinkage(
         values.append([complete])
     lo = min(float(np.min(v)) for v in values if len(v))
     hi = max(float(np.max(v)) for v in values if len(v))
-    pad = 0.06 * max(hi - lo, 0.05)
-    lim = (max(lo - pad, -0.02), min(hi + pad, 1.02))
+    if normal:  # an effect scale, unbounded
+        pad = 0.06 * max(hi - lo, 1e-12 + 1e-6 * abs(hi))
+        lim = (lo - pad, hi + pad)
+    else:
+        pad = 0.06 * max(hi - lo, 0.05)
+        lim = (max(lo - pad, -0.02), min(hi + pad, 1.02))
 
-    ax.plot(lim, lim, ls=(0, (2, 2)), color=FAINT, lw=1, zorder=1, label="no shrinkage (mean = y/n)")
+    diagonal = "no shrinkage (mean = estimate)" if normal else "no shrinkage (mean = y/n)"
+    ax.plot(lim, lim, ls=(0, (2, 2)), color=FAINT, lw=1, zorder=1, label=diagonal)
     if "complete" in found:
         ax.axhline(
             complete,
@@ -138,16 +149,19 @@ def plot_shrinkage(
     if labels is not False:
         moved = np.where(seen, np.abs(post - raw), -1.0)
         chosen = np.arange(n_groups) if labels is True else np.argsort(moved)[::-1][: int(labels)]
-        placed: list[tuple[float, float]] = []
+        placed: list[tuple[float, float, float]] = []  # (y, x where a label starts, where it ends)
         span = lim[1] - lim[0]
         for i in chosen:
+            name = text(st.index[i], 24)
+            # A label runs right of its marker, about 0.014 of the (square) axis per character.
+            start, end = raw[i] - 0.03 * span, raw[i] + 0.014 * span * len(name)
             if not seen[i] or any(
-                abs(raw[i] - x) < 0.03 * span and abs(post[i] - y) < 0.03 * span for x, y in placed
+                abs(post[i] - y) < 0.03 * span and start < right and left < end for y, left, right in placed
             ):
-                continue  # no data, or a label already there
-            placed.append((raw[i], post[i]))
+                continue  # no data, or another label on the same line
+            placed.append((post[i], start, end))
             ax.annotate(
-                text(st.index[i], 24),
+                name,
                 (raw[i], post[i]),
                 xytext=(np.sqrt(sizes[i]) / 2 + 4, 0),
                 textcoords="offset points",
@@ -160,15 +174,27 @@ def plot_shrinkage(
     ax.set_xlim(lim)
     ax.set_ylim(lim)
     ax.set_aspect("equal", adjustable="box")
-    ax.set_xlabel("raw rate y/n (successes per trial)")
-    ax.set_ylabel("posterior mean of θ (success probability)")
+    if normal:
+        ax.set_xlabel(f"observed estimate y ({text(partial.data.estimate_column, 30)}, effect scale)")
+        ax.set_ylabel("posterior mean of θ (effect)")
+    else:
+        ax.set_xlabel("raw rate y/n (successes per trial)")
+        ax.set_ylabel("posterior mean of θ (success probability)")
     group = text(partial.data.group_column, 30)
     ax.set_title(f"Shrinkage of each {group} under partial pooling (hierarchical)", fontsize=10.5)
 
     from matplotlib.lines import Line2D
 
     handles, names = ax.get_legend_handles_labels()
-    for ref in sorted({max(1, int(top) // 10), max(1, int(top) // 2), max(1, int(top))}):
+    if normal:  # the largest, median and smallest standard errors
+        errors = st["std_error"].to_numpy(float)
+        refs = {f"s = {e:.3g}": 1.0 / e**2 for e in np.quantile(errors, [1.0, 0.5, 0.0])}
+    else:
+        refs = {
+            f"n = {n} trials": float(n)
+            for n in sorted({max(1, int(top) // 10), max(1, int(top) // 2), max(1, int(top))})
+        }
+    for name, ref in refs.items():
         area = float(_sizes(np.array([ref]), top, biggest)[0])
         handles.append(
             Line2D(
@@ -182,7 +208,7 @@ def plot_shrinkage(
                 mec="white",
             )
         )
-        names.append(f"n = {ref} trials")
+        names.append(name)
     hidden = int((~seen).sum())
     if hidden:
         handles.append(Line2D([], [], ls="none"))
@@ -190,31 +216,46 @@ def plot_shrinkage(
     ax.legend(handles, names, loc="lower right", fontsize=7.5, labelspacing=0.9, borderpad=0.6)
 
     if tax is not None:
-        _draw_table(tax, st)
+        _draw_table(tax, st, normal)
     return ax
 
 
-def _draw_table(tax, st) -> None:
+def _draw_table(tax, st, normal: bool) -> None:
     """Draw the shrinkage-factor table as a matplotlib table (most-shrunk groups first)."""
     tax.axis("off")
     rows = st.sort_values("shrinkage", ascending=False, kind="stable").head(TABLE_ROWS)
-    cells = [
-        [
-            text(name, 22),
-            f"{int(r.successes)}/{int(r.trials)}",
-            number(r.raw_rate),
-            number(r.partial_mean),
-            f"{r.shrinkage:.2f}",
+    if normal:  # the estimate is in "y ± s": no separate raw column, room for longer names
+        cells = [
+            [
+                text(name, 24),
+                f"{r.estimate:.3g} ± {r.std_error:.3g}",
+                number(r.partial_mean),
+                f"{r.shrinkage:.2f}",
+            ]
+            for name, r in rows.iterrows()
         ]
-        for name, r in rows.iterrows()
-    ]
-    columns = [text(st.index.name or "group", 22), "y/n", "raw", "partial", "shrinkage B"]
+        columns = [text(st.index.name or "group", 24), "y ± s", "partial", "shrinkage B"]
+        widths = [0.43, 0.23, 0.13, 0.21]
+    else:
+        cells = [
+            [
+                text(name, 22),
+                f"{int(r.successes)}/{int(r.trials)}",
+                number(r.raw_rate),
+                number(r.partial_mean),
+                f"{r.shrinkage:.2f}",
+            ]
+            for name, r in rows.iterrows()
+        ]
+        columns = [text(st.index.name or "group", 22), "y/n", "raw", "partial", "shrinkage B"]
+        widths = None
     height = 0.052 * (len(cells) + 1)
     tab = tax.table(
         cellText=cells,
         colLabels=columns,
         cellLoc="right",
         colLoc="right",
+        colWidths=widths,
         bbox=[0.0, 0.98 - height, 1.0, height],
     )
     tab.auto_set_font_size(False)
@@ -230,7 +271,8 @@ def _draw_table(tax, st) -> None:
             cell.visible_edges = "B"
             cell.set_edgecolor("#9a9a9a")
     more = "" if len(st) <= TABLE_ROWS else f" ({TABLE_ROWS} most shrunk of {len(st)})"
-    tax.set_title(f"Shrinkage factor B = E[κ/(κ+n) | y]{more}", fontsize=10.5)
+    formula = "E[s²/(s²+τ²) | y]" if normal else "E[κ/(κ+n) | y]"
+    tax.set_title(f"Shrinkage factor B = {formula}{more}", fontsize=10.5)
     tax.text(
         0.0,
         0.95 - height,
