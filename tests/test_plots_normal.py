@@ -103,27 +103,39 @@ def test_forest_orders_by_precision(bcg):
 # --- shrinkage ------------------------------------------------------------------------------------
 
 
-def expected_shrinkage(y, s):
-    """``E[s_i^2 / (s_i^2 + tau^2) | y]`` by adaptive quadrature, written from BDA3 independently.
+def mu_hat(tau, y, s):
+    """``mu_hat(tau)`` and ``V_mu(tau)`` under a flat prior on mu (BDA3 eq. 5.20)."""
+    v = s**2 + tau**2
+    v_mu = 1.0 / np.sum(1.0 / v)
+    return v_mu * np.sum(y / v), v_mu
+
+
+def tau_posterior(y, s):
+    """``p(tau | y)`` and an integrator over ``[0, inf)``, written from BDA3 independently.
 
     Flat prior on mu, uniform on tau: p(tau | y) ∝ V_mu^(1/2) prod v_i^(-1/2)
     exp(-sum (y_i - mu_hat)^2 / (2 v_i)), v_i = s_i^2 + tau^2 (BDA3 eqs. 5.20-5.21).
     """
 
-    def posterior(tau):
+    def unnormalised(tau):
+        m, v_mu = mu_hat(tau, y, s)
         v = s**2 + tau**2
-        v_mu = 1.0 / np.sum(1.0 / v)
-        mu_hat = v_mu * np.sum(y / v)
-        return np.sqrt(v_mu) * np.prod(v**-0.5) * np.exp(-0.5 * np.sum((y - mu_hat) ** 2 / v))
+        return np.sqrt(v_mu) * np.prod(v**-0.5) * np.exp(-0.5 * np.sum((y - m) ** 2 / v))
 
     def integral(f):
-        # Split at a few standard errors: the mass sits there, the tail is a power of tau.
+        # Split at many standard errors: the mass sits below, the tail beyond is a power of tau.
         edge = 20 * np.max(s)
         head = integrate.quad(f, 0, edge, epsabs=0, epsrel=1e-12, limit=200)[0]
         return head + integrate.quad(f, edge, np.inf, epsabs=0, epsrel=1e-12, limit=200)[0]
 
-    norm = integral(posterior)
-    return np.array([integral(lambda t, si=si: si**2 / (si**2 + t**2) * posterior(t)) / norm for si in s])
+    norm = integral(unnormalised)
+    return (lambda tau: unnormalised(tau) / norm), integral
+
+
+def expected_shrinkage(y, s):
+    """``E[s_i^2 / (s_i^2 + tau^2) | y]`` by adaptive quadrature."""
+    posterior, integral = tau_posterior(y, s)
+    return np.array([integral(lambda t, si=si: si**2 / (si**2 + t**2) * posterior(t)) for si in s])
 
 
 @pytest.mark.parametrize("dataset", ["schools", "bcg"])
@@ -166,3 +178,60 @@ def test_shrinkage_plot_draws_estimates_to_means_sized_by_precision(schools):
     shrink = plots.shrinkage_table(schools)["shrinkage"]
     assert cells[(1, 0)] == shrink.idxmax() and cells[(1, 3)] == f"{shrink.max():.2f}"
     assert "E[s²/(s²+τ²) | y]" in title(fig.axes[1])
+
+
+# --- hyperparameters ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dataset", ["schools", "bcg"])
+def test_tau_density_is_the_exact_posterior_with_its_numbers(dataset, request):
+    fits = request.getfixturevalue(dataset)
+    fit = fits["partial"]
+    ax = plots.plot_hyper_density(fits, "tau")
+    drawn(ax.figure)
+    x, f = ax.lines[0].get_data()
+    posterior, _ = tau_posterior(fits.data.estimate, fits.data.std_error)
+    # The curve is the exact density, normalised by the engine's trapezoid integral over its line
+    # (spectrally accurate): within 1e-8 of the reference's peak.
+    reference = np.array([posterior(t) for t in x])
+    np.testing.assert_allclose(f, reference, rtol=0, atol=1e-8 * reference.max())
+    tau = fit.summary().loc["tau"]
+    assert x[0] <= tau["hdi94_lb"] and x[-1] >= tau["hdi94_ub"]  # the whole interval is shown
+    box = next(t for t in texts(ax) if t.startswith("mode (MAP)"))
+    assert f"mean {plots._common.number(tau['mean'])}" in box
+    assert "τ" in ax.get_xlabel() and "between groups" in ax.get_xlabel()
+    with pytest.raises(ValueError, match="mu, tau for the normal-normal family"):
+        plots.plot_hyper_density(fits, "kappa")
+
+
+def test_eight_schools_tau_peaks_at_zero(schools):
+    """BDA3 Fig. 5.5: under the uniform prior, p(tau | y) is largest at tau = 0."""
+    ax = plots.plot_hyper_density(schools, "tau")
+    x, f = ax.lines[0].get_data()
+    assert x[0] == 0.0 and np.argmax(f) == 0
+    assert "mode (MAP) 0.000" in " ".join(texts(ax))
+
+
+@pytest.mark.parametrize("dataset", ["schools", "bcg"])
+def test_hyperparameters_figure_has_mu_tau_and_their_joint(dataset, request):
+    fits = request.getfixturevalue(dataset)
+    fig = plots.plot_hyperparameters(fits)
+    drawn(fig)
+    mu_ax, tau_ax, joint = fig.axes[:3]
+    assert "μ" in mu_ax.get_xlabel() and "τ" in tau_ax.get_xlabel()
+    mu = fits["partial"].summary().loc["mu"]
+    x, f = mu_ax.lines[0].get_data()
+    # The density of mu as drawn: the plot trims 0.1% of the mass in each tail, and the trapezoid
+    # rule on its points (spaced up to ~sd/12 near the peak) errs by about (h/sd)^2/12 < 1e-3.
+    mass = np.trapezoid(f, x)
+    assert 0.997 < mass < 1.001
+    assert np.trapezoid(x * f, x) / mass == pytest.approx(mu["mean"], abs=0.02 * mu["sd"])
+    assert joint.get_yscale() == "linear" and joint.get_ylim()[0] == 0.0
+    assert "(μ, τ)" in title(joint)
+    assert {"50%", "95%"} <= {t.get_text() for t in joint.texts}
+    # The joint mode sits at mu_hat(tau) of its tau (mu | tau, y is normal with that mean),
+    # to within the mu grid's spacing.
+    (mode_mu,), (mode_tau,) = joint.lines[0].get_data()
+    centre, _ = mu_hat(mode_tau, fits.data.estimate, fits.data.std_error)
+    spacing = np.diff(joint.get_xlim())[0] / 50
+    assert abs(mode_mu - centre) <= spacing

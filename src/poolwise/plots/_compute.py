@@ -12,7 +12,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from ..families.normal_normal import to_tau
+from ..families.normal_normal import log_dtau_du, log_posterior, mu_given_tau, to_tau
 from ..fitting import Fit, _check_ci
 from ..predict import _NOT_EXACT, count_summary, hyper_mixture, predictive_counts  # noqa: F401 (re-exported)
 
@@ -209,12 +209,58 @@ def joint_grid(fit: Fit, size: int = 90) -> tuple[np.ndarray, np.ndarray, np.nda
     return grid["u"], grid["v"], grid["weight"], True
 
 
+def joint_normal(fit: Fit, size: int = 200) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    """``(mu, tau, weight, exact)``: posterior mass of (mu, u = asinh(tau / c)) on a regular grid.
+
+    ``weight[j, k]`` is the probability of the cell at ``mu[j]`` and ``tau[k]``; the cells are
+    equal in ``(mu, u)``, so that the largest ones form highest-density regions there. The exact
+    engine's line gives the nodes in ``u`` and their probabilities, and ``mu | tau, y`` is
+    ``N(mu_hat(tau), V_mu(tau))`` (BDA3 eq. 5.20) on ``size`` points of ``mu`` spanning its central
+    99.98%. A sampling engine's draws give a kernel density estimate on ``size x size`` points of
+    ``(mu, u)``, reflected at ``u = 0`` (the density of ``tau`` need not vanish at 0).
+    """
+    x, f, _ = density(fit, "mu")
+    left, right = mass_window(x, f, 1e-4, 1 - 1e-4)
+    mu = np.linspace(left, right, size)
+    line = getattr(fit._posterior, "line", None)
+    if line is not None:
+        post = fit._posterior
+        tau = to_tau(line.nodes, post.data.scale)
+        mu_hat, v_mu = mu_given_tau(tau, post.data, post.priors["mu"])
+        z = (mu[:, None] - mu_hat[None, :]) / np.sqrt(v_mu)[None, :]
+        weight = np.exp(-0.5 * z * z) / np.sqrt(v_mu)[None, :] * line.weights[None, :]
+        return mu, tau, weight / weight.sum(), True
+    from scipy import stats
+
+    scale = float(np.median(fit.data.std_error))
+    post = fit.idata["posterior"]
+    draws_mu = np.asarray(post["mu"].values, float).ravel()
+    draws_u = np.arcsinh(np.asarray(post["tau"].values, float).ravel() / scale)
+    kde = stats.gaussian_kde(np.vstack([np.append(draws_mu, draws_mu), np.append(draws_u, -draws_u)]))
+    u = np.linspace(0.0, 1.1 * float(np.quantile(draws_u, 0.999)), size)
+    mm, uu = np.meshgrid(mu, u, indexing="ij")
+    dens = kde(np.vstack([mm.ravel(), uu.ravel()])).reshape(mm.shape)
+    return mu, to_tau(u, scale), dens / dens.sum(), False
+
+
 def density(fit: Fit, name: str, group: str | None = None) -> tuple[np.ndarray, np.ndarray, bool]:
     """``(x, density, exact)`` of a parameter: the exact density, or a KDE of the draws.
 
     The kernel density estimate is made on the logit (rates) or log (positive parameters) scale
-    and mapped back with its Jacobian, so it respects the parameter's bounds.
+    and mapped back with its Jacobian, so it respects the parameter's bounds. For the normal-normal
+    family it is made on the effect's own scale, and for ``tau`` reflected at 0.
+
+    ``tau``'s exact density is evaluated afresh at eight points per cell of the engine's line
+    (the engine tabulates it at the nodes only, which draws a visibly polygonal curve), and
+    normalised by the line's integral.
     """
+    line = getattr(getattr(fit, "_posterior", None), "line", None)
+    if name == "tau" and line is not None:
+        post = fit._posterior
+        u = np.linspace(line.lo, line.nodes[-1], 8 * (line.logp.size - 1) + 1)
+        logp = log_posterior(post.priors["tau"], post.priors["mu"], post.data)(u)
+        f = np.exp(logp - line.log_integral - log_dtau_du(u, post.data.scale))
+        return to_tau(u, post.data.scale), f, True
     try:
         # A density unbounded at 0 or 1 can overflow at its outermost points: leave those out.
         with np.errstate(over="ignore", invalid="ignore"):
@@ -233,6 +279,15 @@ def density(fit: Fit, name: str, group: str | None = None) -> tuple[np.ndarray, 
     else:
         draws = fit.idata["posterior"][name].values
     draws = np.asarray(draws, float).ravel()
+    if is_normal(fit):
+        # Effects are unbounded; tau's density need not vanish at 0: reflect its draws there.
+        if name != "tau":
+            kde = stats.gaussian_kde(draws)
+            x = np.linspace(draws.min() - 0.5 * draws.std(), draws.max() + 0.5 * draws.std(), 400)
+            return x, kde(x), False
+        kde = stats.gaussian_kde(np.append(draws, -draws))
+        x = np.linspace(0.0, draws.max() + 0.5 * draws.std(), 400)
+        return x, 2 * kde(x), False
     rate = name in ("theta", "theta_new", "mu")
     # Draws that rounded to a bound (theta = 1.0 in float) still carry their mass, just inside it.
     tiny = 1e-12
@@ -250,11 +305,23 @@ def density(fit: Fit, name: str, group: str | None = None) -> tuple[np.ndarray, 
 
 
 def mode(fit: Fit, name: str, x: np.ndarray, f: np.ndarray) -> float:
-    """Return the fit's own mode when it has one, else the maximum of the tabulated density."""
+    """Return the fit's own mode when it has one, else the peak of the tabulated density.
+
+    The peak is refined by the parabola through the log-density at the largest value and its two
+    neighbours (``x`` sorted), so that it is not limited to the tabulation's spacing.
+    """
     try:
         return float(fit.mode(name))
     except _NOT_EXACT:
-        return float(x[int(np.argmax(f))])
+        pass
+    top = int(np.argmax(f))
+    if top == 0 or top == f.size - 1:
+        return float(x[top])
+    (x0, x1, x2), (f0, f1, f2) = x[top - 1 : top + 2], np.log(np.maximum(f[top - 1 : top + 2], 1e-300))
+    # Vertex of the parabola through three points (not necessarily evenly spaced).
+    num = (x1 - x0) ** 2 * (f1 - f2) - (x1 - x2) ** 2 * (f1 - f0)
+    den = (x1 - x0) * (f1 - f2) - (x1 - x2) * (f1 - f0)
+    return float(x1 - 0.5 * num / den) if den != 0 else float(x1)
 
 
 def mass_window(x: np.ndarray, f: np.ndarray, lower: float, upper: float) -> tuple[float, float]:

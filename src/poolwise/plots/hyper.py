@@ -1,4 +1,4 @@
-"""Hyperparameter posterior: mu and kappa with mode, mean and interval written on, and their joint."""
+"""Hyperparameter posterior: mu and kappa (or tau) with mode, mean and interval, and their joint."""
 
 from __future__ import annotations
 
@@ -16,13 +16,19 @@ _AXIS = {
     "alpha": "α: prior successes of the population (trials)",
     "beta": "β: prior failures of the population (trials)",
 }
-_SYMBOL = {"mu": "μ", "kappa": "κ", "alpha": "α", "beta": "β"}
+_SYMBOL = {"mu": "μ", "kappa": "κ", "alpha": "α", "beta": "β", "tau": "τ"}
 _UNIT = {
     "mu": "per unit of μ",
     "kappa": "per trial of κ",
     "alpha": "per trial of α",
     "beta": "per trial of β",
 }
+#: The normal-normal family's hyperparameters, on the effect's scale.
+_AXIS_NORMAL = {
+    "mu": "μ: population mean effect",
+    "tau": "τ: population sd of the effects (between groups)",
+}
+_UNIT_NORMAL = {"mu": "per unit of μ", "tau": "per unit of τ"}
 
 #: Probability masses of the joint plot's highest-density regions.
 MASSES = (0.5, 0.8, 0.95, 0.99)
@@ -46,7 +52,8 @@ def plot_hyper_density(
     ----------
     fits : FitSet, mapping or Fit
         Must contain the partial-pooling fit.
-    name : {"mu", "kappa", "alpha", "beta"}
+    name : {"mu", "kappa", "alpha", "beta"} or {"mu", "tau"}
+        A hyperparameter of the fit's family (beta-binomial, or normal-normal).
     ci_kind, ci_prob : optional
         Interval kind and probability (94% HDI by default), shaded under the curve.
     ax : matplotlib.axes.Axes, optional
@@ -55,9 +62,11 @@ def plot_hyper_density(
     -------
     matplotlib.axes.Axes
     """
-    if name not in _AXIS:
-        raise ValueError(f"name must be one of {', '.join(_AXIS)}, got {name!r}")
     fit = compute.partial_fit(fits, f"the posterior of {name}")
+    normal = compute.is_normal(fit)
+    axis, unit = (_AXIS_NORMAL, _UNIT_NORMAL) if normal else (_AXIS, _UNIT)
+    if name not in axis:
+        raise ValueError(f"name must be one of {', '.join(axis)} for the {fit.family} family, got {name!r}")
     kind, prob = _check_ci(ci_kind, ci_prob)
     row = fit.summary(kind, prob).loc[name]
     lb, ub = float(row.iloc[2]), float(row.iloc[3])
@@ -69,10 +78,12 @@ def plot_hyper_density(
         _, axes = new_figure((6.4, 4.0))
         ax = axes[0, 0]
     color = COLORS["partial"]
-    if name != "mu":  # long right tails: show the central 99.8% and the whole interval
+    if name != "mu" or normal:  # long tails: show the central 99.8% and the whole interval
         left, right = compute.mass_window(x, f, 0.001, 0.999)
-        keep = (x >= min(left, lb)) & (x <= max(right, ub))
-        x, f = x[keep], f[keep]
+        # From the last point at or below the window's start to the first at or above its end.
+        first = max(int(np.searchsorted(x, min(left, lb), side="right")) - 1, 0)
+        last = int(np.searchsorted(x, max(right, ub), side="left")) + 1
+        x, f = x[first:last], f[first:last]
     ax.plot(x, f, color=color, lw=1.8)
     inside = (x >= lb) & (x <= ub)
     ax.fill_between(x, 0, f, where=inside, color=color, alpha=0.18, lw=0, interpolate=True)
@@ -108,8 +119,8 @@ def plot_hyper_density(
     )
     ax.set_ylim(0, peak * 1.32 if np.isfinite(peak) and peak > 0 else None)
     ax.set_xlim(float(x[0]), float(x[-1]))
-    ax.set_xlabel(_AXIS[name])
-    ax.set_ylabel(f"posterior density ({_UNIT[name]})")
+    ax.set_xlabel(axis[name])
+    ax.set_ylabel(f"posterior density ({unit[name]})")
     source = "exact density" if exact else "kernel density of the draws"
     ax.set_title(f"Posterior of {sym} — partial pooling (hierarchical)", fontsize=10.5, pad=15)
     ax.text(
@@ -138,6 +149,11 @@ def plot_hyper_joint(
     posterior mass are drawn at their (mu, kappa) positions, kappa on a log axis. A sampling
     engine's draws are shown through a kernel density estimate on the same scales.
 
+    For the normal-normal family the joint of (mu, tau): the engine's line over
+    ``u = asinh(tau / c)`` times ``mu | tau, y ~ N(mu_hat(tau), V_mu(tau))`` (BDA3 eq. 5.20), its
+    regions found on cells of (mu, u) and drawn at their (mu, tau) positions, tau on a linear
+    axis from 0 (where the posterior of tau often peaks).
+
     Parameters
     ----------
     fits : FitSet, mapping or Fit
@@ -154,23 +170,62 @@ def plot_hyper_joint(
     masses = tuple(sorted(float(m) for m in masses))
     if not masses or not all(0 < m < 1 for m in masses):
         raise ValueError(f"masses must be probabilities strictly between 0 and 1, got {masses!r}")
-    u, v, weight, exact = compute.joint_grid(fit)
-    uu, vv = np.meshgrid(u, v, indexing="ij")
-    mu, kappa = 1.0 / (1.0 + np.exp(-uu)), np.exp(vv)
-    thresholds = compute.hpd_thresholds(weight, masses)  # decreasing as the mass grows
-    levels = np.unique(np.append(thresholds, weight.max() * (1 + 1e-9)))
     if ax is None:
         _, axes = new_figure((6.4, 4.6))
         ax = axes[0, 0]
+    if compute.is_normal(fit):
+        mu, tau, weight, exact = compute.joint_normal(fit)
+        mu, tau = np.meshgrid(mu, tau, indexing="ij")
+        names = _regions(ax, mu, tau, weight, masses)
+        region = weight >= compute.hpd_thresholds(weight, (0.999,))[0]
+        x0, x1 = float(mu[region].min()), float(mu[region].max())
+        ax.set_xlim(x0 - 0.04 * (x1 - x0), x1 + 0.04 * (x1 - x0))
+        ax.set_ylim(0.0, 1.04 * float(tau[region].max()))
+        ax.set_xlabel(_AXIS_NORMAL["mu"])
+        ax.set_ylabel(_AXIS_NORMAL["tau"])
+        what, where = "(μ, τ)", "exact line over τ"
+    else:
+        u, v, weight, exact = compute.joint_grid(fit)
+        uu, vv = np.meshgrid(u, v, indexing="ij")
+        mu, kappa = 1.0 / (1.0 + np.exp(-uu)), np.exp(vv)
+        names = _regions(ax, mu, kappa, weight, masses)
+        _kappa_axis(ax, mu, kappa, weight)
+        what, where = "(μ, κ)", "exact grid"
+    # Shorter than the densities' titles: the joint panel has a legend and a caption to fit.
+    ax.set_title(f"Joint posterior of {what} — partial pooling", fontsize=10.5, pad=15)
+    source = where if exact else "kernel density of the draws"
+    ax.text(
+        1.0,
+        1.008,
+        f"highest-density regions ({', '.join(names.values())}) on the {source}",
+        transform=ax.transAxes,
+        ha="right",
+        va="bottom",
+        fontsize=7.5,
+        color=MUTED,
+    )
+    ax.legend(loc="upper right", fontsize=8)
+    return ax
+
+
+def _regions(ax, x: np.ndarray, y: np.ndarray, weight: np.ndarray, masses: tuple[float, ...]) -> dict:
+    """Fill and outline the highest-density regions of the cells ``weight``, mark the joint mode."""
+    thresholds = compute.hpd_thresholds(weight, masses)  # decreasing as the mass grows
+    levels = np.unique(np.append(thresholds, weight.max() * (1 + 1e-9)))
     from matplotlib.colors import LinearSegmentedColormap
 
     cmap = LinearSegmentedColormap.from_list("poolwise_partial", ["#e8f1f8", COLORS["partial"]])
-    ax.contourf(mu, kappa, weight, levels=levels, cmap=cmap, alpha=0.9)
-    lines = ax.contour(mu, kappa, weight, levels=levels[:-1], colors=[COLORS["partial"]], linewidths=0.8)
+    ax.contourf(x, y, weight, levels=levels, cmap=cmap, alpha=0.9)
+    lines = ax.contour(x, y, weight, levels=levels[:-1], colors=[COLORS["partial"]], linewidths=0.8)
     names = {t: f"{m * 100:.0f}%" for t, m in zip(thresholds, masses, strict=True)}
     ax.clabel(lines, fmt=lambda t: names.get(t, ""), fontsize=7.5, inline=True)
     best = np.unravel_index(np.argmax(weight), weight.shape)
-    ax.plot(mu[best], kappa[best], "+", color=INK, ms=9, mew=1.4, label="joint mode")
+    ax.plot(x[best], y[best], "+", color=INK, ms=9, mew=1.4, label="joint mode")
+    return names
+
+
+def _kappa_axis(ax, mu: np.ndarray, kappa: np.ndarray, weight: np.ndarray) -> None:
+    """Limits, log scale and labels of the (mu, kappa) plot: the region holding 99.9%."""
     ax.set_yscale("log")
     from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator
 
@@ -188,20 +243,6 @@ def plot_hyper_joint(
     ax.yaxis.set_minor_formatter(FuncFormatter(lambda value, _: ""))
     ax.set_xlabel("μ = α/(α+β): population mean success probability")
     ax.set_ylabel("κ = α+β: prior sample size (trials, log scale)")
-    ax.set_title("Joint posterior of (μ, κ) — partial pooling (hierarchical)", fontsize=10.5, pad=15)
-    source = "exact grid" if exact else "kernel density of the draws"
-    ax.text(
-        1.0,
-        1.008,
-        f"highest-density regions ({', '.join(names.values())}) on the {source}",
-        transform=ax.transAxes,
-        ha="right",
-        va="bottom",
-        fontsize=7.5,
-        color=MUTED,
-    )
-    ax.legend(loc="upper right", fontsize=8)
-    return ax
 
 
 @styled
@@ -211,7 +252,7 @@ def plot_hyperparameters(
     ci_kind: str | None = None,
     ci_prob: float | None = None,
 ):
-    """Hyperparameters of partial pooling in one figure: mu, kappa, and their joint posterior.
+    """Hyperparameters of partial pooling in one figure: mu, kappa (tau), and their joint posterior.
 
     Parameters
     ----------
@@ -224,10 +265,11 @@ def plot_hyperparameters(
     -------
     matplotlib.figure.Figure
         Three axes: mu (:func:`plot_hyper_density`), kappa, and (mu, kappa)
-        (:func:`plot_hyper_joint`).
+        (:func:`plot_hyper_joint`); for the normal-normal family tau and (mu, tau).
     """
+    spread = "tau" if compute.is_normal(compute.partial_fit(fits, "the hyperparameters' figure")) else "kappa"
     fig, axes = new_figure((15.0, 4.6), 1, 3)
     plot_hyper_density(fits, "mu", ci_kind=ci_kind, ci_prob=ci_prob, ax=axes[0, 0])
-    plot_hyper_density(fits, "kappa", ci_kind=ci_kind, ci_prob=ci_prob, ax=axes[0, 1])
+    plot_hyper_density(fits, spread, ci_kind=ci_kind, ci_prob=ci_prob, ax=axes[0, 1])
     plot_hyper_joint(fits, ax=axes[0, 2])
     return fig
