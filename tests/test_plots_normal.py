@@ -235,3 +235,69 @@ def test_hyperparameters_figure_has_mu_tau_and_their_joint(dataset, request):
     centre, _ = mu_hat(mode_tau, fits.data.estimate, fits.data.std_error)
     spacing = np.diff(joint.get_xlim())[0] / 50
     assert abs(mode_mu - centre) <= spacing
+
+
+# --- a new group ----------------------------------------------------------------------------------
+
+
+def mixed_over_tau(y, s, x, extra_var):
+    """``∫ N(x; mu_hat(tau), V_mu(tau) + tau^2 + extra_var) p(tau | y) dtau`` by quadrature."""
+    posterior, integral = tau_posterior(y, s)
+
+    def component(tau, point):
+        m, v_mu = mu_hat(tau, y, s)
+        return stats.norm.pdf(point, m, np.sqrt(v_mu + tau**2 + extra_var)) * posterior(tau)
+
+    return np.array([integral(lambda t, p=p: component(t, p)) for p in x])
+
+
+@pytest.mark.parametrize("dataset", ["schools", "bcg"])
+def test_new_group_figure_effect_and_new_estimate(dataset, request):
+    fits = request.getfixturevalue(dataset)
+    y, s = fits.data.estimate, fits.data.std_error
+    fig = plots.plot_new_group(fits)
+    drawn(fig)
+    theta_ax, y_ax = fig.axes
+    # theta_new ~ N(mu, tau^2), mu and tau integrated out: its drawn density at a few of its points.
+    # The engine mixes over its coarser line for the groups (refined until summaries move < 1e-4),
+    # pruned of its lightest nodes: about 1e-7 of the peak here; 1e-6 allowed.
+    x, f = next(
+        line for line in theta_ax.lines if line.get_label() == "partial pooling (hierarchical)"
+    ).get_data()
+    pick = np.linspace(0, x.size - 1, 7).astype(int)
+    reference = mixed_over_tau(y, s, x[pick], 0.0)
+    np.testing.assert_allclose(f[pick], reference, rtol=0, atol=1e-6 * f.max())
+    note = "no pooling: not drawn (flat prior,\nno proper prediction)"
+    assert note in legend_texts(theta_ax) and note in legend_texts(y_ax)
+    lo, hi = theta_ax.get_xlim()
+    assert lo < float(fits["partial"].new_group().summary["hdi94_lb"]) and hi > 0  # the effect scale
+    # y_new ~ N(theta_new, s^2) with s the median study's: partial and complete pooling's curves.
+    s_new = float(np.median(s))
+    assert f"s = {plots._common.number(s_new)}" in y_ax.get_xlabel()
+    lines = {line.get_label(): line.get_data() for line in y_ax.lines}
+    x, f = lines["partial pooling (hierarchical)"]
+    pick = np.linspace(0, x.size - 1, 7).astype(int)
+    reference = mixed_over_tau(y, s, x[pick], s_new**2)
+    # The figure mixes over the line's nodes with their trapezoid weights: spectrally accurate.
+    np.testing.assert_allclose(f[pick], reference, rtol=0, atol=1e-8 * f.max())
+    # Complete pooling: theta ~ N(sum(y/s^2)/sum(1/s^2), 1/sum(1/s^2)) exactly (flat prior).
+    x, f = lines["complete pooling"]
+    precision = np.sum(1 / s**2)
+    np.testing.assert_allclose(
+        f, stats.norm.pdf(x, np.sum(y / s**2) / precision, np.sqrt(1 / precision + s_new**2)), rtol=1e-10
+    )
+    box = next(t for t in texts(y_ax) if t.startswith("partial pooling"))
+    assert "94% equal-tailed" in box
+
+
+def test_new_estimate_with_a_given_standard_error_and_binomial_only_counts(schools):
+    ax = plots.plot_y_new(schools, std_error=2.5)
+    assert "s = 2.500" in ax.get_xlabel()
+    with pytest.raises(ValueError, match="std_error="):
+        plots.plot_y_new(schools, trials=10)
+    with pytest.raises(ValueError, match="std_error must be"):
+        plots.plot_y_new(schools, std_error=0.0)
+    with pytest.raises(NotImplementedError, match="binomial counts"):
+        plots.predictive_counts(schools["partial"], 10)
+    with pytest.raises(ValueError, match="no proper new group"):
+        plots.plot_theta_new({"none": schools["none"]})

@@ -7,6 +7,7 @@ engines that only have draws.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 
 import numpy as np
@@ -14,7 +15,8 @@ import pandas as pd
 
 from ..families.normal_normal import log_dtau_du, log_posterior, mu_given_tau, to_tau
 from ..fitting import Fit, _check_ci
-from ..predict import _NOT_EXACT, count_summary, hyper_mixture, predictive_counts  # noqa: F401 (re-exported)
+from ..predict import _NOT_EXACT, count_summary, hyper_mixture  # noqa: F401 (re-exported)
+from ..predict import predictive_counts as _predictive_counts
 
 ORDERS = ("raw_rate", "trials", "mean", "name", "data")
 
@@ -164,6 +166,84 @@ def default_trials(fit: Fit) -> int:
     """Return the default trials of a new group: the median group's, at least 1."""
     trials = np.asarray(fit.data.trials)
     return max(1, int(np.round(np.median(trials)))) if trials.size else 1
+
+
+@functools.wraps(_predictive_counts)
+def predictive_counts(fit: Fit, trials: int) -> pd.Series:  # noqa: D103 (the wrapped docstring)
+    if is_normal(fit):
+        raise NotImplementedError(
+            "predictive_counts is for binomial counts (the beta-binomial family); this fit is "
+            "normal-normal: see plots.new_estimate for the predictive of a new estimate"
+        )
+    return _predictive_counts(fit, trials)
+
+
+def new_estimate(fit: Fit, std_error: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    r"""``(mean, sd, weight, exact)``: a new group's estimate as a mixture of normals.
+
+    A new estimate with standard error :math:`s` is :math:`y_\mathrm{new} \sim
+    N(\theta_\mathrm{new}, s^2)`, its effect :math:`\theta_\mathrm{new}` predicted as for
+    :meth:`~poolwise.Fit.new_group`. Partial pooling integrates :math:`\mu` and
+    :math:`\theta_\mathrm{new}` out given :math:`\tau`:
+    :math:`N(\hat\mu(\tau), V_\mu(\tau) + \tau^2 + s^2)` (BDA3 eq. 5.20), mixed over the exact
+    engine's line in :math:`\tau` (or over a sampler's draws of :math:`(\mu, \tau)`:
+    :math:`N(\mu, \tau^2 + s^2)`, Rao-Blackwellised). Complete pooling, and no pooling with a
+    proper prior, are one normal: :math:`N(m, \sigma^2 + s^2)` with :math:`\theta_\mathrm{new}
+    \sim N(m, \sigma^2)`.
+
+    Raises
+    ------
+    ValueError
+        ``std_error`` not a positive finite number, or no pooling with a flat prior (improper).
+    """
+    if isinstance(std_error, bool) or not (np.isfinite(std_error) and std_error > 0):
+        raise ValueError(f"std_error must be a finite number > 0, got {std_error!r}")
+    s2 = float(std_error) ** 2
+    if fit.model.pooling != "partial":
+        theta_new = fit.new_group().summary
+        return (
+            np.array([theta_new["mean"]]),
+            np.array([np.hypot(theta_new["sd"], std_error)]),
+            np.ones(1),
+            True,
+        )
+    line = getattr(fit._posterior, "line", None)
+    if line is None:
+        post = fit.idata["posterior"]
+        mu = np.asarray(post["mu"].values, float).ravel()
+        tau = np.asarray(post["tau"].values, float).ravel()
+        return mu, np.sqrt(tau**2 + s2), np.full(mu.size, 1.0 / mu.size), False
+    post = fit._posterior
+    tau = to_tau(line.nodes, post.data.scale)
+    mu_hat, v_mu = mu_given_tau(tau, post.data, post.priors["mu"])
+    return mu_hat, np.sqrt(v_mu + tau**2 + s2), line.weights, True
+
+
+def mixture_summary(mean: np.ndarray, sd: np.ndarray, weight: np.ndarray, prob: float) -> dict[str, float]:
+    """Mean, sd and the equal-tailed interval holding ``prob`` of a mixture of normals."""
+    from scipy import optimize, special
+
+    weight = weight / weight.sum()
+    centre = float(weight @ mean)
+    spread = float(np.sqrt(weight @ (sd**2 + (mean - centre) ** 2)))
+
+    def quantile(q: float) -> float:
+        def excess(x: float) -> float:
+            return float(weight @ special.ndtr((x - mean) / sd)) - q
+
+        # Every component's q-quantile lies between the extremes': so does the mixture's.
+        z = special.ndtri(q)
+        lo, hi = float(np.min(mean + z * sd)), float(np.max(mean + z * sd))
+        return lo if hi - lo <= 0 else optimize.brentq(excess, lo, hi, xtol=1e-12 * (1 + abs(hi)))
+
+    tail = (1 - prob) / 2
+    return {"mean": centre, "sd": spread, "lb": quantile(tail), "ub": quantile(1 - tail)}
+
+
+def mixture_pdf(x: np.ndarray, mean: np.ndarray, sd: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Density at ``x`` of the mixture of normals ``sum_k weight_k N(mean_k, sd_k^2)``."""
+    z = (np.asarray(x, float)[:, None] - mean[None, :]) / sd[None, :]
+    return (np.exp(-0.5 * z * z) / (np.sqrt(2 * np.pi) * sd[None, :])) @ (weight / weight.sum())
 
 
 def default_std_error(fit: Fit) -> float:
