@@ -219,7 +219,8 @@ class GridMarginal:
         shift = np.clip(np.nan_to_num(shift), -1.0, 1.0)
         # An even density peaking at its first node peaks exactly there (a scale's mode at zero).
         at_start = self.even_start & (top == 0)
-        return self._natural(np.where(at_start, z[:, 0], z[rows, j] + shift * self.h))
+        best = np.where(at_start, z[:, 0], z[rows, j] + shift * self.h)
+        return self._natural(best[:, None])[:, 0]  # one value per row: a column, as _natural expects
 
 
 def eti(marginal: Marginal, prob: float) -> tuple[np.ndarray, np.ndarray]:
