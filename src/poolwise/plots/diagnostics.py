@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from ..engines.exact import EDGE_MASS
+from ..families.normal_normal import log_dtau_du, log_posterior
 from ..fitting import Fit
 from . import _compute as compute
 from ._common import ALERT, COLORS, INK, LABELS, MUTED, new_figure, number, styled, text
@@ -44,6 +45,20 @@ def _mu_ticks(lo: float, hi: float) -> list[float]:
     return [float(t) for t in MaxNLocator(5).tick_values(lo, hi) if lo < t < hi]
 
 
+def _tau_ticks(scale: float, u0: float, u1: float) -> list[float]:
+    """Round values of tau (1, 2, 5 times powers of ten, and 0) spread evenly along u = asinh(tau/c)."""
+    lo, hi = scale * np.sinh(u0), scale * np.sinh(u1)
+    decades = range(int(np.floor(np.log10(max(hi, 1e-300)))) - 6, int(np.ceil(np.log10(max(hi, 1e-300)))) + 1)
+    nice = [0.0] + [m * 10.0**e for e in decades for m in (1, 2, 5)]
+    ticks, last = [], -np.inf
+    for t in sorted(t for t in nice if lo <= t <= hi):
+        u = float(np.arcsinh(t / scale))
+        if u - last >= (u1 - u0) / 8:  # at most about eight, none crowding its neighbour
+            ticks.append(t)
+            last = u
+    return ticks
+
+
 def _pick(fits: Fit | Mapping[str, Fit]) -> Fit:
     found = compute.as_fits(fits)
     if len(found) == 1:
@@ -71,6 +86,10 @@ def plot_diagnostics(fits: Fit | Mapping[str, Fit], *, kind: str = "trace"):
     Exact engine (partial pooling): the grid over (logit mu, log kappa) coloured by each cell's
     posterior probability (log scale), with the outer ring of cells outlined, and the marginal
     mass along each axis of the grid, which must fall far below the warning level at the edges.
+    For the normal-normal family the engine integrates over a line in ``u = asinh(tau / c)``
+    instead: each node's posterior probability (log scale) with the warning level for the line's
+    ends, and the density of ``tau`` on each resolution the engine tried until its summaries
+    stopped moving.
     Sampling engine: ArviZ's trace (with divergences marked under the traces) or rank plots of the
     hyperparameters (partial pooling) or of the groups with the largest R-hat.
 
@@ -95,12 +114,96 @@ def plot_diagnostics(fits: Fit | Mapping[str, Fit], *, kind: str = "trace"):
         raise ValueError(f"kind must be 'trace' or 'rank', got {kind!r}")
     if fit.engine == "exact":
         if fit.model.pooling != "partial":
+            shape = "Normal" if compute.is_normal(fit) else "Beta"
             raise ValueError(
-                f"{fit.model.title} is a closed-form conjugate Beta under the exact engine: "
+                f"{fit.model.title} is a closed-form conjugate {shape} under the exact engine: "
                 "no grid, no sampler, nothing to diagnose"
             )
-        return _grid_figure(fit)
+        return _line_figure(fit) if compute.is_normal(fit) else _grid_figure(fit)
     return _sampler_figure(fit, kind)
+
+
+def _line_figure(fit: Fit):
+    """Draw the normal-normal engine's line over ``u = asinh(tau / c)``: node masses and resolutions."""
+    post = fit._posterior
+    line, d = post.line, fit.diagnostics
+    scale = post.data.scale
+    fig, axes = new_figure((13.0, 4.6), 1, 2)
+    ax, rx = axes[0, 0], axes[0, 1]
+    u, w = line.nodes, line.weights
+    ax.semilogy(
+        u, np.maximum(w, 1e-300), color=COLORS["partial"], lw=1.4, marker="o", ms=2.8, label="mass per node"
+    )
+    ax.axhline(EDGE_MASS, color=ALERT, lw=1.2, label=f"warning level for the ends ({EDGE_MASS:g})")
+    natural = line.lo == 0.0  # the line starts at tau = 0, where mass is legitimate
+    for end, where in ((u[0], "start"), (u[-1], "end")):
+        bound = natural and where == "start"
+        ax.axvline(end, color=MUTED if bound else ALERT, lw=1.0, ls=":" if bound else "--")
+    smallest = min(float(w.min()), EDGE_MASS)
+    ax.set_ylim(max(smallest / 10, 1e-40), 1.5)
+    from matplotlib.ticker import FuncFormatter
+
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: _power_of_ten(value)))
+    ax.set_xlabel(f"u = asinh(τ / c), c = {number(scale)} (the median standard error)")
+    ax.set_ylabel("posterior probability of the node (log scale)")
+    top = ax.secondary_xaxis(
+        "top", functions=(lambda x: scale * np.sinh(x), lambda t: np.arcsinh(np.asarray(t) / scale))
+    )
+    top.set_xticks(_tau_ticks(scale, float(u[0]), float(u[-1])))
+    top.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    top.set_xlabel("τ", fontsize=8.5)
+    top.tick_params(labelsize=7.5)
+    ax.set_title(f"Exact engine's line over τ: {d.get('grid_nodes', u.size)} nodes", fontsize=10.5, pad=28)
+    start = "τ = 0 (a natural bound)" if natural else f"τ = {number(float(scale * np.sinh(u[0])))}"
+    ax.text(
+        0.02,
+        0.02,
+        f"dotted: the line starts at {start}; dashed red: an end where mass must vanish",
+        transform=ax.transAxes,
+        fontsize=7.5,
+        color=MUTED,
+        va="bottom",
+    )
+    ax.legend(loc="upper right", fontsize=7.5)
+
+    # The resolutions tried: the same log-density on each level's nodes, as the engine evaluated it.
+    logp = log_posterior(post.priors["tau"], post.priors["mu"], post.data)
+    levels = list(d.get("levels", [])) or [u.size - 1]
+    hi = float(u[-1])
+    shades = np.linspace(0.25, 1.0, len(levels))
+    for n, shade in zip(levels, shades, strict=True):
+        nodes = np.linspace(line.lo, hi, n + 1)
+        value = logp(nodes)
+        tau = scale * np.sinh(nodes)
+        # Normalised by the trapezoid rule in u, as the engine does (spectrally accurate there).
+        relative = np.exp(value - value.max())
+        density = relative * np.exp(-log_dtau_du(nodes, scale)) / np.trapezoid(relative, nodes)
+        rx.plot(
+            tau,
+            density,
+            color=COLORS["partial"],
+            alpha=float(shade),
+            lw=1.0 + 0.6 * shade,
+            marker="o",
+            ms=2.2,
+            label=f"{n + 1} nodes",
+        )
+    q = fit.summary().loc["tau"]
+    rx.set_xlim(float(scale * np.sinh(line.lo)), float(q.iloc[3]) * 2.0)
+    rx.set_ylim(bottom=0)
+    rx.set_xlabel("τ (population sd of the effects)")
+    rx.set_ylabel("posterior density of τ")
+    state = "converged" if d.get("converged") else "NOT converged"
+    rx.set_title("The resolutions tried agree", fontsize=10.5, pad=28)
+    note = (
+        f"edge mass {number(d.get('edge_mass', float('nan')))} (warning above {EDGE_MASS:g}); "
+        f"{state} over {'→'.join(str(n + 1) for n in levels)} nodes, "
+        f"largest change {number(d.get('max_change', float('nan')))}"
+    )
+    rx.text(0.0, 1.02, note, transform=rx.transAxes, fontsize=7.5, color=MUTED, va="bottom")
+    rx.legend(loc="upper right", fontsize=7.5)
+    fig.suptitle(f"Diagnostics — {LABELS['partial']}, exact engine", x=0.01, ha="left", fontsize=11)
+    return fig
 
 
 def _grid_figure(fit: Fit):
@@ -208,7 +311,9 @@ def _grid_figure(fit: Fit):
 def _sampler_vars(fit: Fit) -> tuple[list[str], dict | None]:
     post = fit.idata["posterior"]
     if fit.model.pooling == "partial":
-        names = [n for n in ("mu", "kappa") if n in post] or [n for n in ("alpha", "beta") if n in post]
+        names = [n for n in ("mu", "kappa", "tau") if n in post] or [
+            n for n in ("alpha", "beta") if n in post
+        ]
         return names, None
     theta = post["theta"]
     if fit.dim not in theta.dims or theta.sizes[fit.dim] <= TRACE_GROUPS:
