@@ -390,3 +390,32 @@ def test_sampling_engine_works_from_the_draws(schools):
     x0, f0 = next(line for line in exact_ax.lines if line.get_label().startswith("partial")).get_data()
     # A mixture over 4000 draws of (mu, tau): Monte Carlo error of a few % of the peak.
     np.testing.assert_allclose(np.interp(x0, x, f), f0, atol=0.05 * f0.max())
+
+
+# --- posterior predictive checks ------------------------------------------------------------------
+
+
+def test_ppc_figure_for_estimates(bcg):
+    from poolwise.checks import NORMAL_STATISTICS, ppc
+
+    fig = plots.plot_ppc(bcg)
+    drawn(fig)
+    names = list(NORMAL_STATISTICS)
+    assert len(fig.axes) == 3 * len(names)
+    y, s = bcg.data.estimate, bcg.data.std_error
+    # The data's values, computed here from the estimates: sd (ddof 0), lowest, highest, and the
+    # number of studies significant on their own at 5% (two-sided).
+    observed = [np.std(y), y.min(), y.max(), float(np.sum(np.abs(y / s) > 1.96))]
+    assert observed[3] == 8  # BCG: 8 of the 13 trials
+    row = list(bcg).index("partial")
+    y_rep = bcg["partial"].idata["posterior_predictive"]["y"].values.reshape(-1, y.size)
+    replicated_sd = np.std(y_rep, axis=1)
+    for col, (name, value) in enumerate(zip(names, observed, strict=True)):
+        ax = fig.axes[row * len(names) + col]
+        assert ax.get_lines()[0].get_xdata()[0] == pytest.approx(value, rel=1e-12)
+        if name == "sd_estimate":
+            p = np.mean(replicated_sd > value) + 0.5 * np.mean(replicated_sd == value)
+            assert ax.get_title(loc="right") == f"p = {plots._common.number(p, 2)}"
+    assert fig.axes[-1].get_xlabel() == "estimates with |y/s| > 1.96"
+    table = ppc(bcg["partial"])
+    assert list(table.index) == names and table.loc["significant", "observed"] == 8

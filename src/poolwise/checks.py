@@ -1,7 +1,8 @@
-"""Do the models fit? Posterior predictive checks with statistics that matter for grouped counts.
+"""Do the models fit? Posterior predictive checks with statistics that matter for grouped data.
 
 For each statistic ``T``, the replicated data ``y_rep`` (``posterior_predictive`` in the fit's
-DataTree, one binomial draw per group per posterior draw) give the distribution of ``T(y_rep)``, and the
+DataTree, one binomial draw per group per posterior draw, or one normal draw
+``y_rep ~ N(theta_i, s_i^2)`` for estimates) give the distribution of ``T(y_rep)``, and the
 posterior predictive p-value ``P(T(y_rep) > T(y)) + P(T(y_rep) = T(y)) / 2`` (the mid-p value, so that
 discrete statistics such as counts of groups are not biased towards 1). Values near 0 or 1 say the
 model does not reproduce that feature of the data.
@@ -32,16 +33,39 @@ STATISTICS: dict[str, tuple[str, Callable[[np.ndarray, np.ndarray], np.ndarray]]
 }
 
 
+#: The statistics of estimates ``y`` with standard errors ``s`` (the normal-normal family), as
+#: name -> (description, function of (y, s)). The count of ``|y/s| > 1.96`` is the number of studies
+#: "significant" on their own at the two-sided 5% level: a model whose groups vary too little, or too
+#: much, misses it.
+NORMAL_STATISTICS: dict[str, tuple[str, Callable[[np.ndarray, np.ndarray], np.ndarray]]] = {
+    "sd_estimate": ("spread (sd) of the estimates", lambda y, s: np.std(y, axis=-1)),
+    "min_estimate": ("lowest estimate", lambda y, s: np.min(y, axis=-1)),
+    "max_estimate": ("highest estimate", lambda y, s: np.max(y, axis=-1)),
+    "significant": ("estimates with |y/s| > 1.96", lambda y, s: np.sum(np.abs(y / s) > 1.96, axis=-1)),
+}
+
+#: Statistics that count groups (discrete: the figures bin them by whole numbers).
+COUNTS = frozenset({"all_successes", "no_successes", "significant"})
+
+
+def statistics_for(fit: Fit) -> dict[str, tuple[str, Callable[[np.ndarray, np.ndarray], np.ndarray]]]:
+    """Return the statistics that suit the fit's family: :data:`STATISTICS` or :data:`NORMAL_STATISTICS`."""
+    return NORMAL_STATISTICS if fit.family == "normal-normal" else STATISTICS
+
+
 def replicated(fit: Fit) -> dict[str, tuple[float, np.ndarray]]:
     """Each statistic's observed value and its values on the replicated data sets."""
-    y, n = fit.data.successes, fit.data.trials
-    if not np.any(n > 0):
-        raise ValueError("no group has any trials: there is nothing to check")
+    if fit.family == "normal-normal":
+        y, spread = fit.data.estimate, fit.data.std_error
+    else:
+        y, spread = fit.data.successes, fit.data.trials
+        if not np.any(spread > 0):
+            raise ValueError("no group has any trials: there is nothing to check")
     y_rep = fit.idata["posterior_predictive"]["y"].values
     y_rep = y_rep.reshape(-1, y_rep.shape[-1])
     return {
-        name: (float(statistic(y, n)), statistic(y_rep, n).astype(float))
-        for name, (_, statistic) in STATISTICS.items()
+        name: (float(statistic(y, spread)), statistic(y_rep, spread).astype(float))
+        for name, (_, statistic) in statistics_for(fit).items()
     }
 
 
@@ -56,14 +80,16 @@ def ppc(fit: Fit) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        One row per statistic: ``description``, ``observed``, ``mean_rep``, ``sd_rep``, the 3% and
-        97% quantiles of the replicated statistic, and ``p_value`` (mid-p). Groups with no trials are
+        One row per statistic (:data:`STATISTICS` for counts, :data:`NORMAL_STATISTICS` for
+        estimates): ``description``, ``observed``, ``mean_rep``, ``sd_rep``, the 3% and 97%
+        quantiles of the replicated statistic, and ``p_value`` (mid-p). Groups with no trials are
         left out of the rate statistics.
     """
+    described = statistics_for(fit)
     rows = {}
     for name, (observed, values) in replicated(fit).items():
         rows[name] = {
-            "description": STATISTICS[name][0],
+            "description": described[name][0],
             "observed": observed,
             "mean_rep": values.mean(),
             "sd_rep": values.std(),
