@@ -38,3 +38,16 @@ def test_diagram_draws_the_model(pooling, priors, expected):
     assert "i = 1 … 4  (Mission)" in _texts(ax)
     assert ax.get_title(loc="left").startswith(model.title)
     plt.close(ax.figure)
+
+
+@pytest.mark.parametrize("pooling", ["none", "complete", "partial"])
+def test_diagram_of_estimates_with_standard_errors(pooling):
+    (model,) = build(pooling, family="normal-normal")
+    ax = plot_model_diagram(model, n_groups=8, group_name="school")
+    texts = _texts(ax)
+    assert "$s_i$" in texts and "$n_i$" not in texts
+    assert any("N(" in t and "s_i^2" in t for t in texts)  # y_i ~ N(theta_i, s_i^2)
+    assert not any("Binomial" in t or "Beta(" in t for t in texts)
+    if pooling == "partial":
+        assert {r"$\mu$", r"$\tau$"} <= set(texts) and any(r"\tau^2" in t for t in texts)
+    plt.close(ax.figure)

@@ -154,3 +154,9 @@ def test_the_mode_of_mu_is_a_number_at_the_peak_of_its_density(fits):
     assert isinstance(mode, float)
     # The tabulated density's best node is within one node spacing of the refined mode.
     assert abs(mode - x[np.argmax(density)]) <= np.max(np.diff(x))
+
+
+def test_describe_states_the_normal_normal_model(capsys):
+    assert main(["describe", "--family", "normal-normal", "--pooling", "partial"]) == 0
+    out = capsys.readouterr().out
+    assert "theta_i ~ Normal(mu, tau^2)" in out and "tau ~ HalfFlat()" in out

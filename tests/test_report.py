@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import warnings
 from pathlib import Path
 
 import matplotlib
@@ -280,3 +281,22 @@ def test_report_of_a_real_nuts_fit(tmp_path):
     assert "divergent transitions" in page and "Rank plots" in page
     assert "Figure not drawn" not in page
     assert len(images(page)) == 6 + 2 * 3  # diagrams, forest, shrinkage, checks, hyper, new group; traces
+
+
+def test_report_of_estimates_with_standard_errors():
+    schools = pw.datasets.load("eight_schools")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", pw.PoolwiseWarning)
+        fits = pw.fit_all(schools, **pw.datasets.info("eight_schools").columns)
+    page = report.render_html(fits)  # any warning here (a figure not drawn) fails the test
+    assert "Figure not drawn" not in page
+    # diagrams, forest, shrinkage, pairwise, hyperparameters, new group, line over tau
+    assert len(images(page)) == 7
+    assert "successes" not in page and "trials" not in page.replace("new_trials", "")
+    for part in ("estimate", "standard error", "N(μ, τ²)", "E[s²/(s²+τ²) | y]", "τ median"):
+        assert part in page
+    for school in schools["school"]:
+        assert page.count(f">{school}<") >= 3  # data, shrinkage and estimates tables
+    assert "No pooling is not compared: its prior is improper" in page
+    assert "improper under the flat prior on θ" in page  # no pooling's new group
+    assert "estimate='y', std_error='sigma'" in html.unescape(page)  # the code that recreates it

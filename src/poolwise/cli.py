@@ -351,6 +351,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Print the model's statements and, with -o, draw its diagram in plate notation.",
     )
     describe.add_argument("--pooling", choices=["none", "complete", "partial", "all"], default="all")
+    describe.add_argument(
+        "--family",
+        choices=["beta-binomial", "normal-normal"],
+        default="beta-binomial",
+        help="counts (beta-binomial, default) or estimates with standard errors (normal-normal)",
+    )
     describe.add_argument("--prior", action="append", type=_prior, default=[], metavar="NAME=PRIOR")
     describe.add_argument("-o", "--output", metavar="FILE.png", help="draw the diagram(s) to PNG/SVG/PDF")
     commands.add_parser("datasets", help="list the bundled datasets")
@@ -595,7 +601,7 @@ def _write_figure(path: str, draw) -> None:
 def _run_describe(args: argparse.Namespace) -> int:
     from .models import build
 
-    models = build(args.pooling, dict(args.prior) or None)
+    models = build(args.pooling, dict(args.prior) or None, family=args.family)
     for model in models:
         print(f"{model.title}:")
         for line in model.equations():

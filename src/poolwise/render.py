@@ -320,6 +320,8 @@ def study_text(answers, *, pairwise: bool = False) -> str:
         lines += comparison_lines(comparison)
         if "n_bad_k" in comparison.table and comparison.table["n_bad_k"].sum() > 0:
             lines.append("  (PSIS-LOO is unreliable where Pareto k > 0.7; the exact column is not)")
+        for pooling, reason in comparison.table.attrs.get("excluded", {}).items():
+            lines.append(f"  {pooling} pooling is not compared: {reason}")
     if answers.heldout is not None:
         lines += ["", _heading("held-out counts: how well did each pooling predict them?")]
         lines.append(f"  {'pooling':<10} {'lpd':>10} {'se':>7} {'mse':>10} {'groups':>7}")
@@ -418,6 +420,7 @@ def study_dict(answers) -> dict:
         out["prior_sensitivity"] = _records(answers.sensitivity.reset_index())
     if answers.comparison is not None:
         out["comparison"] = _records(answers.comparison.table.reset_index())
+        out["comparison_excluded"] = dict(answers.comparison.table.attrs.get("excluded", {}))
     if answers.findings:
         out["findings"] = [
             {"topic": f.topic, "text": f.text, "numbers": _jsonable(dict(f.numbers)), "figure": f.figure}

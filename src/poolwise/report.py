@@ -302,10 +302,8 @@ class _Study:
 
 
 def _ppc(fit: Fit):
-    from .checks import ppc
-
     try:
-        return ppc(fit)
+        return fit.ppc()
     except (ValueError, NotImplementedError):  # no group has trials, or no counts at all
         return None
 
@@ -350,6 +348,11 @@ def _which_section(s: _Study) -> str:
                 "where Pareto k &gt; 0.7 it cannot be trusted.",
             )
         )
+        for pooling, reason in table.attrs.get("excluded", {}).items():
+            parts.append(
+                f'<p class="note">{_e(_cap(_TITLES.get(pooling, pooling)))} is not compared: '
+                f"{_e(reason)}.</p>"
+            )
     if s.answers.heldout is not None:
         parts.append(_heldout_table(s.answers.heldout))
     if any(table is not None for table in s.ppc.values()):
@@ -901,7 +904,8 @@ def _diagnostics_section(s: _Study) -> str:
         d = dict(f.diagnostics or {})
         pairs = [("engine", f"<code>{_e(f.engine)}</code>")]
         if not d:
-            pairs.append(("method", "closed form (conjugate Beta): exact, nothing to check"))
+            conjugate = "Beta" if f.family == "beta-binomial" else "normal"
+            pairs.append(("method", f"closed form (conjugate {conjugate}): exact, nothing to check"))
         pairs += [(_e(_DIAGNOSTIC_NAMES.get(k, k.replace("_", " "))), _e(_plain(v))) for k, v in d.items()]
         warn = "".join(f'<div class="callout"><b>Warning:</b> {_e(w)}</div>' for w in f.warnings)
         if not warn:
@@ -912,7 +916,13 @@ def _diagnostics_section(s: _Study) -> str:
         if has_diagnostics_figure(f):
             kinds = ["trace"] if f.engine == "exact" else ["trace", "rank"]
             for kind in kinds:
-                if f.engine == "exact":
+                if f.engine == "exact" and f.family == "normal-normal":
+                    caption = (
+                        "Left: the exact engine's line over u = asinh(τ / c), the posterior mass per node "
+                        "(log scale), which must fall far below the warning level before the far end. "
+                        "Right: the posterior of τ at each resolution tried; they must agree."
+                    )
+                elif f.engine == "exact":
                     caption = (
                         "Left: the exact engine's grid over (logit μ, log κ), coloured by each cell's "
                         "posterior probability; the posterior must sit well inside the red edge ring. "
@@ -1125,7 +1135,8 @@ def render_html(
         (
             "shrinkage",
             "Shrinkage",
-            "How far partial pooling moves each group from its raw rate towards the population.",
+            f"How far partial pooling moves each group from its {'raw rate' if s.binomial else 'estimate'} "
+            "towards the population.",
             _shrinkage_section(s),
         ),
         ("estimates", "Estimates", "", _estimates_section(s)),
@@ -1144,7 +1155,8 @@ def render_html(
         (
             "hyperparameters",
             "Hyperparameters",
-            "The population that partial pooling learns: its mean μ and concentration κ.",
+            "The population that partial pooling learns: its mean μ and "
+            + ("concentration κ." if s.binomial else "spread τ."),
             _hyper_section(s),
         ),
         (

@@ -10,7 +10,14 @@ from __future__ import annotations
 from ..models import Model
 from ._common import COLORS, INK, MUTED, new_figure, styled, text
 
-_GREEK = {"alpha": r"\alpha", "beta": r"\beta", "mu": r"\mu", "kappa": r"\kappa", "theta": r"\theta"}
+_GREEK = {
+    "alpha": r"\alpha",
+    "beta": r"\beta",
+    "mu": r"\mu",
+    "kappa": r"\kappa",
+    "tau": r"\tau",
+    "theta": r"\theta",
+}
 
 
 def _node(ax, x, y, label, note, *, observed=False, constant=False, color=INK, size=12):
@@ -67,6 +74,7 @@ def plot_model_diagram(model: Model, *, n_groups: int | None = None, group_name:
     ax.axis("off")
     color = COLORS[model.pooling]
     priors = model.priors
+    counts = model.family == "beta-binomial"
     theta_y, y_y = 0.5, 0.2
     plate = FancyBboxPatch(
         (0.18, 0.05), 0.64, 0.58, boxstyle="round,pad=0.01,rounding_size=0.03", fc="none", ec=MUTED
@@ -97,7 +105,7 @@ def plot_model_diagram(model: Model, *, n_groups: int | None = None, group_name:
             ax.text(
                 0.57,
                 theta_y,
-                r"$\sim$ Beta($\alpha$, $\beta$)",
+                r"$\sim$ Beta($\alpha$, $\beta$)" if counts else r"$\sim$ N($\mu$, $\tau^2$)",
                 ha="left",
                 va="center",
                 fontsize=7.5,
@@ -106,7 +114,7 @@ def plot_model_diagram(model: Model, *, n_groups: int | None = None, group_name:
             if "alpha,beta" in priors:
                 pairs = [("(\\alpha, \\beta)", str(priors["alpha,beta"]), 0.5)]
             else:
-                names = ("mu", "kappa") if "mu" in priors else ("alpha", "beta")
+                names = ("mu", "kappa" if counts else "tau") if "mu" in priors else ("alpha", "beta")
                 pairs = [
                     (_GREEK[name], str(priors[name]), x) for name, x in zip(names, (0.24, 0.76), strict=True)
                 ]
@@ -114,16 +122,17 @@ def plot_model_diagram(model: Model, *, n_groups: int | None = None, group_name:
                 _node(ax, x, 0.85, label, note, color=color, size=12 if len(label) < 10 else 8.5)
                 _arrow(ax, (x, 0.85), (0.5, theta_y))
     _node(ax, 0.5, y_y, "y_i", "", observed=True)
+    theta = r"$\theta$" + ("" if model.pooling == "complete" else "$_i$")
     ax.text(
         0.57,
         y_y,
-        r"$\sim$ Binomial($n_i$, $\theta$" + ("" if model.pooling == "complete" else "$_i$") + ")",
+        rf"$\sim$ Binomial($n_i$, {theta})" if counts else rf"$\sim$ N({theta}, $s_i^2$)",
         ha="left",
         va="center",
         fontsize=7.5,
         color=MUTED,
     )
-    _node(ax, 0.3, y_y, "n_i", "", constant=True)
+    _node(ax, 0.3, y_y, "n_i" if counts else "s_i", "", constant=True)
     _arrow(ax, (0.3, y_y), (0.5, y_y))
     ax.set_title(f"{model.title}: model diagram", fontsize=10)
     return ax
