@@ -4,6 +4,7 @@ import io
 
 import matplotlib
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import integrate, stats
 
@@ -419,3 +420,37 @@ def test_ppc_figure_for_estimates(bcg):
     assert fig.axes[-1].get_xlabel() == "estimates with |y/s| > 1.96"
     table = ppc(bcg["partial"])
     assert list(table.index) == names and table.loc["significant", "observed"] == 8
+
+
+# --- pairwise, and many studies -------------------------------------------------------------------
+
+
+def test_pairwise_from_the_draws_of_theta(bcg):
+    fit = bcg["partial"]
+    ax = plots.plot_pairwise(fit)
+    drawn(ax.figure)
+    order = [t.get_text() for t in ax.get_yticklabels()]
+    assert sorted(order) == sorted(bcg.data.groups)  # whole names: 1974 and 1976 told apart
+    theta = fit.idata["posterior"]["theta"].transpose(..., fit.dim).values.reshape(-1, bcg.data.n_groups)
+    where = {g: i for i, g in enumerate(bcg.data.groups)}
+    shown = np.asarray(ax.images[0].get_array())
+    a, b = where[order[0]], where[order[-1]]
+    # Exactly the share of draws in which the top-ranked study's theta beats the last one's.
+    assert shown[0, -1] == pytest.approx(np.mean(theta[:, a] > theta[:, b]), abs=1e-12)
+
+
+def test_many_studies_forest_overview_and_shrinkage_without_table():
+    rng = np.random.default_rng(20261125)
+    n = 120
+    s = rng.uniform(0.05, 0.6, n)
+    y = rng.normal(rng.normal(0.3, 0.2, n), s)
+    frame = pd.DataFrame({"trial": [f"trial {i:03d}" for i in range(n)], "effect": y, "se": s})
+    fits = pw.fit_all(frame, group="trial", estimate="effect", std_error="se", random_seed=1)
+    ax = plots.plot_forest(fits)
+    drawn(ax.figure)
+    assert any("120 groups" in t for t in texts(ax))
+    ticks = next(line for line in ax.lines if line.get_marker() == "|")
+    assert len(ticks.get_xdata()) == n
+    shrink = plots.plot_shrinkage(fits)
+    drawn(shrink.figure)
+    assert len(shrink.figure.axes) == 1 and len(shrink.collections[-1].get_offsets()) == n

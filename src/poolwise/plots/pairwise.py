@@ -43,7 +43,8 @@ def plot_pairwise(fit: Fit, ax=None):
         _, axes = new_figure((side + 2.6, side + 0.9))  # room for the labels and the colour bar
         ax = axes[0, 0]
     image = ax.imshow(p, cmap="PuOr", vmin=0.0, vmax=1.0, interpolation="nearest")
-    labels = [text(name, 18) for name in order]
+    # Long enough to tell "Comstock et al, 1974" from "Comstock et al, 1976" (BCG).
+    labels = [text(name, 26) for name in order]
     ax.set_xticks(range(g), labels, rotation=60, ha="right", rotation_mode="anchor")
     ax.set_yticks(range(g), labels)
     ax.grid(False)
