@@ -192,7 +192,9 @@ def plot_forest(
     what = interval_name(kind, prob)
     group = text(first.data.group_column, 30)
     if normal:
-        ax.set_xlabel(f"θ: effect ({text(first.data.estimate_column, 30)}) — {what} and posterior mean")
+        ax.set_xlabel(
+            f"θ: effect, on the scale of {text(first.data.estimate_column, 30)} — {what} and posterior mean"
+        )
         ax.set_ylabel(f"{group} (estimate ± standard error)")
     else:
         ax.set_xlabel(f"θ: success probability per trial — {what} and posterior mean")

@@ -175,7 +175,7 @@ def plot_shrinkage(
     ax.set_ylim(lim)
     ax.set_aspect("equal", adjustable="box")
     if normal:
-        ax.set_xlabel(f"observed estimate y ({text(partial.data.estimate_column, 30)}, effect scale)")
+        ax.set_xlabel(f"observed estimate ({text(partial.data.estimate_column, 30)})")
         ax.set_ylabel("posterior mean of θ (effect)")
     else:
         ax.set_xlabel("raw rate y/n (successes per trial)")
