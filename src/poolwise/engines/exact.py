@@ -81,6 +81,22 @@ class GridInfo:
     log_evidence: float
 
 
+def grid_diagnostics(info: GridInfo | None, dims: int) -> dict:
+    """Report what a refined grid did, as ``Fit.diagnostics`` shows it (empty for the closed forms)."""
+    if info is None:
+        return {}
+    return {
+        "grid_nodes": "x".join([str(info.n)] * dims),
+        "group_grid_nodes": "x".join([str(info.group_n)] * dims),
+        "levels": list(info.levels),
+        "max_change": info.max_change,
+        "converged": info.converged,
+        "edge_mass": info.edge_mass,
+        "at_limit": info.at_limit,
+        "log_evidence": info.log_evidence,
+    }
+
+
 @dataclass(frozen=True)
 class ExactPosterior:
     """Everything the exact engine knows about one fitted model."""
@@ -98,19 +114,7 @@ class ExactPosterior:
     @property
     def diagnostics(self) -> dict:
         """What the grid did (empty for the closed forms)."""
-        info = self.grid_info
-        if info is None:
-            return {}
-        return {
-            "grid_nodes": f"{info.n}x{info.n}",
-            "group_grid_nodes": f"{info.group_n}x{info.group_n}",
-            "levels": list(info.levels),
-            "max_change": info.max_change,
-            "converged": info.converged,
-            "edge_mass": info.edge_mass,
-            "at_limit": info.at_limit,
-            "log_evidence": info.log_evidence,
-        }
+        return grid_diagnostics(self.grid_info, dims=2)
 
     def draws(self, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
         """Draw from the posterior: ``theta`` ``(n, groups)`` or ``(n,)``, hyperparameters ``(n,)``.

@@ -23,7 +23,7 @@ from .._core import line as linelib
 from .._core.marginal import GridMarginal, NormalRows
 from ..families import normal_normal as family
 from ..priors import HalfFlat, PriorError
-from .exact import EDGE_MASS, PRUNE_MASS, GridInfo, PoolwiseWarning, Quantity, _refine
+from .exact import EDGE_MASS, PRUNE_MASS, GridInfo, PoolwiseWarning, Quantity, _refine, grid_diagnostics
 
 #: Nodes of the line over ``u = asinh(tau / c)`` tried in turn (intervals; the nodes are one more).
 LEVELS = (32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048)
@@ -54,19 +54,7 @@ class NormalPosterior:
     @property
     def diagnostics(self) -> dict:
         """What the line over ``tau`` did (empty for the closed forms)."""
-        info = self.grid_info
-        if info is None:
-            return {}
-        return {
-            "grid_nodes": f"{info.n}",
-            "group_grid_nodes": f"{info.group_n}",
-            "levels": list(info.levels),
-            "max_change": info.max_change,
-            "converged": info.converged,
-            "edge_mass": info.edge_mass,
-            "at_limit": info.at_limit,
-            "log_evidence": info.log_evidence,
-        }
+        return grid_diagnostics(self.grid_info, dims=1)
 
     def draws(self, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
         """Independent draws: ``theta`` ``(n, groups)`` or ``(n,)``, and ``mu``, ``tau`` ``(n,)``.
