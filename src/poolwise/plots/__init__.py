@@ -15,21 +15,25 @@ this module is imported.
 =============================  ====================================================================
 :func:`plot_forest`            every group's interval, no vs partial pooling, complete as a band
 :func:`forest_pages`           the same, ``per_page`` labelled groups per figure
-:func:`plot_shrinkage`         raw rate y/n to posterior mean, marker size by trials, with a table
-:func:`plot_hyper_density`     mu (or kappa, alpha, beta) with mode, mean and interval written on
-:func:`plot_hyper_joint`       the joint posterior of (mu, kappa) on the exact engine's grid
+:func:`plot_shrinkage`         raw rate y/n (estimate) to posterior mean, marker size by trials
+                               (precision), with a table
+:func:`plot_hyper_density`     mu, kappa, alpha, beta (or tau) with mode, mean and interval written on
+:func:`plot_hyper_joint`       the joint posterior of (mu, kappa), or of (mu, tau)
 :func:`plot_hyperparameters`   the three above in one figure
-:func:`plot_theta_new`         a new group's success probability under each pooling
-:func:`plot_y_new`             a new group's successes in ``n`` trials
+:func:`plot_theta_new`         a new group's success probability (effect) under each pooling
+:func:`plot_y_new`             a new group's successes in ``n`` trials (its estimate, given its s)
 :func:`plot_new_group`         the two above in one figure
-:func:`plot_diagnostics`       the exact grid and its edge mass, or a sampler's traces/ranks
-:func:`shrinkage_table`        per-group shrinkage factor ``E[kappa/(kappa+n) | y]`` (no plotting)
-:func:`predictive_counts`      ``P(y_new = k)`` for ``n`` trials, exact (no plotting)
+:func:`plot_diagnostics`       the exact grid (line over tau) and its edge mass, or a sampler's traces
+:func:`shrinkage_table`        per-group shrinkage ``E[kappa/(kappa+n) | y]`` (``E[s²/(s²+tau²) | y]``)
+:func:`predictive_counts`      ``P(y_new = k)`` for ``n`` trials, exact (binomial counts only)
 :func:`plot_model_diagram`     the model in plate notation (no Graphviz needed)
 :func:`plot_ppc`               posterior predictive checks, replicated statistics against the data
 :func:`plot_meta_forest`       a meta-analysis: studies with weights, pooled diamonds, prediction interval
 :func:`plot_pairwise`          ``P(theta_i > theta_j)`` for every pair of groups, as a heat map
 =============================  ====================================================================
+
+Every figure draws both families: binomial counts (beta-binomial) and estimates with known
+standard errors (normal-normal), each in its own terms (in parentheses above).
 """
 
 from ._common import COLORS, LABELS

@@ -132,7 +132,13 @@ def _line_figure(fit: Fit):
     ax, rx = axes[0, 0], axes[0, 1]
     u, w = line.nodes, line.weights
     ax.semilogy(
-        u, np.maximum(w, 1e-300), color=COLORS["partial"], lw=1.4, marker="o", ms=2.8, label="mass per node"
+        u,
+        np.maximum(w, 1e-300),
+        color=COLORS["partial"],
+        lw=1.4,
+        marker="o",
+        ms=2.8,
+        label="mass per node (the ends weigh half: trapezoid rule)",
     )
     ax.axhline(EDGE_MASS, color=ALERT, lw=1.2, label=f"warning level for the ends ({EDGE_MASS:g})")
     natural = line.lo == 0.0  # the line starts at tau = 0, where mass is legitimate
