@@ -145,7 +145,12 @@ def plot_theta_new(
 
         handles.append(Line2D([], [], ls="none"))
         names.append(f"{LABELS['none']}: not drawn (flat prior,\nno proper prediction)")
-    ax.legend(handles, names, loc="center left" if not normal else "upper right", fontsize=8)
+    if normal:  # on the effect scale the complete-pooling band may run under the legend: back it
+        ax.legend(
+            handles, names, loc="upper right", fontsize=8, frameon=True, facecolor="white", edgecolor="none"
+        )
+    else:
+        ax.legend(handles, names, loc="center left", fontsize=8)
     return ax
 
 
