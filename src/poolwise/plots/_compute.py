@@ -149,17 +149,37 @@ def shrinkage_table(
     return out
 
 
+def _tau_line(fit: Fit) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """``(tau, weight, mu_hat, v_mu)`` at the exact engine's nodes over ``tau``; None without a line.
+
+    The nodes of the line in ``u = asinh(tau / c)`` with their trapezoid probabilities, and
+    ``mu | tau, y ~ N(mu_hat, v_mu)`` there (BDA3 eq. 5.20).
+    """
+    post = getattr(fit, "_posterior", None)
+    line = getattr(post, "line", None)
+    if line is None:
+        return None
+    tau = to_tau(line.nodes, post.data.scale)
+    mu_hat, v_mu = mu_given_tau(tau, post.data, post.priors["mu"])
+    return tau, line.weights, mu_hat, v_mu
+
+
+def _draws(fit: Fit, name: str) -> np.ndarray:
+    """All posterior draws of a scalar parameter, chains pooled."""
+    return np.asarray(fit.idata["posterior"][name].values, float).ravel()
+
+
 def tau_mixture(fit: Fit) -> tuple[np.ndarray, np.ndarray, bool]:
     """``(tau, weight, exact)`` over the posterior of ``tau`` (normal-normal partial pooling).
 
     The exact engine's line: its nodes in ``u = asinh(tau / c)`` mapped to ``tau``, with their
     trapezoid probabilities (``exact=True``); otherwise the posterior draws with equal weights.
     """
-    line = getattr(fit._posterior, "line", None)
+    line = _tau_line(fit)
     if line is None:
-        tau = np.asarray(fit.idata["posterior"]["tau"].values, float).ravel()
+        tau = _draws(fit, "tau")
         return tau, np.full(tau.size, 1.0 / tau.size), False
-    return to_tau(line.nodes, fit._posterior.data.scale), line.weights, True
+    return line[0], line[1], True
 
 
 def default_trials(fit: Fit) -> int:
@@ -173,7 +193,7 @@ def predictive_counts(fit: Fit, trials: int) -> pd.Series:  # noqa: D103 (the wr
     if is_normal(fit):
         raise NotImplementedError(
             "predictive_counts is for binomial counts (the beta-binomial family); this fit is "
-            "normal-normal: see plots.new_estimate for the predictive of a new estimate"
+            "normal-normal: plots.plot_y_new(fits, std_error=...) draws the predictive of a new estimate"
         )
     return _predictive_counts(fit, trials)
 
@@ -207,16 +227,12 @@ def new_estimate(fit: Fit, std_error: float) -> tuple[np.ndarray, np.ndarray, np
             np.ones(1),
             True,
         )
-    line = getattr(fit._posterior, "line", None)
+    line = _tau_line(fit)
     if line is None:
-        post = fit.idata["posterior"]
-        mu = np.asarray(post["mu"].values, float).ravel()
-        tau = np.asarray(post["tau"].values, float).ravel()
+        mu, tau = _draws(fit, "mu"), _draws(fit, "tau")
         return mu, np.sqrt(tau**2 + s2), np.full(mu.size, 1.0 / mu.size), False
-    post = fit._posterior
-    tau = to_tau(line.nodes, post.data.scale)
-    mu_hat, v_mu = mu_given_tau(tau, post.data, post.priors["mu"])
-    return mu_hat, np.sqrt(v_mu + tau**2 + s2), line.weights, True
+    tau, weight, mu_hat, v_mu = line
+    return mu_hat, np.sqrt(v_mu + tau**2 + s2), weight, True
 
 
 def mixture_summary(mean: np.ndarray, sd: np.ndarray, weight: np.ndarray, prob: float) -> dict[str, float]:
@@ -240,10 +256,16 @@ def mixture_summary(mean: np.ndarray, sd: np.ndarray, weight: np.ndarray, prob: 
     return {"mean": centre, "sd": spread, "lb": quantile(tail), "ub": quantile(1 - tail)}
 
 
-def mixture_pdf(x: np.ndarray, mean: np.ndarray, sd: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """Density at ``x`` of the mixture of normals ``sum_k weight_k N(mean_k, sd_k^2)``."""
+def mixture_pdf(
+    x: np.ndarray, mean: np.ndarray, sd: np.ndarray, weight: np.ndarray, *, each: bool = False
+) -> np.ndarray:
+    """Density at ``x`` of the mixture of normals ``sum_k weight_k N(mean_k, sd_k^2)``.
+
+    With ``each``, the weighted components apart, shape ``(len(x), len(mean))``.
+    """
     z = (np.asarray(x, float)[:, None] - mean[None, :]) / sd[None, :]
-    return (np.exp(-0.5 * z * z) / (np.sqrt(2 * np.pi) * sd[None, :])) @ (weight / weight.sum())
+    parts = np.exp(-0.5 * z * z) / (np.sqrt(2 * np.pi) * sd[None, :]) * (weight / weight.sum())[None, :]
+    return parts if each else parts.sum(axis=1)
 
 
 def default_std_error(fit: Fit) -> float:
@@ -302,20 +324,16 @@ def joint_normal(fit: Fit, size: int = 200) -> tuple[np.ndarray, np.ndarray, np.
     x, f, _ = density(fit, "mu")
     left, right = mass_window(x, f, 1e-4, 1 - 1e-4)
     mu = np.linspace(left, right, size)
-    line = getattr(fit._posterior, "line", None)
+    line = _tau_line(fit)
     if line is not None:
-        post = fit._posterior
-        tau = to_tau(line.nodes, post.data.scale)
-        mu_hat, v_mu = mu_given_tau(tau, post.data, post.priors["mu"])
-        z = (mu[:, None] - mu_hat[None, :]) / np.sqrt(v_mu)[None, :]
-        weight = np.exp(-0.5 * z * z) / np.sqrt(v_mu)[None, :] * line.weights[None, :]
+        tau, nodes, mu_hat, v_mu = line
+        weight = mixture_pdf(mu, mu_hat, np.sqrt(v_mu), nodes, each=True)
         return mu, tau, weight / weight.sum(), True
     from scipy import stats
 
-    scale = float(np.median(fit.data.std_error))
-    post = fit.idata["posterior"]
-    draws_mu = np.asarray(post["mu"].values, float).ravel()
-    draws_u = np.arcsinh(np.asarray(post["tau"].values, float).ravel() / scale)
+    scale = default_std_error(fit)  # the engine's c: the median standard error
+    draws_mu = _draws(fit, "mu")
+    draws_u = np.arcsinh(_draws(fit, "tau") / scale)
     kde = stats.gaussian_kde(np.vstack([np.append(draws_mu, draws_mu), np.append(draws_u, -draws_u)]))
     u = np.linspace(0.0, 1.1 * float(np.quantile(draws_u, 0.999)), size)
     mm, uu = np.meshgrid(mu, u, indexing="ij")

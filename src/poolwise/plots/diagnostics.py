@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 
 import numpy as np
 
 from ..engines.exact import EDGE_MASS
-from ..families.normal_normal import log_dtau_du, log_posterior
+from ..families.normal_normal import log_dtau_du, log_posterior, to_tau, to_u
 from ..fitting import Fit
 from . import _compute as compute
 from ._common import ALERT, COLORS, INK, LABELS, MUTED, new_figure, number, styled, text
@@ -47,12 +48,12 @@ def _mu_ticks(lo: float, hi: float) -> list[float]:
 
 def _tau_ticks(scale: float, u0: float, u1: float) -> list[float]:
     """Round values of tau (1, 2, 5 times powers of ten, and 0) spread evenly along u = asinh(tau/c)."""
-    lo, hi = scale * np.sinh(u0), scale * np.sinh(u1)
+    lo, hi = to_tau(u0, scale), to_tau(u1, scale)
     decades = range(int(np.floor(np.log10(max(hi, 1e-300)))) - 6, int(np.ceil(np.log10(max(hi, 1e-300)))) + 1)
     nice = [0.0] + [m * 10.0**e for e in decades for m in (1, 2, 5)]
     ticks, last = [], -np.inf
     for t in sorted(t for t in nice if lo <= t <= hi):
-        u = float(np.arcsinh(t / scale))
+        u = float(to_u(t, scale))
         if u - last >= (u1 - u0) / 8:  # at most about eight, none crowding its neighbour
             ticks.append(t)
             last = u
@@ -141,36 +142,37 @@ def _line_figure(fit: Fit):
         label="mass per node (the ends weigh half: trapezoid rule)",
     )
     ax.axhline(EDGE_MASS, color=ALERT, lw=1.2, label=f"warning level for the ends ({EDGE_MASS:g})")
-    natural = line.lo == 0.0  # the line starts at tau = 0, where mass is legitimate
-    for end, where in ((u[0], "start"), (u[-1], "end")):
-        bound = natural and where == "start"
+    # An end at a bound of tau's support (0, or the prior's) may hold mass; any other end may not.
+    lower, upper = post.priors["tau"].bounds
+    natural = (u[0] <= to_u(max(lower, 0.0), scale), np.isfinite(upper) and u[-1] >= to_u(upper, scale))
+    for end, bound in zip((u[0], u[-1]), natural, strict=True):
         ax.axvline(end, color=MUTED if bound else ALERT, lw=1.0, ls=":" if bound else "--")
     smallest = min(float(w.min()), EDGE_MASS)
     ax.set_ylim(max(smallest / 10, 1e-40), 1.5)
     from matplotlib.ticker import FuncFormatter
 
     ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: _power_of_ten(value)))
-    ax.set_xlabel(f"u = asinh(τ / c), c = {number(scale)} (the median standard error)")
+    span = " to ".join(number(float(to_tau(e, scale))) for e in (u[0], u[-1]))
+    ax.set_xlabel(f"u = asinh(τ / c), c = {number(scale)} (the median standard error); τ from {span}")
     ax.set_ylabel("posterior probability of the node (log scale)")
     top = ax.secondary_xaxis(
-        "top", functions=(lambda x: scale * np.sinh(x), lambda t: np.arcsinh(np.asarray(t) / scale))
+        "top", functions=(functools.partial(to_tau, scale=scale), functools.partial(to_u, scale=scale))
     )
     top.set_xticks(_tau_ticks(scale, float(u[0]), float(u[-1])))
     top.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
     top.set_xlabel("τ", fontsize=8.5)
     top.tick_params(labelsize=7.5)
     ax.set_title(f"Exact engine's line over τ: {d.get('grid_nodes', u.size)} nodes", fontsize=10.5, pad=28)
-    start = "τ = 0 (a natural bound)" if natural else f"τ = {number(float(scale * np.sinh(u[0])))}"
-    ax.text(
-        0.02,
-        0.02,
-        f"dotted: the line starts at {start}; dashed red: an end where mass must vanish",
-        transform=ax.transAxes,
-        fontsize=7.5,
-        color=MUTED,
-        va="bottom",
-    )
-    ax.legend(loc="upper right", fontsize=7.5)
+    from matplotlib.lines import Line2D
+
+    handles, _ = ax.get_legend_handles_labels()
+    if any(natural):
+        handles.append(
+            Line2D([], [], color=MUTED, lw=1.0, ls=":", label="end at a bound of τ (mass allowed)")
+        )
+    if not all(natural):
+        handles.append(Line2D([], [], color=ALERT, lw=1.0, ls="--", label="end where the mass must vanish"))
+    ax.legend(handles=handles, loc="best", fontsize=7.5)
 
     # The resolutions tried: the same log-density on each level's nodes, as the engine evaluated it.
     logp = log_posterior(post.priors["tau"], post.priors["mu"], post.data)
@@ -180,7 +182,7 @@ def _line_figure(fit: Fit):
     for n, shade in zip(levels, shades, strict=True):
         nodes = np.linspace(line.lo, hi, n + 1)
         value = logp(nodes)
-        tau = scale * np.sinh(nodes)
+        tau = to_tau(nodes, scale)
         # Normalised by the trapezoid rule in u, as the engine does (spectrally accurate there).
         relative = np.exp(value - value.max())
         density = relative * np.exp(-log_dtau_du(nodes, scale)) / np.trapezoid(relative, nodes)
@@ -195,12 +197,13 @@ def _line_figure(fit: Fit):
             label=f"{n + 1} nodes",
         )
     q = fit.summary().loc["tau"]
-    rx.set_xlim(float(scale * np.sinh(line.lo)), float(q.iloc[3]) * 2.0)
+    rx.set_xlim(float(to_tau(line.lo, scale)), float(q.iloc[3]) * 2.0)
     rx.set_ylim(bottom=0)
     rx.set_xlabel("τ (population sd of the effects)")
     rx.set_ylabel("posterior density of τ")
     state = "converged" if d.get("converged") else "NOT converged"
-    rx.set_title("The resolutions tried agree", fontsize=10.5, pad=28)
+    verdict = "agree" if d.get("converged") else "still disagree"
+    rx.set_title(f"The resolutions tried {verdict}", fontsize=10.5, pad=28)
     note = (
         f"edge mass {number(d.get('edge_mass', float('nan')))} (warning above {EDGE_MASS:g}); "
         f"{state} over {'→'.join(str(n + 1) for n in levels)} nodes, "
