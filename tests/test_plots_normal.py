@@ -454,3 +454,20 @@ def test_many_studies_forest_overview_and_shrinkage_without_table():
     shrink = plots.plot_shrinkage(fits)
     drawn(shrink.figure)
     assert len(shrink.figure.axes) == 1 and len(shrink.collections[-1].get_offsets()) == n
+
+
+def test_no_pooling_with_a_proper_prior_predicts_from_its_prior():
+    info = pw.datasets.info("eight_schools")
+    prior = pw.priors.Normal(0, 30)
+    fits = pw.fit_all(
+        pw.datasets.load("eight_schools"), priors={"theta": prior}, random_seed=2, **info.columns
+    )
+    fig = plots.plot_new_group(fits, std_error=5.0)
+    theta_ax, y_ax = fig.axes
+    assert "no pooling: the prior" in legend_texts(theta_ax)
+    # An unseen group under no pooling learns nothing from the others: theta_new ~ N(0, 30^2), so
+    # y_new ~ N(0, 30^2 + 5^2), exactly.
+    x, f = next(line for line in y_ax.lines if line.get_label() == "no pooling").get_data()
+    np.testing.assert_allclose(f, stats.norm.pdf(x, 0.0, np.hypot(30.0, 5.0)), rtol=1e-10)
+    forest = plots.plot_forest(fits)
+    assert "no pooling" in legend_texts(forest)  # its interval is no longer the estimate ± z s
