@@ -344,6 +344,9 @@ def joint_normal(fit: Fit, size: int = 200) -> tuple[np.ndarray, np.ndarray, np.
 def density(fit: Fit, name: str, group: str | None = None) -> tuple[np.ndarray, np.ndarray, bool]:
     """``(x, density, exact)`` of a parameter: the exact density, or a KDE of the draws.
 
+    ``exact`` is whether the density is the exact engine's (a sampling engine's own density is a
+    kernel estimate too).
+
     The kernel density estimate is made on the logit (rates) or log (positive parameters) scale
     and mapped back with its Jacobian, so it respects the parameter's bounds. For the normal-normal
     family it is made on the effect's own scale, and for ``tau`` reflected at 0.
@@ -359,15 +362,18 @@ def density(fit: Fit, name: str, group: str | None = None) -> tuple[np.ndarray, 
         logp = log_posterior(post.priors["tau"], post.priors["mu"], post.data)(u)
         f = np.exp(logp - line.log_integral - log_dtau_du(u, post.data.scale))
         return to_tau(u, post.data.scale), f, True
-    try:
-        # A density unbounded at 0 or 1 can overflow at its outermost points: leave those out.
-        with np.errstate(over="ignore", invalid="ignore"):
-            x, f = fit.density(name, group)
-            x, f = np.asarray(x, float), np.asarray(f, float)
-        keep = np.isfinite(x) & np.isfinite(f)
-        return x[keep], f[keep], True
-    except _NOT_EXACT:
-        pass
+    # A sampler's own density of tau is a kernel estimate on log(tau), which spikes at 0 when the
+    # posterior holds mass there (eight schools): the estimate below reflects at 0 instead.
+    if not (name == "tau" and is_normal(fit)):
+        try:
+            # A density unbounded at 0 or 1 can overflow at its outermost points: leave those out.
+            with np.errstate(over="ignore", invalid="ignore"):
+                x, f = fit.density(name, group)
+                x, f = np.asarray(x, float), np.asarray(f, float)
+            keep = np.isfinite(x) & np.isfinite(f)
+            return x[keep], f[keep], fit.engine == "exact"
+        except _NOT_EXACT:
+            pass
     from scipy import stats
 
     if name == "theta_new":
@@ -403,15 +409,17 @@ def density(fit: Fit, name: str, group: str | None = None) -> tuple[np.ndarray, 
 
 
 def mode(fit: Fit, name: str, x: np.ndarray, f: np.ndarray) -> float:
-    """Return the fit's own mode when it has one, else the peak of the tabulated density.
+    """Return the exact engine's mode when it has one, else the peak of the tabulated density.
 
-    The peak is refined by the parabola through the log-density at the largest value and its two
+    A sampler's mode is that of the density drawn (``x``, ``f``), so that the two agree. The peak
+    is refined by the parabola through the log-density at the largest value and its two
     neighbours (``x`` sorted), so that it is not limited to the tabulation's spacing.
     """
-    try:
-        return float(fit.mode(name))
-    except _NOT_EXACT:
-        pass
+    if fit.engine == "exact":
+        try:
+            return float(fit.mode(name))
+        except _NOT_EXACT:
+            pass
     top = int(np.argmax(f))
     if top == 0 or top == f.size - 1:
         return float(x[top])

@@ -107,12 +107,14 @@ def plot_hyper_density(
         bbox={"boxstyle": "round,pad=0.4", "fc": "white", "ec": "#dddddd", "lw": 0.8},
         gid=f"poolwise-{name}-numbers",
     )
+    where = (mode - x[0]) / (x[-1] - x[0]) if x[-1] > x[0] else 0.5
     ax.annotate(
         f"mode {number(mode)}",
         (mode, peak),
         xytext=(0, 4),
         textcoords="offset points",
-        ha="center",
+        # Centred over the peak, unless that is at an end of the axis (tau's at 0): then inside it.
+        ha="left" if where < 0.08 else "right" if where > 0.92 else "center",
         va="bottom",
         fontsize=8,
         color=INK,
