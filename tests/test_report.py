@@ -280,7 +280,8 @@ def test_report_of_a_real_nuts_fit(tmp_path):
     page = path.read_text(encoding="utf-8")
     assert "divergent transitions" in page and "Rank plots" in page
     assert "Figure not drawn" not in page
-    assert len(images(page)) == 6 + 2 * 3  # diagrams, forest, shrinkage, checks, hyper, new group; traces
+    # diagrams, forest, shrinkage, checks, pairwise, hyper, new group; traces and ranks per pooling
+    assert len(images(page)) == 7 + 2 * 3
 
 
 def test_report_of_estimates_with_standard_errors():
