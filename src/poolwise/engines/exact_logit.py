@@ -1,0 +1,224 @@
+"""The exact engine for the logit-normal binomial family's partial pooling.
+
+Each group's ``z_i = logit(theta_i)`` is integrated out by quadrature
+(:mod:`poolwise.families.logit_normal`), once per distinct ``(n, y)`` pair, and the hyperparameters
+on a two-dimensional grid over ``(mu, asinh(sigma / c))`` (:mod:`poolwise._core.grid`; the
+coordinate is explained in the family's module), refined exactly as
+the beta-binomial grid is (:func:`poolwise.engines.exact._refine`): until every summary (mean, sd
+and the quantiles in :data:`~poolwise.engines.exact.CHECKED_QUANTILES` of ``mu``, ``sigma``, each
+``theta_i`` and a new group's ``theta_new``) moves less than ``tol`` between two resolutions, with
+the same edge-mass and prior-domination checks (``sigma = 0``, complete pooling, is a natural
+boundary of the grid, not an edge). Every ``theta_i`` is a mixture over the grid cells
+of its non-conjugate conditional ``p(z | y_i, mu, sigma)``, tabulated on the logit scale as a
+:class:`~poolwise._core.marginal.GridMarginal`; ``theta_new`` is the mixture of the
+``N(mu, sigma^2)`` populations on that scale.
+
+No and complete pooling are the beta-binomial family's conjugate closed forms
+(:func:`poolwise.engines.exact.fit_closed_form`).
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import special
+
+from .._core import grid as gridlib
+from .._core.marginal import GridMarginal
+from ..families import logit_normal as family
+from ..families.beta_binomial import Pairs
+from .exact import (
+    EDGE_MASS,
+    LEVELS,
+    LINE_NODES,
+    POOLING_EVIDENCE,
+    GridInfo,
+    PoolwiseWarning,
+    Quantity,
+    _prune,
+    _refine,
+    grid_diagnostics,
+)
+
+#: Nats below the peak at which the grid's box ends (e^-20 ~ 2e-9; the beta-binomial's 30 would
+#: reach far into the funnel of large sigma and vague mu, and double the nodes the bulk needs). The
+#: edge-mass check still reports any posterior whose ring of cells holds more than EDGE_MASS.
+BOX_NATS = 20.0
+
+#: Elements (draws x groups) sampled at once, which bounds the draws' memory with many groups.
+DRAW_CHUNK = 2**20
+
+
+@dataclass(frozen=True)
+class LogitPosterior:
+    """Everything the exact engine knows about one partial-pooling logit-normal fit."""
+
+    pooling: str
+    quantities: dict[str, Quantity]
+    new_group: Quantity
+    pairs: Pairs
+    grid: gridlib.Grid2D
+    grid_info: GridInfo
+    priors: dict
+    warnings: tuple[str, ...] = field(default=())
+    engine: str = "exact"
+
+    @property
+    def diagnostics(self) -> dict:
+        """What the grid over ``(mu, asinh(sigma / c))`` did."""
+        return grid_diagnostics(self.grid_info, dims=2)
+
+    def draws(self, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """Independent draws: ``theta`` ``(n, groups)``, ``mu`` and ``sigma`` ``(n,)``.
+
+        A grid cell by its probability and a uniform point in it give ``(mu, sigma)``; then each
+        ``logit theta_i`` is drawn exactly from ``p(z | y_i, mu, sigma)``
+        (:func:`poolwise.families.logit_normal.sample_conditional`).
+        """
+        g = self.grid
+        flat = g.weights.ravel()
+        cell = rng.choice(flat.size, size=n, p=flat)
+        iu, iv = np.unravel_index(cell, g.logp.shape)
+        mu = g.u[iu] + g.hu * (rng.random(n) - 0.5)
+        # a cell at sigma = 0 spans [0, hv]: its uniform point stays in sigma >= 0
+        sigma = family.to_sigma(g.v[iv] + g.hv * (rng.random(n) - 0.5))
+        trials = self.pairs.trials[self.pairs.inverse]
+        successes = self.pairs.successes[self.pairs.inverse]
+        theta = np.empty((n, trials.size))
+        step = max(1, DRAW_CHUNK // max(trials.size, 1))
+        for start in range(0, n, step):
+            part = slice(start, start + step)
+            z = family.sample_conditional(trials, successes, mu[part, None], sigma[part, None], rng)
+            theta[part] = special.expit(z)
+        return {"theta": theta, "mu": mu, "sigma": sigma}
+
+
+def _hyper_quantities(grid: gridlib.Grid2D, logp) -> dict[str, Quantity]:
+    """``mu`` and ``sigma``: exact moments over the grid, marginals on fine lines.
+
+    ``mu`` is the grid's first coordinate and ``asinh(sigma / c)`` its second, so each marginal is
+    ``logp`` on a line of :data:`~poolwise.engines.exact.LINE_NODES` nodes along one axis (over the
+    range of the cells that carry mass) summed over the grid's nodes of the other.
+    """
+    w = grid.weights
+    u, v, _ = _prune(grid)
+    top = grid.logp.max()
+    out: dict[str, Quantity] = {}
+    axes = {
+        # name: (values at the grid's nodes, kept coordinates, spacing, other axis, natural scale)
+        "mu": (grid.u[:, None], u, grid.hu, grid.v, (_identity, np.zeros_like, _identity)),
+        "sigma": (
+            family.to_sigma(grid.v)[None, :],
+            v,
+            grid.hv,
+            grid.u,
+            (family.to_sigma, family.log_dsigma_dw, family.to_w),
+        ),
+    }
+    for name, (x, kept, h_axis, other, (to_natural, log_dx_dz, inverse)) in axes.items():
+        mean = float(np.sum(x * w))
+        sd = float(np.sqrt(max(np.sum((x - mean) ** 2 * w), 0.0)))
+        lo, hi = kept.min() - h_axis / 2, kept.max() + h_axis / 2  # >= 0 for sigma's cells
+        h = (hi - lo) / (LINE_NODES - 1)
+        line = lo + h * np.arange(LINE_NODES)
+        values = logp(line[:, None], other[None, :]) if name == "mu" else logp(other[None, :], line[:, None])
+        density = np.exp(values - top).sum(axis=1)
+        marginal = GridMarginal(
+            np.array([lo]), np.array([h]), density[None, :], to_natural, log_dx_dz, inverse
+        )
+        out[name] = Quantity(name, np.array([mean]), np.array([sd]), marginal, np.zeros(1, np.int64))
+    return out
+
+
+def _edge_mass(grid: gridlib.Grid2D, natural: bool) -> float:
+    """Probability in the outermost ring of cells, less the column at ``sigma = 0`` if ``natural``."""
+    w = grid.weights
+    inner = w[1:-1, (0 if natural else 1) : -1].sum()
+    return float(max(0.0, 1.0 - inner))
+
+
+def _identity(z):
+    return z
+
+
+def _group_level(grid: gridlib.Grid2D, pairs: Pairs) -> dict[str, Quantity]:
+    """Every group's theta (and a new group's: the pair ``(0, 0)``) as mixtures over the cells."""
+    u, v, w = _prune(grid)
+    trials = np.append(pairs.trials, 0)
+    successes = np.append(pairs.successes, 0)
+    mean, sd, marginal = family.theta_mixture(u, family.to_sigma(v), w, trials, successes)
+    return {
+        "theta": Quantity("theta", mean, sd, marginal, pairs.inverse),
+        "theta_new": Quantity("theta_new", mean, sd, marginal, np.array([pairs.trials.size])),
+    }
+
+
+def fit_partial(
+    priors: dict, trials: np.ndarray, successes: np.ndarray, *, tol: float = 1e-4
+) -> LogitPosterior:
+    """Partial pooling on a refined grid over ``(mu, asinh(sigma / c))``; see the module docstring.
+
+    The hyperparameters' summaries and the groups' mixtures are refined separately, as in
+    :func:`poolwise.engines.exact.fit_partial_pairs`.
+    """
+    pairs = Pairs.from_counts(trials, successes)
+    logp = family.log_posterior(priors, pairs)
+    limits = family.LIMITS
+    box, at_limit = gridlib.locate(logp, limits, threshold=BOX_NATS)
+    # Mass at sigma = 0 (complete pooling) is legitimate; at any other limit it is not.
+    natural = box.v_lo == limits.v_lo
+    others = (box.u_lo == limits.u_lo, box.u_hi == limits.u_hi, box.v_hi == limits.v_hi)
+    at_limit = at_limit and any(others)
+    levels = LEVELS if not at_limit else LEVELS[:6]
+
+    @functools.cache  # the two refinements below share their grids
+    def evaluate(n: int) -> gridlib.Grid2D:
+        return gridlib.evaluate(logp, box, n, at_limit=at_limit)
+
+    grid, quantities, tried, change = _refine(levels, evaluate, lambda g: _hyper_quantities(g, logp), tol)
+    group_grid, groups, _, group_change = _refine(levels, evaluate, lambda g: _group_level(g, pairs), tol)
+    new = groups.pop("theta_new")
+    change = max(change, group_change)
+    info = GridInfo(
+        n=grid.u.size,
+        group_n=group_grid.u.size,
+        levels=tuple(tried),
+        max_change=float(change),
+        converged=bool(change < tol),
+        edge_mass=_edge_mass(grid, natural),
+        at_limit=at_limit,
+        log_evidence=grid.log_integral,
+    )
+    notes = []
+    if not info.converged:
+        notes.append(
+            f"the grid did not converge: summaries still moved by {change:.2g} (> tol={tol:g}) at "
+            f"{info.n}x{info.n} nodes; the posterior may be improper or too heavy-tailed for a mean"
+        )
+    if info.edge_mass > EDGE_MASS or at_limit:
+        top = family.to_sigma(limits.v_hi)
+        notes.append(
+            f"posterior mass {info.edge_mass:.2g} lies at the edge of the hyperparameter grid (mu from "
+            f"{limits.u_lo:g} to {limits.u_hi:g}, sigma up to {top:.3g}): the posterior is improper or "
+            "dominated by the prior in that direction; choose a proper, informative prior on mu and sigma"
+        )
+    # The likelihood's maximum may lie where the prior has put no grid: search the whole plane.
+    loglik = family.log_likelihood(pairs)
+    best = gridlib.find_mode(loglik, limits)
+    # Complete pooling is the limit sigma -> 0, just beyond the search limits: gain >= 0.
+    gain = max(0.0, float(loglik(best[:1], best[1:])[0]) - family.pooled_log_likelihood(pairs))
+    if gain < POOLING_EVIDENCE:
+        notes.append(
+            f"prior-dominated: the data are consistent with no variation between groups (the best "
+            f"hierarchical fit beats complete pooling by only {gain:.2g} nats of likelihood), so how "
+            "strongly groups are pooled (sigma's lower tail) comes from the prior; check how the "
+            "answer moves under other priors on sigma"
+        )
+    for note in notes:
+        warnings.warn(note, PoolwiseWarning, stacklevel=3)
+    return LogitPosterior(
+        "partial", {**groups, **quantities}, new, pairs, grid, info, priors, warnings=tuple(notes)
+    )
