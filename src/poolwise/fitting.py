@@ -8,7 +8,9 @@ PyMC instead (the ``mcmc`` extra) and returns the same :class:`Fit`.
 
 The family follows from the columns given: ``successes=`` and ``trials=`` fit binomial counts
 (beta-binomial), ``estimate=`` with ``std_error=`` or ``variance=`` fit estimates with known standard
-errors (normal-normal: random-effects meta-analysis, BDA3's eight schools).
+errors (normal-normal: random-effects meta-analysis, BDA3's eight schools). Binomial counts fit the
+logit-normal family instead with ``family="logit-normal"`` (``logit theta_i ~ N(mu, sigma^2)``, the
+varying intercept of Bambi, brms and lme4).
 """
 
 from __future__ import annotations
@@ -21,13 +23,14 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 import xarray as xr
+from scipy import special
 
 from . import __version__
 from .data import BinomialData, EstimateData, binomial_data, estimate_data
-from .engines import exact, exact_normal
+from .engines import exact, exact_logit, exact_normal
 from .families import beta_binomial as family
 from .families import normal_normal
-from .models import FAMILIES, Model, PriorSpec, build
+from .models import BINOMIAL_FAMILIES, FAMILIES, Model, PriorSpec, build
 
 #: Groups above which the CLI and the report skip what needs every group's draws (P(best), PSIS-LOO,
 #: posterior predictive checks): 4 x 1000 draws of three arrays per group would not fit in memory.
@@ -36,8 +39,9 @@ DRAWS_GROUP_LIMIT = 2000
 CI_KIND = "hdi"
 CI_PROB = 0.94
 _RESERVED = {"chain", "draw", "theta", "theta_new", "alpha", "beta", "mu", "kappa", "y", "n"}
-#: Further variable names of the normal-normal family's DataTree.
+#: Further variable names of the normal-normal and logit-normal families' DataTrees.
 _NORMAL_RESERVED = {"tau", "sigma"}
+_LOGIT_RESERVED = {"sigma"}
 ENGINES = ("exact", "nuts")
 #: Draws per chain when ``draws`` is not given: the exact engine's independent draws, and the seed
 #: analysis's ``pm.sample(5000, ...)`` for NUTS.
@@ -107,7 +111,7 @@ class Fit:
         self,
         model: Model,
         data: BinomialData | EstimateData,
-        posterior: exact.ExactPosterior | exact_normal.NormalPosterior,
+        posterior: exact.ExactPosterior | exact_normal.NormalPosterior | exact_logit.LogitPosterior,
         *,
         draws: int,
         chains: int,
@@ -130,20 +134,27 @@ class Fit:
 
     @property
     def family(self) -> str:
-        """``"beta-binomial"`` or ``"normal-normal"``."""
+        """``"beta-binomial"``, ``"normal-normal"`` or ``"logit-normal"``."""
         return self.model.family
 
     def _binomial_only(self, what: str) -> None:
         """Refuse, by name, a question that only binomial counts can answer."""
-        if self.family != "beta-binomial":
+        if self.family not in BINOMIAL_FAMILIES:
+            raise NotImplementedError(f"{what} is for binomial counts; this fit is {self.family}")
+
+    def _beta_binomial_only(self, what: str) -> None:
+        """Refuse, by name, a question answered through the Beta population's ``alpha`` and ``beta``."""
+        if self.family != "beta-binomial" and not (
+            self.family == "logit-normal" and self.pooling != "partial"
+        ):
             raise NotImplementedError(
-                f"{what} is for binomial counts (the beta-binomial family); this fit is {self.family}"
+                f"{what} is for the beta-binomial family (a Beta population); this fit is {self.family}"
             )
 
     @property
     def dim(self) -> str:
         """Name of the group dimension: the group column, unless that clashes with a variable."""
-        return _group_dim(self.data)
+        return _group_dim(self.data, self.family)
 
     @property
     def pymc_model(self):
@@ -175,10 +186,10 @@ class Fit:
         -------
         pandas.DataFrame
             Index ``theta[<group>]`` (or ``theta`` for complete pooling) then, for partial pooling,
-            ``alpha``, ``beta``, ``mu``, ``kappa`` (beta-binomial) or ``mu``, ``tau``
-            (normal-normal); columns ``mean``, ``sd`` and the interval bounds
-            named as ArviZ names them (``hdi94_lb``, ``hdi94_ub``). No Monte Carlo error: these are
-            integrals, not draws.
+            ``alpha``, ``beta``, ``mu``, ``kappa`` (beta-binomial), ``mu``, ``tau``
+            (normal-normal) or ``mu``, ``sigma`` (logit-normal); columns ``mean``, ``sd`` and the
+            interval bounds named as ArviZ names them (``hdi94_lb``, ``hdi94_ub``). No Monte Carlo
+            error: these are integrals, not draws.
         """
         kind, prob = _check_ci(ci_kind, ci_prob)
         lb, ub = ci_columns(kind, prob)
@@ -221,7 +232,8 @@ class Fit:
     def new_group(self, ci_kind: str | None = None, ci_prob: float | None = None) -> NewGroup:
         """Predictive of ``theta_new`` for an unseen group.
 
-        Partial pooling: ``theta_new ~ Beta(alpha, beta)`` (``Normal(mu, tau^2)``) averaged over the
+        Partial pooling: ``theta_new ~ Beta(alpha, beta)`` (``Normal(mu, tau^2)``; ``expit`` of
+        ``Normal(mu, sigma^2)``) averaged over the
         posterior of the hyperparameters; complete pooling: the shared ``theta``; no pooling: the
         prior, since no group informs another.
 
@@ -251,7 +263,7 @@ class Fit:
         return q
 
     def mode(self, name: str) -> float:
-        """Posterior mode of a hyperparameter (``"mu"``, ``"kappa"``, ``"alpha"``, ``"beta"``, ``"tau"``).
+        """Posterior mode of a hyperparameter (``"mu"``, ``"kappa"``, ``"alpha"``, ``"beta"``, ``"tau"``...).
 
         Exact engine: found on the exact marginal density (parabolic refinement of its tabulated
         maximum), unlike the seed's histogram of draws at 1/100 resolution. NUTS engine: the
@@ -272,7 +284,8 @@ class Fit:
         ----------
         name : str
             ``"theta"`` (then ``group`` is required unless pooling is complete), ``"theta_new"``,
-            or a hyperparameter ``"alpha"``, ``"beta"``, ``"mu"``, ``"kappa"`` (``"mu"``, ``"tau"``).
+            or a hyperparameter ``"alpha"``, ``"beta"``, ``"mu"``, ``"kappa"`` (``"mu"``, ``"tau"``;
+            ``"mu"``, ``"sigma"``).
         group : str, optional
             Group label, for ``theta``.
 
@@ -304,7 +317,7 @@ class Fit:
             ``u`` = logit(mu) and ``v`` = log(kappa) node coordinates (1-D), ``weight`` (2-D,
             ``(len(u), len(v))``, summing to one), and ``alpha``, ``beta`` at the nodes (2-D).
         """
-        self._binomial_only("hyper_grid (the grid over alpha and beta)")
+        self._beta_binomial_only("hyper_grid (the grid over alpha and beta)")
         grid = self._posterior.grid
         if grid is None and self.engine != "exact":
             raise ValueError(f"engine={self.engine!r} samples the hyperparameters; it has no grid")
@@ -352,7 +365,7 @@ class Fit:
         else:
             posterior["theta"] = (("chain", "draw", g), theta.reshape(*shape, -1))
             theta_g = theta
-        for name in ("alpha", "beta", "mu", "kappa", "tau"):
+        for name in ("alpha", "beta", "mu", "kappa", "tau", "sigma"):
             if name in raw:
                 posterior[name] = (("chain", "draw"), raw[name].reshape(shape))
         if self.family == "normal-normal":
@@ -400,6 +413,8 @@ class Fit:
                 return rng.normal(raw["mu"], raw["tau"])
             prior = self.model.priors["theta"]
             return prior.sample(rng, total) if prior.proper else None
+        if self.family == "logit-normal" and self.pooling == "partial":
+            return special.expit(rng.normal(raw["mu"], raw["sigma"]))
         if self.pooling == "none":
             prior = self.model.priors["theta"]
             return rng.beta(prior.alpha, prior.beta, size=total)
@@ -454,14 +469,14 @@ class Fit:
         """Predict a new group that has shown ``successes`` in ``trials``; see :mod:`poolwise.predict`."""
         from .predict import new_group_with_data
 
-        self._binomial_only("predict_new")
+        self._beta_binomial_only("predict_new")
         return new_group_with_data(self, successes, trials)
 
     def predictive_counts(self, trials: int) -> pd.Series:
         """``P(y_new = k)`` for an unseen group in ``trials`` trials; see :mod:`poolwise.predict`."""
         from .predict import predictive_counts
 
-        self._binomial_only("predictive_counts")
+        self._beta_binomial_only("predictive_counts")
         return predictive_counts(self, trials)
 
     def diagram(self, ax=None):
@@ -548,9 +563,12 @@ def _check_sampling(draws: int, chains: int, random_seed: int | None) -> int:
     return int(random_seed)
 
 
-def _group_dim(data: BinomialData | EstimateData) -> str:
+def _group_dim(data: BinomialData | EstimateData, family: str = "beta-binomial") -> str:
     name = data.group_column
-    reserved = _RESERVED | _NORMAL_RESERVED if isinstance(data, EstimateData) else _RESERVED
+    if isinstance(data, EstimateData):
+        reserved = _RESERVED | _NORMAL_RESERVED
+    else:
+        reserved = _RESERVED | _LOGIT_RESERVED if family == "logit-normal" else _RESERVED
     # A variable's name, and xarray's DataTree forbids "/" in those.
     return "group" if name in reserved or "/" in name else name
 
@@ -610,7 +628,7 @@ def _fit_model(
         posterior = nuts_engine.fit_nuts(
             model,
             data,
-            _group_dim(data),
+            _group_dim(data, model.family),
             draws=draws,
             chains=chains,
             random_seed=seed,
@@ -623,6 +641,8 @@ def _fit_model(
             posterior = exact_normal.fit_partial(model.priors, estimates, tol=tol)
         else:
             posterior = exact_normal.fit_closed_form(model.pooling, model.priors["theta"], estimates)
+    elif model.family == "logit-normal" and model.pooling == "partial":
+        posterior = exact_logit.fit_partial(model.priors, data.trials, data.successes, tol=tol)
     elif model.pooling == "partial":
         posterior = exact.fit_partial(model.priors, data.trials, data.successes, tol=tol)
     else:
@@ -647,6 +667,8 @@ def _family(data, columns: dict[str, str | None], family: str | None) -> str:
         implied = None
     if family is not None and family not in FAMILIES:
         raise ValueError(f"family must be one of {', '.join(map(repr, FAMILIES))}, got {family!r}")
+    if implied == "beta-binomial" and family in BINOMIAL_FAMILIES:
+        return family  # counts fit either binomial family; the Beta population is the default
     if family is not None and implied is not None and family != implied:
         raise ValueError(f"family={family!r} does not fit the data given, which call for {implied!r}")
     return family or implied or "beta-binomial"
@@ -714,8 +736,11 @@ def fit(
     estimate, std_error, variance : str, optional
         Estimates with known standard errors (the normal-normal family): the column of ``y_i`` and
         that of ``s_i`` or of ``s_i^2``; give ``estimate`` and one of the other two.
-    family : {"beta-binomial", "normal-normal"}, optional
-        Follows from the columns given; a value that contradicts them is an error.
+    family : {"beta-binomial", "normal-normal", "logit-normal"}, optional
+        Follows from the columns given (binomial counts: ``"beta-binomial"``); a value that
+        contradicts them is an error. ``"logit-normal"`` fits binomial counts with
+        :math:`\operatorname{logit} \theta_i \sim N(\mu, \sigma^2)` instead of a Beta population
+        (the varying intercept of Bambi, brms, lme4 and INLA).
     pooling : {"partial", "none", "complete"}
         Beta-binomial: ``partial``: :math:`y_i \sim \mathrm{Binomial}(n_i, \theta_i)`,
         :math:`\theta_i \sim \mathrm{Beta}(\alpha, \beta)`, :math:`\alpha, \beta \sim
@@ -725,14 +750,19 @@ def fit(
         N(\mu, \tau^2)`, :math:`\mu` flat and :math:`\tau` uniform on :math:`[0, \infty)`
         (BDA3 §5.5; proper in the posterior for 3 or more groups); ``none``: each
         :math:`\theta_i` flat, so :math:`\theta_i \mid y \sim N(y_i, s_i^2)`; ``complete``: one
-        flat :math:`\theta`, the precision-weighted mean.
+        flat :math:`\theta`, the precision-weighted mean. Logit-normal: ``partial``:
+        :math:`\operatorname{logit} \theta_i \sim N(\mu, \sigma^2)`, :math:`\mu \sim N(0, 1.5^2)`,
+        :math:`\sigma \sim \mathrm{HalfNormal}(1)` (weakly informative on the logit scale; see
+        :mod:`poolwise.models`); ``none`` and ``complete`` as for the beta-binomial.
     priors : mapping, optional
         Parameter -> prior, as objects (``pw.priors.Gamma(2, 0.5)``) or text (``"Gamma(2, 0.5)"``).
         Beta-binomial partial pooling takes ``alpha`` and ``beta``, or ``mu`` and ``kappa``, or a
         joint ``"alpha,beta"`` (``pw.priors.BDA3()``); the others take ``theta`` (a Beta).
         Normal-normal partial pooling takes ``mu`` (``"flat"`` or ``Normal(m, s)``) and ``tau``
         (``"uniform"`` for BDA3's improper uniform, ``HalfCauchy(25)``, ``HalfNormal(10)``,
-        ``Uniform(0, 100)``, ...); the others take ``theta`` (flat or Normal).
+        ``Uniform(0, 100)``, ...); the others take ``theta`` (flat or Normal). Logit-normal partial
+        pooling takes ``mu`` (``Normal(m, s)`` or ``"flat"``) and ``sigma`` (``HalfNormal(1)``,
+        ``Exponential(1)``, ``HalfCauchy(1)``, ...).
     engine : {"exact", "nuts"}
         ``"exact"``: closed forms, and for partial pooling a grid over the hyperparameters (a line
         over ``tau`` for the normal-normal family) refined until every summary moves less than
@@ -863,6 +893,11 @@ def fit_all(
         raise ValueError(
             "parametrization chooses how NUTS samples the beta-binomial model; the normal-normal "
             "model is always sampled non-centred (theta = mu + tau * eta)"
+        )
+    if chosen == "logit-normal" and parametrization is not None:
+        raise ValueError(
+            "parametrization chooses how NUTS samples the beta-binomial model; the logit-normal "
+            "model is always sampled non-centred (logit theta = mu + sigma * eta)"
         )
     models = build(poolings, priors, chosen)
     seed = _check_sampling(draws, chains, random_seed)

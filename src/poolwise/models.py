@@ -22,17 +22,41 @@ meta-analysis, BDA3's eight schools):
 (no bounds) means ``HalfFlat()``. The default on ``tau`` is BDA3's uniform rather than a half-Cauchy
 because it needs no scale: a half-Cauchy's scale must be chosen in the estimates' units, which a
 default cannot know, and with 3 or more groups the uniform prior's posterior is proper.
+
+Poolings of the logit-normal binomial family (``y_i ~ Binomial(n_i, theta_i)``, the varying intercept
+of Bambi, brms, lme4 and INLA; chosen with ``family="logit-normal"``):
+
+- ``"none"`` and ``"complete"``: the beta-binomial family's conjugate ``Beta(1/2, 1/2)`` on ``theta``
+  (a logit-normal population says nothing about one rate, and the same prior keeps the two binomial
+  families' no- and complete-pooling answers identical);
+- ``"partial"``: ``logit theta_i ~ Normal(mu, sigma^2)`` with ``mu ~ Normal(0, 1.5)`` and
+  ``sigma ~ HalfNormal(1)``, both on the logit scale.
+
+``Normal(0, 1.5)`` on ``mu`` is the weakly-informative intercept prior of McElreath's *Statistical
+Rethinking* (2nd ed., §11.1): ``expit(mu)`` is then close to uniform on (0, 1), whereas the wider
+``Normal(0, 2.5)`` (rstanarm's intercept) or a flat prior piles the population's rate near 0 and 1.
+``HalfNormal(1)`` on ``sigma`` (the Stan prior-choice recommendations' weakly-informative scale for a
+logit-scale standard deviation, a common brms choice ``normal(0, 1)`` on ``sd``) keeps 95% of its mass
+below 1.96, i.e. groups' odds differing by up to a factor of ~50 between the 2.5% and 97.5% of the
+population, and lets the data pull ``sigma`` to 0 (its density is largest there, and even: the exact
+engine's grid is most accurate for such priors). ``mu`` takes ``Normal(m, s)`` or ``Flat()``;
+``sigma`` any prior on ``[0, inf)``, e.g. ``Exponential(1)`` (rstanarm's ``decov`` for one
+varying intercept) or ``HalfCauchy(1)``.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from . import priors as pr
 
 POOLINGS = ("none", "complete", "partial")
-FAMILIES = ("beta-binomial", "normal-normal")
+FAMILIES = ("beta-binomial", "normal-normal", "logit-normal")
+
+#: The families of binomial counts (successes of trials per group).
+BINOMIAL_FAMILIES = ("beta-binomial", "logit-normal")
 
 #: The seed analysis's priors.
 DEFAULT_PRIORS: dict[str, dict[str, pr.Prior]] = {
@@ -48,6 +72,9 @@ NORMAL_DEFAULT_PRIORS: dict[str, dict[str, pr.Prior]] = {
     "partial": {"mu": pr.Flat(), "tau": pr.HalfFlat()},
 }
 
+#: Weakly-informative priors on the logit scale (see the module docstring).
+LOGIT_DEFAULT_PRIORS: dict[str, pr.Prior] = {"mu": pr.Normal(0.0, 1.5), "sigma": pr.HalfNormal(1.0)}
+
 _VALID = {
     "none": ("theta",),
     "complete": ("theta",),
@@ -56,10 +83,12 @@ _VALID = {
 
 _NORMAL_VALID = {"none": ("theta",), "complete": ("theta",), "partial": ("mu", "tau")}
 
+_LOGIT_VALID = {"none": ("theta",), "complete": ("theta",), "partial": ("mu", "sigma")}
+
 
 def valid_priors(pooling: str, family: str = "beta-binomial") -> tuple[str, ...]:
     """Names of the parameters that take a prior under ``pooling`` in ``family``."""
-    return (_NORMAL_VALID if family == "normal-normal" else _VALID)[pooling]
+    return {"normal-normal": _NORMAL_VALID, "logit-normal": _LOGIT_VALID}.get(family, _VALID)[pooling]
 
 
 PriorSpec = Mapping[str, "str | pr.Prior | pr.JointPrior"]
@@ -74,7 +103,7 @@ class Model:
     pooling : {"none", "complete", "partial"}
     priors : dict
         Name -> prior, complete (defaults filled in).
-    family : {"beta-binomial", "normal-normal"}
+    family : {"beta-binomial", "normal-normal", "logit-normal"}
     """
 
     pooling: str
@@ -94,6 +123,13 @@ class Model:
         """Write the model out, one line per statement."""
         if self.family == "normal-normal":
             return self._normal_equations()
+        if self.family == "logit-normal" and self.pooling == "partial":
+            return [
+                "y_i ~ Binomial(n_i, theta_i)",
+                "logit(theta_i) ~ Normal(mu, sigma^2)",
+                f"mu ~ {self.priors['mu']}",
+                f"sigma ~ {self.priors['sigma']}",
+            ]
         if self.pooling == "none":
             return [
                 "y_i ~ Binomial(n_i, theta_i)",
@@ -143,7 +179,7 @@ def resolve_priors(
     strict : bool
         Reject names that do not belong to this pooling (``fit``); ``fit_all`` passes False and
         checks that every name belongs to some pooling.
-    family : {"beta-binomial", "normal-normal"}
+    family : {"beta-binomial", "normal-normal", "logit-normal"}
 
     Raises
     ------
@@ -168,6 +204,8 @@ def resolve_priors(
     given = {k: v for k, v in given.items() if k in valid}
     if family == "normal-normal":
         return _normal_priors(pooling, given)
+    if family == "logit-normal" and pooling == "partial":
+        return _logit_priors(given)
     if pooling != "partial":
         theta = given.get("theta", DEFAULT_PRIORS[pooling]["theta"])
         if not isinstance(theta, pr.Beta):
@@ -221,6 +259,18 @@ def _normal_priors(pooling: str, given: dict) -> dict:
             )
     if "tau" in out:
         _check_positive("tau", out["tau"])
+    return out
+
+
+def _logit_priors(given: dict) -> dict:
+    out = {**LOGIT_DEFAULT_PRIORS, **given}
+    mu = out["mu"]
+    if isinstance(mu, pr.JointPrior) or mu.bounds != (-math.inf, math.inf):
+        raise pr.PriorError(
+            f"the prior on mu (the mean of logit theta) must live on the whole real line, e.g. "
+            f"Normal(0, 1.5) or Flat(), got {mu}"
+        )
+    _check_positive("sigma", out["sigma"])
     return out
 
 
