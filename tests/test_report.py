@@ -291,8 +291,9 @@ def test_report_of_estimates_with_standard_errors():
         fits = pw.fit_all(schools, **pw.datasets.info("eight_schools").columns)
     page = report.render_html(fits)  # any warning here (a figure not drawn) fails the test
     assert "Figure not drawn" not in page
-    # diagrams, forest, shrinkage, pairwise, hyperparameters, new group, line over tau
-    assert len(images(page)) == 7
+    # diagrams, forest, shrinkage, checks, pairwise, hyperparameters, new group, line over tau
+    assert len(images(page)) == 8
+    assert "estimates with |y/s| > 1.96" in html.unescape(page)  # the checks of estimates
     assert "successes" not in page and "trials" not in page.replace("new_trials", "")
     for part in ("estimate", "standard error", "N(μ, τ²)", "E[s²/(s²+τ²) | y]", "τ median"):
         assert part in page
