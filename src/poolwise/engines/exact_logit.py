@@ -30,6 +30,7 @@ from .._core import grid as gridlib
 from .._core.marginal import GridMarginal
 from ..families import logit_normal as family
 from ..families.beta_binomial import Pairs
+from ..priors import HalfCauchy, HalfFlat, HalfNormal, Uniform
 from .exact import (
     EDGE_MASS,
     LEVELS,
@@ -47,6 +48,9 @@ from .exact import (
 #: reach far into the funnel of large sigma and vague mu, and double the nodes the bulk needs). The
 #: edge-mass check still reports any posterior whose ring of cells holds more than EDGE_MASS.
 BOX_NATS = 20.0
+
+#: Priors on sigma whose density is an even function of sigma at 0.
+EVEN_AT_ZERO = (HalfNormal, HalfCauchy, HalfFlat, Uniform)
 
 #: Elements (draws x groups) sampled at once, which bounds the draws' memory with many groups.
 DRAW_CHUNK = 2**20
@@ -96,7 +100,7 @@ class LogitPosterior:
         return {"theta": theta, "mu": mu, "sigma": sigma}
 
 
-def _hyper_quantities(grid: gridlib.Grid2D, logp) -> dict[str, Quantity]:
+def _hyper_quantities(grid: gridlib.Grid2D, logp, priors: dict) -> dict[str, Quantity]:
     """``mu`` and ``sigma``: exact moments over the grid, marginals on fine lines.
 
     ``mu`` is the grid's first coordinate and ``asinh(sigma / c)`` its second, so each marginal is
@@ -121,13 +125,18 @@ def _hyper_quantities(grid: gridlib.Grid2D, logp) -> dict[str, Quantity]:
     for name, (x, kept, h_axis, other, (to_natural, log_dx_dz, inverse)) in axes.items():
         mean = float(np.sum(x * w))
         sd = float(np.sqrt(max(np.sum((x - mean) ** 2 * w), 0.0)))
-        lo, hi = kept.min() - h_axis / 2, kept.max() + h_axis / 2  # >= 0 for sigma's cells
+        lo, hi = kept.min() - h_axis / 2, kept.max() + h_axis / 2
+        start = name == "sigma" and lo <= 1e-9 * h_axis  # the first cell's edge: sigma = 0
+        lo = 0.0 if start else lo
         h = (hi - lo) / (LINE_NODES - 1)
         line = lo + h * np.arange(LINE_NODES)
         values = logp(line[:, None], other[None, :]) if name == "mu" else logp(other[None, :], line[:, None])
         density = np.exp(values - top).sum(axis=1)
+        # At sigma = 0 the likelihood is even in w (it depends on sigma^2); so is the density if the
+        # prior's is (zero slope there): the spline keeps its accuracy up to that boundary.
+        even = start and isinstance(priors["sigma"], EVEN_AT_ZERO)
         marginal = GridMarginal(
-            np.array([lo]), np.array([h]), density[None, :], to_natural, log_dx_dz, inverse
+            np.array([lo]), np.array([h]), density[None, :], to_natural, log_dx_dz, inverse, even_start=even
         )
         out[name] = Quantity(name, np.array([mean]), np.array([sd]), marginal, np.zeros(1, np.int64))
     return out
@@ -178,7 +187,9 @@ def fit_partial(
     def evaluate(n: int) -> gridlib.Grid2D:
         return gridlib.evaluate(logp, box, n, at_limit=at_limit)
 
-    grid, quantities, tried, change = _refine(levels, evaluate, lambda g: _hyper_quantities(g, logp), tol)
+    grid, quantities, tried, change = _refine(
+        levels, evaluate, lambda g: _hyper_quantities(g, logp, priors), tol
+    )
     group_grid, groups, _, group_change = _refine(levels, evaluate, lambda g: _group_level(g, pairs), tol)
     new = groups.pop("theta_new")
     change = max(change, group_change)
