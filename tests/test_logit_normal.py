@@ -451,3 +451,77 @@ def test_a_group_called_sigma_does_not_clash():
     df = surgical().rename(columns={"hospital": "sigma"})
     f = pw.fit(df, group="sigma", successes="r", trials="n", family="logit-normal", draws=50, chains=1)
     assert f.idata["posterior"]["theta"].dims == ("chain", "draw", "group")
+
+
+# --------------------------------------------------------------------------------------------
+# NUTS agrees with the exact engine
+# --------------------------------------------------------------------------------------------
+
+Z = 4.0  # Monte Carlo standard errors: P(|Z| > 4) = 6.3e-5 per comparison
+NUTS_SETTINGS = {"draws": 2500, "tune": 1000, "chains": 4, "target_accept": 0.95}
+
+
+@pytest.mark.slow
+def test_nuts_agrees_with_exact_within_4_mcse(partial):
+    """Every mean and 2.5%/97.5% quantile of theta_i, mu, sigma and theta_new from non-centred NUTS
+    (4 x 2500 draws, ~10 s) within Z = 4 of ArviZ's MCSE of the exact value: 45 comparisons, so a
+    false alarm has probability at most 45 * 6.3e-5 = 0.3% (union bound); the seed is fixed. The
+    exact values are converged to 1e-4, far below the smallest MCSE here (~1e-4 for theta[D])."""
+    import arviz as az
+
+    pytest.importorskip("pymc")
+    exact, _ = partial
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        nuts = fit(pooling="partial", engine="nuts", progressbar=False, **NUTS_SETTINGS)
+    assert [str(w.message) for w in caught if issubclass(w.category, pw.PoolwiseWarning)] == []
+    assert nuts.diagnostics["parametrization"] == "non-centered"
+    post, pp = nuts.idata["posterior"], nuts.idata["posterior_predictive"]
+    summary = exact.summary(ci_kind="eti", ci_prob=0.95)
+    hospitals = surgical()["hospital"]
+    items = [
+        (f"theta[{g}]", post["theta"].values[..., k], summary.loc[f"theta[{g}]"])
+        for k, g in enumerate(hospitals)
+    ]
+    items += [(name, post[name].values, summary.loc[name]) for name in ("mu", "sigma")]
+    items.append(("theta_new", pp["theta_new"].values, exact.new_group(ci_kind="eti", ci_prob=0.95).summary))
+    bad = []
+    for label, draws, ref in items:
+        for what, got, want, mcse in (
+            ("mean", draws.mean(), ref["mean"], az.mcse(draws, method="mean")),
+            (
+                "q2.5%",
+                np.quantile(draws, 0.025),
+                ref["eti95_lb"],
+                az.mcse(draws, method="quantile", prob=0.025),
+            ),
+            (
+                "q97.5%",
+                np.quantile(draws, 0.975),
+                ref["eti95_ub"],
+                az.mcse(draws, method="quantile", prob=0.975),
+            ),
+        ):
+            if not abs(got - want) <= Z * float(mcse):
+                bad.append(
+                    f"{label} {what}: nuts {got:.5g}, exact {want:.5g}, {abs(got - want) / mcse:.1f} MCSE"
+                )
+    assert not bad, "\n".join(bad)
+
+
+def test_nuts_fit_has_the_exact_engines_shape(partial):
+    """Wiring (fast, few draws): the same groups, variables and dims as the exact engine's."""
+    pytest.importorskip("pymc")
+    exact, _ = partial
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", pw.PoolwiseWarning)  # 100 draws: few effective draws, said
+        nuts = fit(pooling="partial", engine="nuts", draws=100, tune=100, chains=2, progressbar=False)
+    for group in ("posterior", "posterior_predictive", "log_likelihood", "observed_data", "constant_data"):
+        a, b = exact.idata[group], nuts.idata[group]
+        assert set(a.data_vars) == set(b.data_vars), group
+        for name in a.data_vars:
+            assert a[name].dims == b[name].dims, (group, name)
+    assert list(nuts.summary().index) == list(exact.summary().index)
+    assert set(nuts.pymc_model.named_vars) == {"mu", "sigma", "eta", "theta", "y"}
+    assert set(exact.pymc_model.named_vars) == {"mu", "sigma", "eta", "theta", "y"}
+    assert 0.0 < nuts.mode("sigma") and nuts.prob_above(0.1).between(0, 1).all()

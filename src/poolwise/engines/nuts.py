@@ -18,7 +18,10 @@ Partial pooling comes in two parametrisations:
 
 The normal-normal family (estimates ``y_i`` with standard errors ``s_i``) is sampled non-centred,
 ``theta_i = mu + tau * eta_i`` with ``eta_i ~ N(0, 1)``: the centred form's funnel at small ``tau``
-(the eight schools' classic divergences) does not arise.
+(the eight schools' classic divergences) does not arise. So is the logit-normal family's partial
+pooling, ``logit theta_i = mu + sigma * eta_i`` with ``y_i ~ Binomial(n_i, theta_i)`` (the varying
+intercept as brms and Bambi write it); its no and complete pooling are the beta-binomial family's
+conjugate models.
 
 The result has the exact engine's shape: the same quantities (means and sds of the draws, a
 :class:`~poolwise._core.samples.SampleMarginal` for quantiles, intervals and densities) and the same
@@ -59,15 +62,16 @@ RHAT_MAX = 1.01
 #: Smallest acceptable bulk and tail ESS per chain (Vehtari et al. 2021: 100 per chain).
 ESS_PER_CHAIN = 100
 
-_HYPER = ("alpha", "beta", "mu", "kappa", "tau")
+_HYPER = ("alpha", "beta", "mu", "kappa", "tau", "sigma")
 
 #: The unconstrained scale of each reported parameter's kernel density, by family.
 _SCALES = {
     "beta-binomial": {"theta": "logit", "mu": "logit", "theta_new": "logit"},
     "normal-normal": {"theta": "identity", "mu": "identity", "theta_new": "identity"},
+    "logit-normal": {"theta": "logit", "mu": "identity", "theta_new": "logit"},
 }
 
-#: How the NUTS engine samples the normal-normal model's partial pooling.
+#: How the NUTS engine samples the normal-normal and logit-normal models' partial pooling.
 NON_CENTERED = "non-centered"
 
 
@@ -137,6 +141,18 @@ def _build_normal(pm, model: Model, data: EstimateData, dim: str, predictive: bo
     return pm_model
 
 
+def _build_logit(pm, model: Model, data: BinomialData, dim: str, predictive: bool):
+    """Write the logit-normal model's partial pooling in PyMC, non-centred (see the module docstring)."""
+    with pm.Model(coords={dim: data.groups.astype(str)}) as pm_model:
+        mu, sigma = _twin(pm, "mu", model.priors["mu"]), _twin(pm, "sigma", model.priors["sigma"])
+        eta = pm.Normal("eta", 0.0, 1.0, dims=dim)
+        theta = pm.Deterministic("theta", pm.math.invlogit(mu + sigma * eta), dims=dim)
+        pm.Binomial("y", n=data.trials, p=theta, observed=data.successes, dims=dim)
+        if predictive:
+            pm.Deterministic("theta_new", pm.math.invlogit(pm.Normal("z_new", mu=mu, sigma=sigma)))
+    return pm_model
+
+
 def build_model(
     model: Model,
     data: BinomialData | EstimateData,
@@ -158,7 +174,7 @@ def build_model(
     parametrization : {"centered", "marginal"}
         For beta-binomial partial pooling: ``theta`` sampled with ``alpha`` and ``beta`` (the
         seed's), or integrated out (``y ~ BetaBinomial(n, alpha, beta)``, no ``theta``). The
-        normal-normal family ignores it: it is always non-centred.
+        normal-normal and logit-normal families ignore it: they are always non-centred.
     predictive : bool
         Add what :func:`pymc.sample_posterior_predictive` draws after sampling: ``theta_new`` (a
         new group's rate) and, in the marginal parametrisation, ``theta`` from its conjugate Beta.
@@ -170,6 +186,8 @@ def build_model(
     pm = import_pymc()
     if model.family == "normal-normal":
         return _build_normal(pm, model, data, dim, predictive)
+    if model.family == "logit-normal" and model.pooling == "partial":
+        return _build_logit(pm, model, data, dim, predictive)
     n, y = data.trials, data.successes
     marginal = model.pooling == "partial" and parametrization == "marginal"
     with pm.Model(coords={dim: data.groups.astype(str)}) as pm_model:
@@ -356,7 +374,7 @@ def fit_nuts(
             f"parametrization must be one of {', '.join(PARAMETRIZATIONS)}, got {parametrization!r}"
         )
     normal = model.family == "normal-normal"
-    if normal:
+    if normal or model.family == "logit-normal":
         parametrization = NON_CENTERED
     marginal = model.pooling == "partial" and parametrization == "marginal"
     pm_model = build_model(model, data, dim, parametrization)
