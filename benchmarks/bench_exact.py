@@ -7,7 +7,8 @@ for the test suite. See ``benchmarks/README.md`` for what each row means and for
 Cold figures and every synthetic size run in their own fresh interpreter (``sys.executable -c``),
 so a cold time includes the lazy imports ``poolwise`` does on first use and a peak RSS belongs to
 one size only. PyMC is not imported. A last table times the normal-normal family (estimates with
-standard errors, partial pooling) on 10 and 10,000 groups.
+standard errors, partial pooling) on 10 and 10,000 groups, and another the logit-normal binomial
+family (partial pooling) on 10 and 10,000 groups.
 """
 
 from __future__ import annotations
@@ -139,6 +140,43 @@ for _ in range(repeat):
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // KIB
 print(json.dumps({
     "groups": groups, "times": times, "fit_only": fit_only, "peak_kib": peak,
+    "grid_nodes": diagnostics.get("grid_nodes"), "group_grid_nodes": diagnostics.get("group_grid_nodes"),
+    "converged": diagnostics.get("converged"), "max_change": diagnostics.get("max_change"),
+}, default=str))
+"""
+
+
+LOGIT = r"""
+import json, resource, sys, time
+import numpy as np
+import pandas as pd
+
+groups, seed, repeat = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+KIB = 1024 if sys.platform == "darwin" else 1
+
+import poolwise as pw
+pw.fit(pw.datasets.load("surgical"), group="hospital", successes="r", trials="n",
+       family="logit-normal", random_seed=0).summary()  # warm-up: lazy imports
+
+rng = np.random.default_rng(seed)
+n = 1 + rng.poisson(30, size=groups)
+y = rng.binomial(n, 1 / (1 + np.exp(-rng.normal(-1.5, 0.5, size=groups))))
+df = pd.DataFrame({"group": np.char.add("g", np.arange(groups).astype(str)), "y": y, "n": n})
+distinct = len(set(zip(n.tolist(), y.tolist())))
+times, fit_only = [], []
+for _ in range(repeat):
+    t0 = time.perf_counter()
+    fit = pw.fit(df, group="group", successes="y", trials="n", family="logit-normal", random_seed=0)
+    t1 = time.perf_counter()
+    fit.summary()
+    t2 = time.perf_counter()
+    times.append(t2 - t0)
+    fit_only.append(t1 - t0)
+    diagnostics = fit.diagnostics
+    del fit
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // KIB
+print(json.dumps({
+    "groups": groups, "distinct": distinct, "times": times, "fit_only": fit_only, "peak_kib": peak,
     "grid_nodes": diagnostics.get("grid_nodes"), "group_grid_nodes": diagnostics.get("group_grid_nodes"),
     "converged": diagnostics.get("converged"), "max_change": diagnostics.get("max_change"),
 }, default=str))
@@ -330,6 +368,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="normal-normal group counts, each fitted in its own fresh interpreter (default 10 10000)",
     )
+    parser.add_argument(
+        "--logit-groups",
+        type=int,
+        nargs="+",
+        default=None,
+        metavar="N",
+        help="logit-normal group counts, each fitted in its own fresh interpreter (default 10 10000)",
+    )
     return parser
 
 
@@ -339,6 +385,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     quick = args.quick
     groups = args.groups or ([200] if quick else [10_000])
     normal_groups = args.normal_groups or ([10, 200] if quick else [10, 10_000])
+    logit_groups = args.logit_groups or ([10, 200] if quick else [10, 10_000])
     repeat = args.repeat if args.repeat is not None else (2 if quick else 20)
     cold_runs = args.cold_runs if args.cold_runs is not None else (1 if quick else 3)
     syn_repeat = args.synthetic_repeat if args.synthetic_repeat is not None else (1 if quick else 3)
@@ -348,6 +395,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("--synthetic-repeat", syn_repeat),
         *(("--groups", g) for g in groups),
         *(("--normal-groups", g) for g in normal_groups),
+        *(("--logit-groups", g) for g in logit_groups),
     ):
         if value < 1:
             parser.error(f"{name} must be >= 1, got {value}")
@@ -491,6 +539,46 @@ def main(argv: Sequence[str] | None = None) -> int:
             ],
             normal_rows,
             right={0, 1, 2, 3, 6, 7},
+        )
+    )
+    print()
+
+    # 4. Logit-normal ---------------------------------------------------------------------------
+    logit_rows = []
+    for g in logit_groups:
+        r, _ = _run_fresh(LOGIT, str(g), str(args.seed), str(syn_repeat))
+        logit_rows.append(
+            [
+                f"{g:,}",
+                f"{r['distinct']:,}",
+                _fmt_time(statistics.median(r["times"])),
+                _fmt_time(min(r["times"])),
+                _fmt_time(statistics.median(r["fit_only"])),
+                f"{r['grid_nodes']} / {r['group_grid_nodes']}",
+                str(r["converged"]),
+                f"{r['max_change']:.1e}" if isinstance(r["max_change"], float) else str(r["max_change"]),
+                _fmt_kib(r["peak_kib"]),
+            ]
+        )
+    print(
+        "Logit-normal, partial pooling (mu ~ Normal(0, 1.5), sigma ~ HalfNormal(1)): n_i ~ 1 + Poisson(30), "
+        f"logit theta_i ~ N(-1.5, 0.5^2), y_i ~ Binomial(n_i, theta_i), seed {args.seed}"
+    )
+    print(
+        _table(
+            [
+                "groups",
+                "distinct (n,y)",
+                "fit+summary",
+                "min",
+                "fit only",
+                "grid (hyper / groups)",
+                "converged",
+                "max_change",
+                "peak RSS",
+            ],
+            logit_rows,
+            right={0, 1, 2, 3, 4, 7, 8},
         )
     )
     print()
