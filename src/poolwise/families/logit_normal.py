@@ -126,15 +126,18 @@ def _offset_mode(n, y, mu, sigma) -> tuple[np.ndarray, np.ndarray]:
         slope = _slope(d, n, y, mu, sigma)
         lo, hi = np.where(slope > 0, d, lo), np.where(slope < 0, d, hi)
         p, q = special.expit(mu + d), special.expit(-(mu + d))
-        new = d + slope / (n * p * q + precision)
+        newton = slope / (n * p * q + precision)
+        scale = 1e-13 * np.maximum(sigma, np.abs(d))
         # Bisect where Newton leaves the bracket or stalls (|h'| not halved: it can cycle between
-        # the two sides of a logistic step).
-        slow = np.abs(slope) > 0.5 * previous
+        # the two sides of a logistic step) -- but not once its step is down to rounding, where
+        # |h'| is noise and halving it means nothing.
+        slow = (np.abs(slope) > 0.5 * previous) & (np.abs(newton) > scale)
         previous = np.abs(slope)
+        new = d + newton
         new = np.where((new < lo) | (new > hi) | slow, 0.5 * (lo + hi), new)
         step = np.abs(new - d)
         d = new
-        if np.all(step <= 1e-13 * np.maximum(sigma, np.abs(d))):
+        if np.all(step <= scale):
             break
     p, q = special.expit(mu + d), special.expit(-(mu + d))
     return d, 1.0 / np.sqrt(n * p * q + precision)
@@ -373,8 +376,8 @@ def sample_conditional(
     """Exact draws of ``z ~ p(z | y, mu, sigma)``, one per element of the broadcast arguments.
 
     Rejection from an envelope of the log-concave density: flat at its peak ``e^{h(ẑ)}`` between
-    the points ``z_-, z_+`` where ``h`` has fallen 1 nat, and the tangent exponentials of ``h``
-    there beyond them (a concave ``h`` lies below its tangents). About 3 in 4 proposals are accepted;
+    the points ``z_-, z_+`` where ``h`` has fallen about 1 nat, and the tangent exponentials of
+    ``h`` there beyond them (a concave ``h`` lies below its tangents). About 3 in 4 proposals are accepted;
     the loop repeats for the rejected ones only.
     """
     arrays = _broadcast(trials, successes, mu, sigma)
@@ -385,8 +388,11 @@ def sample_conditional(
     left = _tail_offset(n, y, mu, sigma, dhat, s, -1.0, nats=1.0)
     right = _tail_offset(n, y, mu, sigma, dhat, s, 1.0, nats=1.0)
     slope_l, slope_r = _slope(left, n, y, mu, sigma), -_slope(right, n, y, mu, sigma)
-    # Envelope areas relative to e^{top}: the flat middle, and each tail e^{-1} / |h'| there.
-    areas = np.stack([right - left, math.exp(-1.0) / slope_l, math.exp(-1.0) / slope_r], axis=1)
+    # Each tail's envelope is the tangent at its end point (h there, not top - 1: the Newton root is
+    # only close), which a concave h never exceeds.
+    drop_l, drop_r = _kernel(left, n, y, mu, sigma) - top, _kernel(right, n, y, mu, sigma) - top
+    # Envelope areas relative to e^{top}: the flat middle, and each tail e^{drop} / |h'| there.
+    areas = np.stack([right - left, np.exp(drop_l) / slope_l, np.exp(drop_r) / slope_r], axis=1)
     cumulative = np.cumsum(areas, axis=1) / areas.sum(axis=1)[:, None]
     out = np.empty(n.size)
     idx = np.arange(n.size)
@@ -399,8 +405,9 @@ def sample_conditional(
             lf + (rt - lf) * rng.random(idx.size),
             np.where(piece == 1, lf - e / slope_l[idx], rt + e / slope_r[idx]),
         )
-        # log envelope: top in the middle, top - 1 - |h'| * distance in a tail
-        envelope = top[idx] - np.where(piece == 0, 0.0, 1.0 + e)
+        # log envelope: top in the middle, the tangent (drop - |h'| * distance) in a tail
+        drop = np.where(piece == 1, drop_l[idx], drop_r[idx])
+        envelope = top[idx] + np.where(piece == 0, 0.0, drop - e)
         accept = np.log(rng.random(idx.size)) <= _kernel(d, n[idx], y[idx], mu[idx], sigma[idx]) - envelope
         out[idx[accept]] = mu[idx[accept]] + d[accept]
         idx = idx[~accept]
