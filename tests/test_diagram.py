@@ -51,3 +51,12 @@ def test_diagram_of_estimates_with_standard_errors(pooling):
     if pooling == "partial":
         assert {r"$\mu$", r"$\tau$"} <= set(texts) and any(r"\tau^2" in t for t in texts)
     plt.close(ax.figure)
+
+
+def test_diagram_of_the_logit_normal_population():
+    (model,) = build("partial", family="logit-normal")
+    ax = plot_model_diagram(model, n_groups=12, group_name="hospital")
+    texts = _texts(ax)
+    assert {r"$\mu$", r"$\sigma$", "$n_i$"} <= set(texts)
+    assert any("logit" in t and r"\sigma^2" in t for t in texts) and not any("Beta(" in t for t in texts)
+    plt.close(ax.figure)

@@ -141,6 +141,13 @@ def _add_fit_options(parser: argparse.ArgumentParser) -> None:
         "--prior theta=Beta(1,1) for no/complete pooling",
     )
     parser.add_argument(
+        "--family",
+        choices=["beta-binomial", "logit-normal"],
+        default=None,
+        help="for counts: beta-binomial (default; the seed's Beta population) or logit-normal "
+        "(logit theta_i ~ N(mu, sigma^2), as lme4, brms and INLA fit it)",
+    )
+    parser.add_argument(
         "--engine",
         choices=["exact", "nuts"],
         default="exact",
@@ -421,6 +428,7 @@ def _fit(args: argparse.Namespace):
             **cols,
             poolings=args.pooling,
             priors=dict(args.prior) or None,
+            family=args.family,
             engine=args.engine,
             draws=args.draws,
             chains=args.chains,

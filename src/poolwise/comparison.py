@@ -74,33 +74,26 @@ def _beta_binomial(fit: Fit, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return family.log_beta_binomial(fit.data.successes, fit.data.trials, a, b)
 
 
-def _grid_logo(fit: Fit) -> tuple[np.ndarray, np.ndarray, int]:
-    """Exact ``log p(y_i | y_-i)`` and in-sample ``log p(y_i | y)`` per distinct pair of a partial fit."""
-    post = fit._posterior
-    grid, pairs = post.grid, post.pairs
+def _nodes_likelihood(fit: Fit, grid, p) -> tuple[np.ndarray, np.ndarray]:
+    """``log p(y_p | phi_k)`` for pairs ``p`` at every node ``phi_k`` of a grid, and the nodes' log-weights.
+
+    The hyperparameters ``phi`` are ``(alpha, beta)`` for the beta-binomial family (the
+    beta-binomial likelihood) and ``(mu, sigma)`` for the logit-normal (its quadrature).
+    """
+    pairs = fit._posterior.pairs
+    y, n = pairs.successes[p, None], pairs.trials[p, None]
+    if fit.family == "logit-normal":
+        from .families import logit_normal
+
+        uu, vv = np.meshgrid(grid.u, grid.v, indexing="ij")
+        log_w = grid.logp.ravel() - special.logsumexp(grid.logp)
+        return logit_normal.log_group_marginal(n, y, uu.ravel(), logit_normal.to_sigma(vv.ravel())), log_w
     alpha, beta, log_w = exact.grid_nodes(grid)
-    # log p(y_p | alpha_k, beta_k) for every pair p and node k
-    lik = family.log_beta_binomial(pairs.successes[:, None], pairs.trials[:, None], alpha, beta)
-    # p(phi | y_-i) ∝ p(phi | y) / p(y_i | phi), so p(y_i | y_-i) = 1 / E[1 / p(y_i | phi) | y].
-    loo_w = log_w - lik
-    logo = -special.logsumexp(loo_w, axis=1)
-    in_sample_terms = family.log_beta_binomial(
-        pairs.successes[:, None],
-        pairs.trials[:, None],
-        alpha + pairs.successes[:, None],
-        beta + pairs.failures[:, None],
-    )
-    lpd = special.logsumexp(log_w + in_sample_terms, axis=1)
-    edge = exact.ring_mass(grid, loo_w + logo[:, None])
-    refits = 0
-    for p in np.flatnonzero(edge > exact.EDGE_MASS):
-        logo[p] = _refit_logo(fit, pairs, p)
-        refits += 1
-    return logo, lpd, refits
+    return family.log_beta_binomial(y, n, alpha, beta), log_w
 
 
-def _refit_logo(fit: Fit, pairs: family.Pairs, p: int) -> float:
-    """``log p(y_i | y_-i)`` for pair ``p`` by fitting the data without one group of that pair."""
+def _refit_without(fit: Fit, pairs: family.Pairs, p: int):
+    """Fit partial pooling to the data without one group of pair ``p``; return its grid."""
     count = pairs.count.copy()
     count[p] -= 1
     trials = np.repeat(pairs.trials, count)
@@ -108,10 +101,59 @@ def _refit_logo(fit: Fit, pairs: family.Pairs, p: int) -> float:
     with warnings.catch_warnings():
         # Warnings about a leave-one-out data set are not about the user's fit.
         warnings.simplefilter("ignore", exact.PoolwiseWarning)
-        post = exact.fit_partial(fit.model.priors, trials, successes)
+        if fit.family == "logit-normal":
+            from .engines import exact_logit
+
+            return exact_logit.fit_partial(fit.model.priors, trials, successes).grid
+        return exact.fit_partial(fit.model.priors, trials, successes).grid
+
+
+def _grid_logo(fit: Fit) -> tuple[np.ndarray, int]:
+    """Exact ``log p(y_i | y_-i)`` per distinct pair of a partial fit, and how many pairs were refitted.
+
+    ``p(phi | y_-i) ∝ p(phi | y) / p(y_i | phi)``, so ``p(y_i | y_-i) = 1 / E[1 / p(y_i | phi) | y]``
+    on the fit's own grid; a pair whose reweighted posterior reaches the grid's edge is refitted
+    without the group instead.
+    """
+    post = fit._posterior
+    grid, pairs = post.grid, post.pairs
+    lik, log_w = _nodes_likelihood(fit, grid, slice(None))
+    loo_w = log_w - lik
+    logo = -special.logsumexp(loo_w, axis=1)
+    bounded = False
+    if fit.family == "logit-normal":
+        from .families import logit_normal
+
+        bounded = bool(np.isclose(grid.v[0] - grid.hv / 2, logit_normal.LIMITS.v_lo))  # at sigma = 0
+    edge = exact.ring_mass(grid, loo_w + logo[:, None], bounded_v=bounded)
+    refits = np.flatnonzero(edge > exact.EDGE_MASS)
+    for p in refits:
+        lik_p, log_w_p = _nodes_likelihood(fit, _refit_without(fit, pairs, p), [p])
+        logo[p] = float(special.logsumexp(log_w_p + lik_p[0]))
+    return logo, refits.size
+
+
+def _in_sample(fit: Fit) -> np.ndarray:
+    """``log p(y_i | y)`` per distinct pair of a partial fit: the posterior predictive of the data."""
+    post = fit._posterior
+    pairs = post.pairs
+    if fit.family == "logit-normal":
+        # No closed form given (mu, sigma): the binomial averaged over the independent draws of theta
+        # (only the effective number of parameters, p_logo, uses it).
+        theta = fit.idata["posterior"]["theta"].values
+        theta = theta.reshape(-1, theta.shape[-1])
+        first = np.zeros(pairs.count.size, np.int64)
+        first[pairs.inverse[::-1]] = np.arange(pairs.inverse.size)[::-1]  # a group of each pair
+        loglik = family.binomial_logpmf(pairs.successes, pairs.trials, theta[:, first])
+        return special.logsumexp(loglik, axis=0) - np.log(theta.shape[0])
     alpha, beta, log_w = exact.grid_nodes(post.grid)
-    lik = family.log_beta_binomial(pairs.successes[p], pairs.trials[p], alpha, beta)
-    return float(special.logsumexp(log_w + lik))
+    terms = family.log_beta_binomial(
+        pairs.successes[:, None],
+        pairs.trials[:, None],
+        alpha + pairs.successes[:, None],
+        beta + pairs.failures[:, None],
+    )
+    return special.logsumexp(log_w + terms, axis=1)
 
 
 def exact_logo(fit: Fit) -> tuple[np.ndarray, np.ndarray]:
@@ -144,9 +186,9 @@ def exact_logo(fit: Fit) -> tuple[np.ndarray, np.ndarray]:
         logo = _beta_binomial(fit, prior.alpha + (total_y - y), prior.beta + (total_f - (n - y)))
         lpd = _beta_binomial(fit, prior.alpha + total_y, prior.beta + total_f)
         return logo, lpd
-    logo, lpd, _ = _grid_logo(fit)
+    logo, _ = _grid_logo(fit)
     inverse = fit._posterior.pairs.inverse
-    return logo[inverse], lpd[inverse]
+    return logo[inverse], _in_sample(fit)[inverse]
 
 
 def _normal_logo(fit: Fit) -> tuple[np.ndarray, np.ndarray]:

@@ -150,7 +150,7 @@ def new_group(fits: FitSet) -> Finding:
     lb, ub = s.index[2], s.index[3]
     label = lb.removesuffix("_lb")  # e.g. "hdi94"
     interval = f"{label[3:]}% {label[:3].upper()}"
-    what = "success probability" if fit.family == "beta-binomial" else "true effect"
+    what = "true effect" if fit.family == "normal-normal" else "success probability"
     return Finding(
         "new group",
         f"A new group's {what} is expected to be {_fmt(s['mean'])} under partial pooling "
@@ -277,11 +277,17 @@ def study(
     _, prob = _check_ci(ci_kind, ci_prob)
     data = fits.data
     few = data.n_groups <= DRAWS_GROUP_LIMIT
-    counts = next(iter(fits.values())).family == "beta-binomial"
+    family = next(iter(fits.values())).family
+    counts = family != "normal-normal"
     if not counts and (new_groups or heldout is not None or new_trials is not None):
         raise ValueError(
             "new groups with observed trials, held-out counts and predicted counts are for binomial "
             "counts; these data are estimates with standard errors"
+        )
+    if family == "logit-normal" and (new_groups or new_trials is not None):
+        raise ValueError(
+            "new groups with observed trials and predicted counts need the beta-binomial family "
+            "(a Beta population); this fit is logit-normal"
         )
     bet_on = None
     if counts:
@@ -294,7 +300,7 @@ def study(
             ranked = rank_table(partial, prob)
         if data.n_groups <= PAIRWISE_LIMIT:
             pairs = partial.pairwise()
-        if partial.engine == "exact":
+        if partial.engine == "exact" and partial.family != "logit-normal":
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # the verdict is shown; the refits' own notes are not
                 sensitivity = prior_sensitivity(partial)

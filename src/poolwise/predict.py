@@ -145,7 +145,9 @@ def predictive_counts(fit: Fit, trials: int) -> pd.Series:
     n = int(trials)
     k = np.arange(n + 1)
     pooling = fit.model.pooling
-    if pooling == "partial":
+    if pooling == "partial" and fit.family == "logit-normal":
+        pmf = _logit_normal_counts(fit, n)
+    elif pooling == "partial":
         alpha, beta, weight, _ = hyper_mixture(fit)
         keep = np.argsort(weight)[::-1]
         mass = np.cumsum(weight[keep])
@@ -182,6 +184,35 @@ def count_summary(pmf: pd.Series, prob: float) -> dict[str, float]:
     return {"mean": mean, "sd": sd, "lb": lo, "ub": hi}
 
 
+def _logit_normal_counts(fit: Fit, n: int) -> np.ndarray:
+    """``P(y_new = k)`` under logit-normal partial pooling: ``sum_g w_g p(k | n, mu_g, sigma_g)``.
+
+    Each term is the family's quadrature of the binomial over ``logit theta ~ N(mu_g, sigma_g^2)``,
+    on the exact engine's grid; a sampling engine's draws of ``(mu, sigma)`` with equal weights.
+    """
+    from .families import logit_normal
+
+    grid = fit._posterior.grid if fit.engine == "exact" else None
+    if grid is not None:
+        uu, vv = np.meshgrid(grid.u, grid.v, indexing="ij")
+        mu, sigma, weight = uu.ravel(), logit_normal.to_sigma(vv.ravel()), grid.weights.ravel()
+    else:
+        post = fit.idata["posterior"]
+        mu = np.asarray(post["mu"].values, float).ravel()
+        sigma = np.asarray(post["sigma"].values, float).ravel()
+        weight = np.full(mu.size, 1.0 / mu.size)
+    keep = weight > 1e-14 * weight.max()  # nodes that cannot move any probability
+    mu, sigma, weight = mu[keep], sigma[keep], weight[keep]
+    k = np.arange(n + 1)
+    pmf = np.zeros(n + 1)
+    chunk = max(1, 200_000 // (n + 1))
+    for start in range(0, mu.size, chunk):
+        part = slice(start, start + chunk)
+        log_p = logit_normal.log_group_marginal(n, k[None, :], mu[part, None], sigma[part, None])
+        pmf += weight[part] @ np.exp(log_p)
+    return pmf
+
+
 def heldout(fit: Fit, successes, trials) -> pd.DataFrame:
     """Score the fit on later counts for the same groups (e.g. the rest of a season).
 
@@ -202,13 +233,14 @@ def heldout(fit: Fit, successes, trials) -> pd.DataFrame:
     y, n = _check_counts(successes, trials, "held-out counts")
     if y.size != fit.data.n_groups:
         raise ValueError(f"held-out counts: need one per group ({fit.data.n_groups}), got {y.size}")
-    if fit.engine == "exact":
+    if fit.engine == "exact" and fit.family == "beta-binomial":
         a, b, log_w, index = exact.components(fit._posterior)
         a, b = a[index], b[index]  # (groups, K)
         lpd = special.logsumexp(family.log_beta_binomial(y[:, None], n[:, None], a, b) + log_w, axis=1)
         mean = np.exp(special.logsumexp(np.log(a / (a + b)) + log_w, axis=1))
     else:
-        # A sampler's draws of theta: p(y_later | y) = E[Binomial(y_later | n_later, theta)].
+        # Draws of theta (a sampler's, or the logit-normal's, which has no Beta mixture):
+        # p(y_later | y) = E[Binomial(y_later | n_later, theta)].
         theta = fit.idata["posterior"]["theta"].values
         theta = theta.reshape(theta.shape[0] * theta.shape[1], -1)  # (draws, groups), or (draws, 1)
         loglik = family.binomial_logpmf(y[None, :], n[None, :], theta)

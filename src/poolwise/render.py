@@ -13,13 +13,19 @@ from .data import BinomialData
 from .fitting import Fit, FitSet, _check_ci, ci_columns
 
 #: Hyperparameters reported under partial pooling, by family.
-HYPERPARAMETERS = {"beta-binomial": ("alpha", "beta", "mu", "kappa"), "normal-normal": ("mu", "tau")}
+HYPERPARAMETERS = {
+    "beta-binomial": ("alpha", "beta", "mu", "kappa"),
+    "logit-normal": ("mu", "sigma"),
+    "normal-normal": ("mu", "tau"),
+}
 HYPER = HYPERPARAMETERS["beta-binomial"]
 
 #: What the hyperparameters mean, by family (printed under their table).
 _HYPER_NOTE = {
     "beta-binomial": "(mu = alpha/(alpha+beta), the population's mean rate; kappa = alpha+beta, its prior "
     "sample size)",
+    "logit-normal": "(mu, the population's mean log-odds; sigma, the standard deviation of the groups' "
+    "log-odds)",
     "normal-normal": "(mu, the population's mean effect; tau, the standard deviation of the true effects "
     "between groups)",
 }
@@ -136,7 +142,7 @@ def _group_lines(f: Fit, kind: str, prob: float) -> list[str]:
     header_group = printable(f.data.group_column)
     names = [printable(g) for g in table.index]
     width = max(len(header_group), *(len(n) for n in names), 5)
-    counts = f.family == "beta-binomial"
+    counts = f.family != "normal-normal"
     observed = f"{'y':>7} {'n':>7} {'y/n':>7}" if counts else f"{'estimate':>9} {'s.e.':>9}"
     lines = [f"  {header_group:<{width}} {observed} {'mean':>7} {'sd':>7} {lb:>9} {ub:>9}"]
     for name, (_, row) in zip(names, table.iterrows(), strict=True):
@@ -162,6 +168,11 @@ _NEW_GROUP_RULE = {
         "none": "the prior, since no group informs another",
         "complete": "the shared theta",
         "partial": "theta_new ~ N(mu, tau^2)",
+    },
+    "logit-normal": {
+        "none": "the prior, since no group informs another",
+        "complete": "the shared theta",
+        "partial": "logit theta_new ~ N(mu, sigma^2)",
     },
 }
 

@@ -196,6 +196,13 @@ def _formula(line: str) -> str:
 def _words(f: Fit, group: str, data) -> str:
     if f.family == "normal-normal":
         return _normal_words(f, group)
+    if f.family == "logit-normal" and f.model.pooling == "partial":
+        return (
+            f"Each {group} has its own θ<sub>i</sub>, whose log-odds are drawn from a normal population "
+            "with mean μ and standard deviation σ learned from the data (the model of lme4, brms and "
+            f"INLA). A {group} with few trials is pulled towards the population, one with many trials "
+            "stays near its own rate. Complete pooling (σ = 0) is its limit."
+        )
     total_y, total_n = int(np.sum(data.successes)), int(np.sum(data.trials))
     if f.model.pooling == "none":
         return (
@@ -737,6 +744,13 @@ def _shrinkage_section(s: _Study) -> str:
         "the weight of the population mean μ in a group's estimate given the hyperparameters: 0 is "
         "its own data only (no pooling), 1 the population only (complete pooling). Most shrunk first."
     )
+    if s.partial.family == "logit-normal":
+        note = (
+            "Moved: partial-pooling mean minus raw rate. B = 1 − Var(θ<sub>i</sub> | y) / "
+            "Var(θ<sub>i</sub> | y<sub>i</sub>), the share of the group's own-data variance that pooling "
+            "removed (about κ/(κ+n) for a Beta population): 0 is its own data only, 1 the population "
+            "only. Most shrunk first."
+        )
     table = _table(head, rows, classes=classes, caption=note, fit=True)
     return f'<div class="side"><div>{fig}</div><div>{table}</div></div>'
 
@@ -778,6 +792,8 @@ def _estimates_section(s: _Study) -> str:
         }
         if not s.binomial:
             meaning = {"mu": "population mean effect", "tau": "standard deviation of the true effects"}
+        elif s.partial.family == "logit-normal":
+            meaning = {"mu": "population mean log-odds", "sigma": "standard deviation of the log-odds"}
         summary = s.summaries["partial"]
         rows = []
         for name in HYPERPARAMETERS[s.partial.family]:
@@ -846,9 +862,11 @@ def _new_group_section(s: _Study) -> str:
     rule = {
         "none": "the prior: no group informs another",
         "complete": "the shared θ",
-        "partial": "θ<sub>new</sub> ∼ Beta(α, β), averaged over α, β"
-        if s.binomial
-        else "θ<sub>new</sub> ∼ N(μ, τ²), averaged over μ, τ",
+        "partial": "θ<sub>new</sub> ∼ N(μ, τ²), averaged over μ, τ"
+        if not s.binomial
+        else "logit θ<sub>new</sub> ∼ N(μ, σ²), averaged over μ, σ"
+        if s.first.family == "logit-normal"
+        else "θ<sub>new</sub> ∼ Beta(α, β), averaged over α, β",
     }
     rows = []
     for p, f in s.fits.items():
@@ -925,8 +943,9 @@ def _diagnostics_section(s: _Study) -> str:
                         "Right: the posterior of τ at each resolution tried; they must agree."
                     )
                 elif f.engine == "exact":
+                    axes = "(μ, asinh(σ / c))" if f.family == "logit-normal" else "(logit μ, log κ)"
                     caption = (
-                        "Left: the exact engine's grid over (logit μ, log κ), coloured by each cell's "
+                        f"Left: the exact engine's grid over {axes}, coloured by each cell's "
                         "posterior probability; the posterior must sit well inside the red edge ring. "
                         "Right: the mass along each grid axis, which must fall far below the warning "
                         "level before the edges."
@@ -1158,7 +1177,9 @@ def render_html(
             "hyperparameters",
             "Hyperparameters",
             "The population that partial pooling learns: its mean μ and "
-            + ("concentration κ." if s.binomial else "spread τ."),
+            + {"beta-binomial": "concentration κ.", "logit-normal": "spread σ of the log-odds."}.get(
+                s.first.family, "spread τ."
+            ),
             _hyper_section(s),
         ),
         (

@@ -360,14 +360,17 @@ def fit_partial_pairs(priors: dict, pairs: family.Pairs, *, tol: float = 1e-4) -
     return ExactPosterior("partial", quantities, new, pairs, grid=grid, grid_info=info, warnings=tuple(notes))
 
 
-def ring_mass(grid: gridlib.Grid2D, log_weight: np.ndarray) -> np.ndarray:
+def ring_mass(grid: gridlib.Grid2D, log_weight: np.ndarray, *, bounded_v: bool = False) -> np.ndarray:
     """Probability on the grid's outermost ring under (rows of) normalised log-weights over its cells.
 
     A reweighted posterior (a group left out or added) that puts more than a negligible mass there
-    is not well inside the grid and must be refitted on its own.
+    is not well inside the grid and must be refitted on its own. ``bounded_v``: the first column is
+    a natural boundary of the parameter (the logit-normal's ``sigma = 0``), where mass may lie.
     """
     ring = np.ones(grid.logp.shape, bool)
     ring[1:-1, 1:-1] = False
+    if bounded_v:
+        ring[1:-1, 0] = False
     return np.exp(special.logsumexp(log_weight[..., ring.ravel()], axis=-1))
 
 

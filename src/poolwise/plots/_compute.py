@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+from scipy import special
 
 from ..families.normal_normal import log_dtau_du, log_posterior, mu_given_tau, to_tau
 from ..fitting import Fit, _check_ci
@@ -111,6 +112,13 @@ def shrinkage_table(
     :math:`u = \operatorname{asinh}(\tau / c)` by the trapezoid rule (its integrand is even in
     :math:`u` at :math:`\tau = 0`, so the rule is as accurate as for the posterior itself), or
     averaged over the draws of :math:`\tau`.
+
+    For the logit-normal family no such weight exists in closed form; ``shrinkage`` is then, on the
+    log-odds scale :math:`z_i = \mathrm{logit}\,\theta_i` where the population is normal,
+    :math:`1 - \mathrm{Var}(z_i \mid y) / \mathrm{Var}(z_i \mid y_i)`, the share of the own-data
+    variance (under no pooling's :math:`\mathrm{Beta}(1/2 + y_i, 1/2 + n_i - y_i)`) that pooling
+    removed, clipped to [0, 1]: for a normal population and a normal likelihood this is
+    exactly the weight of the population, :math:`\sigma_i^2 / (\sigma_i^2 + \sigma^2)`.
     """
     found = as_fits(fits)
     partial = partial_fit(found, "the shrinkage table")
@@ -125,6 +133,19 @@ def shrinkage_table(
         observed = "estimate"
         out["estimate"] = table["estimate"]
         out["std_error"] = table["std_error"]
+    elif partial.family == "logit-normal":
+        # No closed-form weight given (mu, sigma): on the log-odds scale, where the population is
+        # normal, the share of the own-data variance that pooling removed,
+        # 1 - Var(logit theta_i | y) / Var(logit theta_i | y_i), the latter under no pooling's
+        # Beta(1/2 + y, 1/2 + f) (trigamma(a) + trigamma(b)).
+        y, n = table["successes"].to_numpy(float), table["trials"].to_numpy(float)
+        alone = special.polygamma(1, 0.5 + y) + special.polygamma(1, 0.5 + n - y)
+        pooled = logit_variance(partial)
+        factor = np.where(n > 0, np.clip(1.0 - pooled / alone, 0.0, 1.0), 1.0)
+        observed = "raw_rate"
+        out["successes"] = table["successes"]
+        out["trials"] = table["trials"]
+        out["raw_rate"] = table["raw_rate"]
     else:
         alpha, beta, weight, _ = hyper_mixture(partial)
         kappa = alpha + beta
@@ -147,6 +168,20 @@ def shrinkage_table(
     out["shrinkage"] = factor
     out["moved"] = table["mean"] - table[observed]
     return out
+
+
+def logit_variance(fit: Fit) -> np.ndarray:
+    """``Var(logit theta_i | y)`` per group, from the exact engine's tabulated densities (or draws)."""
+    if fit.engine != "exact":
+        theta = fit.idata["posterior"]["theta"].values
+        return special.logit(theta.reshape(-1, theta.shape[-1])).var(axis=0)
+    q = fit._posterior.quantities["theta"]
+    m = q.marginal
+    # The rows are tabulated on the log-odds themselves (theta = expit(z)), at uniform nodes.
+    z = m.z
+    w = m.pdf / m.pdf.sum(axis=1, keepdims=True)
+    mean = (w * z).sum(axis=1)
+    return ((w * (z - mean[:, None]) ** 2).sum(axis=1))[q.index]
 
 
 def _tau_line(fit: Fit) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:

@@ -216,8 +216,13 @@ def _line_figure(fit: Fit):
 
 
 def _grid_figure(fit: Fit):
-    grid = fit.hyper_grid()
-    u, v, w = grid["u"], grid["v"], grid["weight"]
+    logit = fit.family == "logit-normal"
+    if logit:  # the grid over (mu, asinh(sigma / c)), not over (alpha, beta)
+        g = fit._posterior.grid
+        u, v, w = g.u, g.v, g.weights
+    else:
+        grid = fit.hyper_grid()
+        u, v, w = grid["u"], grid["v"], grid["weight"]
     d = fit.diagnostics
     fig, axes = new_figure((13.0, 4.6), 1, 2, width_ratios=[1.05, 1.0])
     ax, mx = axes[0, 0], axes[0, 1]
@@ -254,19 +259,26 @@ def _grid_figure(fit: Fit):
     ax.set_xlim(ue[0], ue[-1])
     ax.set_ylim(ve[0], ve[-1])
     ax.grid(False)
-    ax.set_xlabel("u = logit μ (grid axis; μ = population mean success probability)")
-    ax.set_ylabel("v = log κ (grid axis; κ = prior sample size in trials)")
-    top = ax.secondary_xaxis("top", functions=(_expit, _logit))
-    top.set_xticks(_mu_ticks(_expit(ue[0]), _expit(ue[-1])))
-    top.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
-    top.set_xlabel("μ", fontsize=8.5)
-    top.tick_params(labelsize=7.5)
+    if logit:
+        from ..families.logit_normal import SIGMA_SCALE
+
+        ax.set_xlabel("u = μ (grid axis; μ = population mean log-odds)")
+        ax.set_ylabel(f"v = asinh(σ / {SIGMA_SCALE:g}) (grid axis; σ = sd of the log-odds)")
+    else:
+        ax.set_xlabel("u = logit μ (grid axis; μ = population mean success probability)")
+        ax.set_ylabel("v = log κ (grid axis; κ = prior sample size in trials)")
+        top = ax.secondary_xaxis("top", functions=(_expit, _logit))
+        top.set_xticks(_mu_ticks(_expit(ue[0]), _expit(ue[-1])))
+        top.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+        top.set_xlabel("μ", fontsize=8.5)
+        top.tick_params(labelsize=7.5)
     nodes = d.get("grid_nodes", f"{u.size}x{v.size}")
     ax.set_title(f"Exact engine's grid, partial pooling (hierarchical): {nodes} nodes", fontsize=10.5, pad=28)
     ax.text(
         0.02,
         0.02,
-        "black: 95% highest-density region\nred: the edge ring of cells",
+        "black: 95% highest-density region\nred: the edge ring of cells"
+        + ("\n(σ = 0, the bottom edge, is a bound of σ: mass may lie there)" if logit else ""),
         transform=ax.transAxes,
         fontsize=7.5,
         color=MUTED,
@@ -284,7 +296,7 @@ def _grid_figure(fit: Fit):
         lw=1.6,
         marker="o",
         ms=2.5,
-        label="mass per column (u = logit μ)",
+        label=f"mass per column (u = {'μ' if logit else 'logit μ'})",
     )
     mx.semilogy(
         pos_v,
@@ -294,7 +306,7 @@ def _grid_figure(fit: Fit):
         ls="--",
         marker="s",
         ms=2.2,
-        label="mass per row (v = log κ)",
+        label=f"mass per row (v = {'asinh σ/c' if logit else 'log κ'})",
     )
     mx.axhline(EDGE_MASS, color=ALERT, lw=1.2, label=f"warning level for the edge ring ({EDGE_MASS:g})")
     smallest = min(float(along_u.min()), float(along_v.min()), EDGE_MASS)

@@ -16,6 +16,7 @@ _GREEK = {
     "mu": r"\mu",
     "kappa": r"\kappa",
     "tau": r"\tau",
+    "sigma": r"\sigma",
     "theta": r"\theta",
 }
 
@@ -74,7 +75,13 @@ def plot_model_diagram(model: Model, *, n_groups: int | None = None, group_name:
     ax.axis("off")
     color = COLORS[model.pooling]
     priors = model.priors
-    counts = model.family == "beta-binomial"
+    counts = model.family != "normal-normal"
+    population = {
+        "beta-binomial": r"$\sim$ Beta($\alpha$, $\beta$)",
+        "logit-normal": r"logit $\sim$ N($\mu$, $\sigma^2$)",
+        "normal-normal": r"$\sim$ N($\mu$, $\tau^2$)",
+    }[model.family]
+    spread = {"beta-binomial": "kappa", "logit-normal": "sigma", "normal-normal": "tau"}[model.family]
     theta_y, y_y = 0.5, 0.2
     plate = FancyBboxPatch(
         (0.18, 0.05), 0.64, 0.58, boxstyle="round,pad=0.01,rounding_size=0.03", fc="none", ec=MUTED
@@ -105,7 +112,7 @@ def plot_model_diagram(model: Model, *, n_groups: int | None = None, group_name:
             ax.text(
                 0.57,
                 theta_y,
-                r"$\sim$ Beta($\alpha$, $\beta$)" if counts else r"$\sim$ N($\mu$, $\tau^2$)",
+                population,
                 ha="left",
                 va="center",
                 fontsize=7.5,
@@ -114,7 +121,7 @@ def plot_model_diagram(model: Model, *, n_groups: int | None = None, group_name:
             if "alpha,beta" in priors:
                 pairs = [("(\\alpha, \\beta)", str(priors["alpha,beta"]), 0.5)]
             else:
-                names = ("mu", "kappa" if counts else "tau") if "mu" in priors else ("alpha", "beta")
+                names = ("mu", spread) if "mu" in priors else ("alpha", "beta")
                 pairs = [
                     (_GREEK[name], str(priors[name]), x) for name, x in zip(names, (0.24, 0.76), strict=True)
                 ]

@@ -16,7 +16,7 @@ _AXIS = {
     "alpha": "α: prior successes of the population (trials)",
     "beta": "β: prior failures of the population (trials)",
 }
-_SYMBOL = {"mu": "μ", "kappa": "κ", "alpha": "α", "beta": "β", "tau": "τ"}
+_SYMBOL = {"mu": "μ", "kappa": "κ", "alpha": "α", "beta": "β", "tau": "τ", "sigma": "σ"}
 _UNIT = {
     "mu": "per unit of μ",
     "kappa": "per trial of κ",
@@ -29,6 +29,21 @@ _AXIS_NORMAL = {
     "tau": "τ: population sd of the effects (between groups)",
 }
 _UNIT_NORMAL = {"mu": "per unit of μ", "tau": "per unit of τ"}
+#: The logit-normal family's hyperparameters, on the log-odds scale.
+_AXIS_LOGIT = {
+    "mu": "μ: population mean log-odds",
+    "sigma": "σ: population sd of the log-odds (between groups)",
+}
+_UNIT_LOGIT = {"mu": "per unit of μ", "sigma": "per unit of σ"}
+
+#: Axis labels and density units of each family's hyperparameters.
+_AXES = {
+    "beta-binomial": (_AXIS, _UNIT),
+    "normal-normal": (_AXIS_NORMAL, _UNIT_NORMAL),
+    "logit-normal": (_AXIS_LOGIT, _UNIT_LOGIT),
+}
+#: The spread parameter each family shows beside mu.
+SPREAD = {"beta-binomial": "kappa", "normal-normal": "tau", "logit-normal": "sigma"}
 
 #: Probability masses of the joint plot's highest-density regions.
 MASSES = (0.5, 0.8, 0.95, 0.99)
@@ -63,8 +78,8 @@ def plot_hyper_density(
     matplotlib.axes.Axes
     """
     fit = compute.partial_fit(fits, f"the posterior of {name}")
-    normal = compute.is_normal(fit)
-    axis, unit = (_AXIS_NORMAL, _UNIT_NORMAL) if normal else (_AXIS, _UNIT)
+    normal = fit.family != "beta-binomial"  # mu on an unbounded scale
+    axis, unit = _AXES[fit.family]
     if name not in axis:
         raise ValueError(f"name must be one of {', '.join(axis)} for the {fit.family} family, got {name!r}")
     kind, prob = _check_ci(ci_kind, ci_prob)
@@ -186,6 +201,16 @@ def plot_hyper_joint(
         ax.set_xlabel(_AXIS_NORMAL["mu"])
         ax.set_ylabel(_AXIS_NORMAL["tau"])
         what, where = "(μ, τ)", "exact line over τ"
+    elif fit.family == "logit-normal":
+        mu, sigma, weight, exact = _joint_logit(fit)
+        names = _regions(ax, mu, sigma, weight, masses)
+        region = weight >= compute.hpd_thresholds(weight, (0.999,))[0]
+        x0, x1 = float(mu[region].min()), float(mu[region].max())
+        ax.set_xlim(x0 - 0.04 * (x1 - x0), x1 + 0.04 * (x1 - x0))
+        ax.set_ylim(0.0, 1.04 * float(sigma[region].max()))
+        ax.set_xlabel(_AXIS_LOGIT["mu"])
+        ax.set_ylabel(_AXIS_LOGIT["sigma"])
+        what, where = "(μ, σ)", "exact grid"
     else:
         u, v, weight, exact = compute.joint_grid(fit)
         uu, vv = np.meshgrid(u, v, indexing="ij")
@@ -195,7 +220,13 @@ def plot_hyper_joint(
         what, where = "(μ, κ)", "exact grid"
     # Shorter than the densities' titles: the joint panel has a legend and a caption to fit.
     ax.set_title(f"Joint posterior of {what} — partial pooling", fontsize=10.5, pad=15)
-    source = where if exact else "kernel density of the draws"
+    source = (
+        where
+        if exact
+        else "histogram of the draws"
+        if fit.family == "logit-normal"
+        else "kernel density of the draws"
+    )
     ax.text(
         1.0,
         1.008,
@@ -208,6 +239,21 @@ def plot_hyper_joint(
     )
     ax.legend(loc="upper right", fontsize=8)
     return ax
+
+
+def _joint_logit(fit: Fit) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    """``(mu, sigma, weight, exact)`` on a 2-D grid: the exact engine's, or a histogram of the draws."""
+    from ..families.logit_normal import to_sigma
+
+    grid = fit._posterior.grid if fit.engine == "exact" else None
+    if grid is not None:
+        uu, vv = np.meshgrid(grid.u, grid.v, indexing="ij")
+        return uu, to_sigma(vv), grid.weights, True
+    post = fit.idata["posterior"]
+    mu, sigma = np.ravel(post["mu"].values), np.ravel(post["sigma"].values)
+    counts, xe, ye = np.histogram2d(mu, sigma, bins=40)
+    xx, yy = np.meshgrid((xe[:-1] + xe[1:]) / 2, (ye[:-1] + ye[1:]) / 2, indexing="ij")
+    return xx, yy, counts / counts.sum(), False
 
 
 def _regions(ax, x: np.ndarray, y: np.ndarray, weight: np.ndarray, masses: tuple[float, ...]) -> dict:
@@ -269,7 +315,7 @@ def plot_hyperparameters(
         Three axes: mu (:func:`plot_hyper_density`), kappa, and (mu, kappa)
         (:func:`plot_hyper_joint`); for the normal-normal family tau and (mu, tau).
     """
-    spread = "tau" if compute.is_normal(compute.partial_fit(fits, "the hyperparameters' figure")) else "kappa"
+    spread = SPREAD[compute.partial_fit(fits, "the hyperparameters' figure").family]
     fig, axes = new_figure((15.0, 4.6), 1, 3)
     plot_hyper_density(fits, "mu", ci_kind=ci_kind, ci_prob=ci_prob, ax=axes[0, 0])
     plot_hyper_density(fits, spread, ci_kind=ci_kind, ci_prob=ci_prob, ax=axes[0, 1])
