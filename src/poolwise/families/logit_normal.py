@@ -358,10 +358,13 @@ def theta_mixture(
     need = np.clip(np.ceil((hi - lo) / step), 128, 4096).astype(int) + 1
     h = (hi - lo) / (need - 1)
     pdf = np.zeros((lo.size, need.max()))
-    for p in range(lo.size):  # rows one at a time keep memory at X * K
+    for p in range(lo.size):  # a row at a time, components in blocks of CHUNK * 64 elements
         z = (lo[p] + h[p] * np.arange(need[p]))[:, None]
-        log_f = log_kernel(z, n[p], y[p], m[p], sg[p]) - log_total[p]
-        pdf[p, : need[p]] = np.exp(log_f) @ weight
+        block = max(1, CHUNK * 64 // need[p])
+        for k in range(0, weight.size, block):
+            part = slice(k, k + block)
+            log_f = log_kernel(z, n[p, part], y[p, part], m[p, part], sg[p, part]) - log_total[p, part]
+            pdf[p, : need[p]] += np.exp(log_f) @ weight[part]
     marginal = GridMarginal(lo, h, pdf, special.expit, _log_dtheta_dz, special.logit)
     return mean, np.sqrt(var), marginal
 
