@@ -68,9 +68,13 @@ def test_cli_json_names_mu_and_sigma(capsys):
     assert "logit(theta_i) ~ Normal(mu, sigma^2)" in doc["models"]["partial"]["equations"]
 
 
-def test_cli_refuses_what_needs_a_beta_population(capsys):
+def test_cli_refuses_what_needs_a_beta_population_and_predicts_counts(capsys):
     assert main(["fit", "--dataset", "surgical", "--family", "logit-normal", "--new-group", "2/3"]) == 2
     assert "beta-binomial" in capsys.readouterr().err
+    args = ["fit", "--dataset", "surgical", "--family", "logit-normal", "--new-trials", "100", "--json"]
+    assert main(args) == 0
+    rows = {r["pooling"]: r for r in json.loads(capsys.readouterr().out)["new_group_counts"]}
+    assert sum(rows["partial"]["pmf"]) == pytest.approx(1.0, abs=1e-12)
 
 
 def test_report_draws_every_figure(fits):

@@ -284,10 +284,10 @@ def study(
             "new groups with observed trials, held-out counts and predicted counts are for binomial "
             "counts; these data are estimates with standard errors"
         )
-    if family == "logit-normal" and (new_groups or new_trials is not None):
+    if family == "logit-normal" and new_groups:
         raise ValueError(
-            "new groups with observed trials and predicted counts need the beta-binomial family "
-            "(a Beta population); this fit is logit-normal"
+            "new groups with observed trials need the beta-binomial family (a Beta population); "
+            "this fit is logit-normal"
         )
     bet_on = None
     if counts:
