@@ -34,7 +34,6 @@ from ..priors import HalfCauchy, HalfFlat, HalfNormal, Uniform
 from .exact import (
     EDGE_MASS,
     LEVELS,
-    LINE_NODES,
     POOLING_EVIDENCE,
     GridInfo,
     PoolwiseWarning,
@@ -48,6 +47,10 @@ from .exact import (
 #: reach far into the funnel of large sigma and vague mu, and double the nodes the bulk needs). The
 #: edge-mass check still reports any posterior whose ring of cells holds more than EDGE_MASS.
 BOX_NATS = 20.0
+
+#: Nodes per axis of the scans that place the box (the beta-binomial's 48 cost 2.25 times as much;
+#: each likelihood evaluation here is a quadrature per distinct pair, not a few log-gammas).
+LOCATE_NODES = 32
 
 #: Priors on sigma whose density is an even function of sigma at 0.
 EVEN_AT_ZERO = (HalfNormal, HalfCauchy, HalfFlat, Uniform)
@@ -104,8 +107,11 @@ def _hyper_quantities(grid: gridlib.Grid2D, logp, priors: dict) -> dict[str, Qua
     """``mu`` and ``sigma``: exact moments over the grid, marginals on fine lines.
 
     ``mu`` is the grid's first coordinate and ``asinh(sigma / c)`` its second, so each marginal is
-    ``logp`` on a line of :data:`~poolwise.engines.exact.LINE_NODES` nodes along one axis (over the
-    range of the cells that carry mass) summed over the grid's nodes of the other.
+    ``logp`` on a line along one axis (over the range of the cells that carry mass) summed over the
+    grid's nodes of the other. The line has ``2n + 1`` nodes for an ``n x n`` grid: it refines with
+    the grid, so the refinement's convergence check covers its resolution too (a fixed line, as the
+    beta-binomial engine's :data:`~poolwise.engines.exact.LINE_NODES`, leaves an error floor that
+    no level removes), and costs no more than twice the grid.
     """
     w = grid.weights
     u, v, _ = _prune(grid)
@@ -128,8 +134,9 @@ def _hyper_quantities(grid: gridlib.Grid2D, logp, priors: dict) -> dict[str, Qua
         lo, hi = kept.min() - h_axis / 2, kept.max() + h_axis / 2
         start = name == "sigma" and lo <= 1e-9 * h_axis  # the first cell's edge: sigma = 0
         lo = 0.0 if start else lo
-        h = (hi - lo) / (LINE_NODES - 1)
-        line = lo + h * np.arange(LINE_NODES)
+        nodes = 2 * grid.u.size + 1
+        h = (hi - lo) / (nodes - 1)
+        line = lo + h * np.arange(nodes)
         values = logp(line[:, None], other[None, :]) if name == "mu" else logp(other[None, :], line[:, None])
         density = np.exp(values - top).sum(axis=1)
         # At sigma = 0 the likelihood is even in w (it depends on sigma^2); so is the density if the
@@ -176,7 +183,7 @@ def fit_partial(
     pairs = Pairs.from_counts(trials, successes)
     logp = family.log_posterior(priors, pairs)
     limits = family.LIMITS
-    box, at_limit = gridlib.locate(logp, limits, threshold=BOX_NATS)
+    box, at_limit = gridlib.locate(logp, limits, n=LOCATE_NODES, threshold=BOX_NATS)
     # Mass at sigma = 0 (complete pooling) is legitimate; at any other limit it is not.
     natural = box.v_lo == limits.v_lo
     others = (box.u_lo == limits.u_lo, box.u_hi == limits.u_hi, box.v_hi == limits.v_hi)
