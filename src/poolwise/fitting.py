@@ -476,7 +476,7 @@ class Fit:
         """``P(y_new = k)`` for an unseen group in ``trials`` trials; see :mod:`poolwise.predict`."""
         from .predict import predictive_counts
 
-        self._beta_binomial_only("predictive_counts")
+        self._binomial_only("predictive_counts")
         return predictive_counts(self, trials)
 
     def diagram(self, ax=None):
