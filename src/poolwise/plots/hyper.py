@@ -190,27 +190,22 @@ def plot_hyper_joint(
     if ax is None:
         _, axes = new_figure((6.4, 4.6))
         ax = axes[0, 0]
-    if compute.is_normal(fit):
-        mu, tau, weight, exact = compute.joint_normal(fit)
-        mu, tau = np.meshgrid(mu, tau, indexing="ij")
-        names = _regions(ax, mu, tau, weight, masses)
+    if fit.family != "beta-binomial":  # mu on the real line, a spread from 0
+        if compute.is_normal(fit):
+            mu, spread, weight, exact = compute.joint_normal(fit)
+            mu, spread = np.meshgrid(mu, spread, indexing="ij")
+            what, where = "(μ, τ)", "exact line over τ"
+        else:
+            mu, spread, weight, exact = _joint_logit(fit)
+            what, where = "(μ, σ)", "exact grid"
+        names = _regions(ax, mu, spread, weight, masses)
         region = weight >= compute.hpd_thresholds(weight, (0.999,))[0]
         x0, x1 = float(mu[region].min()), float(mu[region].max())
         ax.set_xlim(x0 - 0.04 * (x1 - x0), x1 + 0.04 * (x1 - x0))
-        ax.set_ylim(0.0, 1.04 * float(tau[region].max()))
-        ax.set_xlabel(_AXIS_NORMAL["mu"])
-        ax.set_ylabel(_AXIS_NORMAL["tau"])
-        what, where = "(μ, τ)", "exact line over τ"
-    elif fit.family == "logit-normal":
-        mu, sigma, weight, exact = _joint_logit(fit)
-        names = _regions(ax, mu, sigma, weight, masses)
-        region = weight >= compute.hpd_thresholds(weight, (0.999,))[0]
-        x0, x1 = float(mu[region].min()), float(mu[region].max())
-        ax.set_xlim(x0 - 0.04 * (x1 - x0), x1 + 0.04 * (x1 - x0))
-        ax.set_ylim(0.0, 1.04 * float(sigma[region].max()))
-        ax.set_xlabel(_AXIS_LOGIT["mu"])
-        ax.set_ylabel(_AXIS_LOGIT["sigma"])
-        what, where = "(μ, σ)", "exact grid"
+        ax.set_ylim(0.0, 1.04 * float(spread[region].max()))
+        axis = _AXES[fit.family][0]
+        ax.set_xlabel(axis["mu"])
+        ax.set_ylabel(axis[SPREAD[fit.family]])
     else:
         u, v, weight, exact = compute.joint_grid(fit)
         uu, vv = np.meshgrid(u, v, indexing="ij")
