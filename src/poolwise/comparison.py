@@ -83,11 +83,11 @@ def _nodes_likelihood(fit: Fit, grid, p) -> tuple[np.ndarray, np.ndarray]:
     pairs = fit._posterior.pairs
     y, n = pairs.successes[p, None], pairs.trials[p, None]
     if fit.family == "logit-normal":
+        from .engines import exact_logit
         from .families import logit_normal
 
-        uu, vv = np.meshgrid(grid.u, grid.v, indexing="ij")
-        log_w = grid.logp.ravel() - special.logsumexp(grid.logp)
-        return logit_normal.log_group_marginal(n, y, uu.ravel(), logit_normal.to_sigma(vv.ravel())), log_w
+        mu, sigma, log_w = exact_logit.grid_nodes(grid)
+        return logit_normal.log_group_marginal(n, y, mu, sigma), log_w
     alpha, beta, log_w = exact.grid_nodes(grid)
     return family.log_beta_binomial(y, n, alpha, beta), log_w
 
@@ -122,9 +122,9 @@ def _grid_logo(fit: Fit) -> tuple[np.ndarray, int]:
     logo = -special.logsumexp(loo_w, axis=1)
     bounded = False
     if fit.family == "logit-normal":
-        from .families import logit_normal
+        from .engines import exact_logit
 
-        bounded = bool(np.isclose(grid.v[0] - grid.hv / 2, logit_normal.LIMITS.v_lo))  # at sigma = 0
+        bounded = exact_logit.starts_at_zero(grid)
     edge = exact.ring_mass(grid, loo_w + logo[:, None], bounded_v=bounded)
     refits = np.flatnonzero(edge > exact.EDGE_MASS)
     for p in refits:

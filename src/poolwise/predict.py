@@ -190,12 +190,12 @@ def _logit_normal_counts(fit: Fit, n: int) -> np.ndarray:
     Each term is the family's quadrature of the binomial over ``logit theta ~ N(mu_g, sigma_g^2)``,
     on the exact engine's grid; a sampling engine's draws of ``(mu, sigma)`` with equal weights.
     """
+    from .engines import exact_logit
     from .families import logit_normal
 
-    grid = fit._posterior.grid if fit.engine == "exact" else None
-    if grid is not None:
-        uu, vv = np.meshgrid(grid.u, grid.v, indexing="ij")
-        mu, sigma, weight = uu.ravel(), logit_normal.to_sigma(vv.ravel()), grid.weights.ravel()
+    if fit.engine == "exact":
+        mu, sigma, log_w = exact_logit.grid_nodes(fit._posterior.grid)
+        weight = np.exp(log_w)
     else:
         post = fit.idata["posterior"]
         mu = np.asarray(post["mu"].values, float).ravel()

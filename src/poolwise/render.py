@@ -18,7 +18,6 @@ HYPERPARAMETERS = {
     "logit-normal": ("mu", "sigma"),
     "normal-normal": ("mu", "tau"),
 }
-HYPER = HYPERPARAMETERS["beta-binomial"]
 
 #: What the hyperparameters mean, by family (printed under their table).
 _HYPER_NOTE = {

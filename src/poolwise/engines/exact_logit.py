@@ -149,6 +149,20 @@ def _hyper_quantities(grid: gridlib.Grid2D, logp, priors: dict) -> dict[str, Qua
     return out
 
 
+def grid_nodes(grid: gridlib.Grid2D) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return ``mu``, ``sigma`` and normalised log-weights at every grid cell, flattened.
+
+    The logit-normal twin of :func:`poolwise.engines.exact.grid_nodes`.
+    """
+    uu, vv = np.meshgrid(grid.u, grid.v, indexing="ij")
+    return uu.ravel(), family.to_sigma(vv.ravel()), grid.logp.ravel() - special.logsumexp(grid.logp)
+
+
+def starts_at_zero(grid: gridlib.Grid2D) -> bool:
+    """Whether the grid's first column is ``sigma = 0``, a bound of sigma where mass may lie."""
+    return bool(np.isclose(grid.v[0] - grid.hv / 2, family.LIMITS.v_lo))
+
+
 def _edge_mass(grid: gridlib.Grid2D, natural: bool) -> float:
     """Probability in the outermost ring of cells, less the column at ``sigma = 0`` if ``natural``."""
     w = grid.weights

@@ -238,12 +238,13 @@ def plot_hyper_joint(
 
 def _joint_logit(fit: Fit) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
     """``(mu, sigma, weight, exact)`` on a 2-D grid: the exact engine's, or a histogram of the draws."""
-    from ..families.logit_normal import to_sigma
+    from ..engines.exact_logit import grid_nodes
 
-    grid = fit._posterior.grid if fit.engine == "exact" else None
-    if grid is not None:
-        uu, vv = np.meshgrid(grid.u, grid.v, indexing="ij")
-        return uu, to_sigma(vv), grid.weights, True
+    if fit.engine == "exact":
+        grid = fit._posterior.grid
+        mu, sigma, log_w = grid_nodes(grid)
+        shape = grid.logp.shape
+        return mu.reshape(shape), sigma.reshape(shape), np.exp(log_w).reshape(shape), True
     post = fit.idata["posterior"]
     mu, sigma = np.ravel(post["mu"].values), np.ravel(post["sigma"].values)
     counts, xe, ye = np.histogram2d(mu, sigma, bins=40)

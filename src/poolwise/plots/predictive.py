@@ -139,12 +139,7 @@ def plot_theta_new(
         ax.set_xlabel("θ_new: success probability of a new group (per trial)")
         ax.set_title("A new group's success probability θ_new", fontsize=10.5)
     ax.set_ylabel("predictive density (per unit of θ)")
-    handles, names = ax.get_legend_handles_labels()
-    if improper:
-        from matplotlib.lines import Line2D
-
-        handles.append(Line2D([], [], ls="none"))
-        names.append(f"{LABELS['none']}: not drawn (flat prior,\nno proper prediction)")
+    handles, names = _legend_entries(ax, improper)
     if normal:  # on the effect scale the complete-pooling band may run under the legend: back it
         ax.legend(
             handles, names, loc="upper right", fontsize=8, frameon=True, facecolor="white", edgecolor="none"
@@ -152,6 +147,17 @@ def plot_theta_new(
     else:
         ax.legend(handles, names, loc="center left", fontsize=8)
     return ax
+
+
+def _legend_entries(ax, skipped: bool) -> tuple[list, list]:
+    """Return the axes' legend entries, with a note when no pooling was left out (its flat prior)."""
+    handles, names = ax.get_legend_handles_labels()
+    if skipped:
+        from matplotlib.lines import Line2D
+
+        handles.append(Line2D([], [], ls="none"))
+        names.append(f"{LABELS['none']}: not drawn (flat prior,\nno proper prediction)")
+    return handles, names
 
 
 @styled
@@ -282,12 +288,7 @@ def _y_new_normal(found: dict[str, Fit], s: float, prob: float, ax):
             linespacing=1.45,
             bbox={"boxstyle": "round,pad=0.4", "fc": "white", "ec": "#dddddd", "lw": 0.8},
         )
-    handles, names = ax.get_legend_handles_labels()
-    if skipped:
-        from matplotlib.lines import Line2D
-
-        handles.append(Line2D([], [], ls="none"))
-        names.append(f"{LABELS['none']}: not drawn (flat prior,\nno proper prediction)")
+    handles, names = _legend_entries(ax, skipped)
     ax.legend(handles, names, loc="upper right", fontsize=8)
     ax.set_xlim(lo, hi)
     ax.set_ylim(0, 1.45 * top)
