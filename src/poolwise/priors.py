@@ -140,19 +140,33 @@ class Exponential(Prior):
 
 @dataclass(frozen=True)
 class Gamma(Prior):
-    """Gamma with shape ``alpha`` and rate ``beta``: ``p(x) ∝ x^(alpha-1) exp(-beta x)``."""
+    """Gamma with shape ``alpha`` and rate ``beta``: ``p(x) ∝ x^(alpha-1) exp(-beta x)``.
+
+    ``beta = 0`` is the improper limit ``p(x) ∝ x^(alpha-1)``: ``Gamma(0.5, 0)`` is Jeffreys' prior
+    for a Poisson rate, the default of the gamma-Poisson family's no and complete pooling.
+    """
 
     alpha: float = 1.0
     beta: float = 1.0
 
     def __post_init__(self) -> None:
-        _positive("Gamma", alpha=self.alpha, beta=self.beta)
+        _positive("Gamma", alpha=self.alpha)
+        if self.beta != 0:
+            _positive("Gamma", beta=self.beta)
+
+    @property
+    def proper(self) -> bool:  # noqa: D102
+        return self.beta > 0
 
     def _logpdf(self, x):
         a, b = self.alpha, self.beta
+        if b == 0:
+            return (a - 1) * np.log(x)
         return a * math.log(b) - special.gammaln(a) + (a - 1) * np.log(x) - b * x
 
     def _sample(self, rng, size):
+        if self.beta == 0:
+            raise PriorError(f"{self} is improper: it has no draws")
         return rng.gamma(self.alpha, 1.0 / self.beta, size)
 
 

@@ -43,6 +43,25 @@ class Box:
 
 
 @dataclass(frozen=True)
+class HyperLine:
+    """A reported hyperparameter as a line through the ``(u, v)`` plane.
+
+    The value is ``natural(s)`` for a coordinate ``s(u, v)`` that, with ``t`` (running along ``v``
+    if ``t_along_v``, else along ``u``), parametrises the plane with unit Jacobian:
+    ``(u, v) = to_uv(s, t)``. ``log_jacobian(s)`` is ``log |d natural / d s|`` and ``inverse`` maps
+    a value back to ``s``.
+    """
+
+    s: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    to_uv: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+    t_along_v: bool
+    natural: Callable[[np.ndarray], np.ndarray]
+    log_jacobian: Callable[[np.ndarray], np.ndarray]
+    inverse: Callable[[np.ndarray], np.ndarray]
+    moments_exist: bool = True
+
+
+@dataclass(frozen=True)
 class Grid2D:
     """A log-density evaluated at the cell centres of a uniform grid.
 

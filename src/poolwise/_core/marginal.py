@@ -1,7 +1,8 @@
 """One-dimensional posterior marginals and their intervals, vectorised over rows.
 
 A marginal is anything with ``ppf(q)`` mapping probabilities of shape ``(P, m)`` to values of shape
-``(P, m)`` on the natural scale: :class:`BetaRows` or :class:`NormalRows` (closed forms) or
+``(P, m)`` on the natural scale: :class:`BetaRows`, :class:`GammaRows` or :class:`NormalRows` (closed
+forms) or
 :class:`GridMarginal` (a density
 tabulated on a uniform grid of an unconstrained coordinate ``z``, e.g. the logit of a rate, and
 integrated exactly as a cubic spline). :func:`eti` and :func:`hdi` work on either.
@@ -58,6 +59,39 @@ class BetaRows:
         x = special.expit(np.linspace(lo, hi, n))
         a, b = self.a[row], self.b[row]
         log_f = special.xlogy(a - 1, x) + special.xlog1py(b - 1, -x) - special.betaln(a, b)
+        return x, np.exp(log_f)
+
+
+@dataclass(frozen=True)
+class GammaRows:
+    """Independent Gamma(a_p, b_p) distributions (shape, rate), one per row."""
+
+    a: np.ndarray
+    b: np.ndarray
+
+    @property
+    def mean(self) -> np.ndarray:
+        """Posterior means."""
+        return self.a / self.b
+
+    @property
+    def sd(self) -> np.ndarray:
+        """Posterior standard deviations."""
+        return np.sqrt(self.a) / self.b
+
+    def ppf(self, q: np.ndarray) -> np.ndarray:  # noqa: D102
+        return special.gammaincinv(self.a[:, None], q) / self.b[:, None]
+
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        """Distribution function at ``x`` of shape ``(P, m)``."""
+        return special.gammainc(self.a[:, None], self.b[:, None] * x)
+
+    def density(self, row: int, n: int = 513) -> tuple[np.ndarray, np.ndarray]:
+        """Density of one row between its 1e-6 and 1 - 1e-6 quantiles (uniform in log)."""
+        lo, hi = np.log(self.ppf(np.array([[1e-6, 1 - 1e-6]]) * np.ones((self.a.size, 1)))[row])
+        x = np.exp(np.linspace(lo, hi, n))
+        a, b = self.a[row], self.b[row]
+        log_f = a * np.log(b) - special.gammaln(a) + (a - 1) * np.log(x) - b * x
         return x, np.exp(log_f)
 
 
@@ -280,7 +314,7 @@ def interval(marginal: Marginal, kind: str, prob: float) -> tuple[np.ndarray, np
 
 
 def _rows(marginal: Marginal) -> int:
-    if isinstance(marginal, BetaRows):
+    if isinstance(marginal, BetaRows | GammaRows):
         return marginal.a.shape[0]
     if isinstance(marginal, NormalRows):
         return marginal.mean.shape[0]

@@ -7,8 +7,10 @@ checked are each reported parameter's mean, standard deviation and the quantiles
 :data:`CHECKED_QUANTILES` (which bound every interval a user is likely to ask for); a change counts
 relative to the value's size where that exceeds one (``|change| <= tol * max(1, |value|)``).
 
-The engine knows nothing of a family's formulas: it asks the family for the log posterior, the
-conjugate group posteriors and the hyperparameters' transforms.
+The engine knows nothing of a family's formulas: it asks the family (a module such as
+:mod:`poolwise.families.beta_binomial` or :mod:`poolwise.families.gamma_poisson`: a conjugate
+population of two hyperparameters) for the log posterior, the conjugate group posteriors and the
+hyperparameters' transforms.
 """
 
 from __future__ import annotations
@@ -16,13 +18,14 @@ from __future__ import annotations
 import functools
 import warnings
 from dataclasses import dataclass, field
+from types import ModuleType
 
 import numpy as np
 from scipy import special
 
 from .._core import grid as gridlib
-from .._core.marginal import BetaRows, GridMarginal, Marginal
-from ..families import beta_binomial as family
+from .._core.marginal import BetaRows, GammaRows, GridMarginal, Marginal
+from ..families import beta_binomial
 
 #: Quantiles compared between grid resolutions.
 CHECKED_QUANTILES = np.array([0.005, 0.025, 0.03, 0.05, 0.25, 0.5, 0.75, 0.95, 0.97, 0.975, 0.995])
@@ -58,6 +61,8 @@ class Quantity:
     sd: np.ndarray
     marginal: Marginal
     index: np.ndarray
+    #: False when the mean may be infinite: only the quantiles are then checked for convergence.
+    moments_exist: bool = True
 
     def interval(self, kind: str, prob: float) -> tuple[np.ndarray, np.ndarray]:
         """Credible interval for every reported entry."""
@@ -103,13 +108,14 @@ class ExactPosterior:
 
     pooling: str
     quantities: dict[str, Quantity]
-    new_group: Quantity
-    pairs: family.Pairs
+    new_group: Quantity | None
+    pairs: beta_binomial.Pairs
     grid: gridlib.Grid2D | None = None
     grid_info: GridInfo | None = None
-    conjugate: BetaRows | None = None
+    conjugate: BetaRows | GammaRows | None = None
     warnings: tuple[str, ...] = field(default=())
     engine: str = "exact"
+    family: ModuleType = beta_binomial
 
     @property
     def diagnostics(self) -> dict:
@@ -120,17 +126,14 @@ class ExactPosterior:
         """Draw from the posterior: ``theta`` ``(n, groups)`` or ``(n,)``, hyperparameters ``(n,)``.
 
         Partial pooling picks a grid cell by its probability, a uniform point inside it, then each
-        ``theta_i`` from its conjugate Beta given that point.
+        ``theta_i`` from its conjugate posterior given that point.
         """
-        trials, successes = (
-            self.pairs.trials[self.pairs.inverse],
-            self.pairs.successes[self.pairs.inverse],
-        )
+        inverse, family = self.pairs.inverse, self.family
         if self.pooling == "none":
-            a, b = self.conjugate.a[self.pairs.inverse], self.conjugate.b[self.pairs.inverse]
-            return {"theta": rng.beta(a, b, size=(n, a.size))}
+            a, b = self.conjugate.a[inverse], self.conjugate.b[inverse]
+            return {"theta": family.draw(rng, a, b, size=(n, a.size))}
         if self.pooling == "complete":
-            return {"theta": rng.beta(self.conjugate.a[0], self.conjugate.b[0], size=n)}
+            return {"theta": family.draw(rng, self.conjugate.a[0], self.conjugate.b[0], size=n)}
         g = self.grid
         flat = g.weights.ravel()
         cell = rng.choice(flat.size, size=n, p=flat)
@@ -138,8 +141,8 @@ class ExactPosterior:
         u = g.u[iu] + g.hu * (rng.random(n) - 0.5)
         v = g.v[iv] + g.hv * (rng.random(n) - 0.5)
         out = family.hyper_draws(u, v)
-        alpha, beta = out["alpha"][:, None], out["beta"][:, None]
-        out["theta"] = rng.beta(alpha + successes, beta + (trials - successes))
+        a, b = family.posterior_params(out["alpha"], out["beta"], self.pairs)  # (pairs, n)
+        out["theta"] = family.draw(rng, a[inverse].T, b[inverse].T)
         return out
 
 
@@ -152,7 +155,9 @@ def _change(old: dict[str, Quantity], new: dict[str, Quantity]) -> float:
     worst = 0.0
     for name, q in new.items():
         p = old[name]
-        for a, b in ((p.mean, q.mean), (p.sd, q.sd), (_quantiles(p), _quantiles(q))):
+        rows = np.unique(q.index)  # the new group's row may sit in theta's table, unreported there
+        pairs = [(p.mean[rows], q.mean[rows]), (p.sd[rows], q.sd[rows])] if q.moments_exist else []
+        for a, b in [*pairs, (_quantiles(p), _quantiles(q))]:
             scale = np.maximum(1.0, np.abs(b))
             worst = max(worst, float(np.max(np.abs(a - b) / scale)))
     return worst
@@ -160,21 +165,29 @@ def _change(old: dict[str, Quantity], new: dict[str, Quantity]) -> float:
 
 def fit_closed_form(pooling: str, theta_prior, trials: np.ndarray, successes: np.ndarray) -> ExactPosterior:
     """No pooling (a Beta per group) or complete pooling (one Beta for all)."""
-    pairs = family.Pairs.from_counts(trials, successes)
+    return fit_closed_form_pairs(pooling, theta_prior, beta_binomial.Pairs.from_counts(trials, successes))
+
+
+def fit_closed_form_pairs(
+    pooling: str, theta_prior, pairs, *, family: ModuleType = beta_binomial
+) -> ExactPosterior:
+    """No pooling (a conjugate posterior per group) or complete pooling (one for all)."""
     if pooling == "none":
-        post = family.conjugate(theta_prior, pairs.trials, pairs.successes)
+        post = family.conjugate(theta_prior, *pairs.columns)
         index = pairs.inverse
     else:
-        post = family.conjugate(theta_prior, np.array([trials.sum()]), np.array([successes.sum()]))
+        post = family.conjugate(theta_prior, *(np.array([pairs.count @ c]) for c in pairs.columns))
         index = np.zeros(1, dtype=np.int64)
     theta = Quantity("theta", post.mean, post.sd, post, index)
-    if pooling == "none":
+    if pooling == "complete":
+        new = Quantity("theta_new", theta.mean, theta.sd, post, np.zeros(1, np.int64))
+    elif theta_prior.proper:
         # An unseen group learns nothing from the others: its predictive is the prior.
-        prior = BetaRows(np.array([theta_prior.alpha], float), np.array([theta_prior.beta], float))
+        prior = family.conjugate(theta_prior, *(np.zeros(1, c.dtype) for c in pairs.columns))
         new = Quantity("theta_new", prior.mean, prior.sd, prior, np.zeros(1, np.int64))
     else:
-        new = Quantity("theta_new", theta.mean, theta.sd, post, np.zeros(1, np.int64))
-    return ExactPosterior(pooling, {"theta": theta}, new, pairs, conjugate=post)
+        new = None
+    return ExactPosterior(pooling, {"theta": theta}, new, pairs, conjugate=post, family=family)
 
 
 def _prune(grid: gridlib.Grid2D) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -192,82 +205,58 @@ def _prune(grid: gridlib.Grid2D) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 LINE_NODES = 129
 
 
-def _hyper_quantities(grid: gridlib.Grid2D, logp, u, v) -> dict[str, Quantity]:
+def _hyper_quantities(grid: gridlib.Grid2D, logp, u, v, family: ModuleType) -> dict[str, Quantity]:
     """Marginals of the hyperparameters, each tabulated on its own fine one-dimensional grid.
 
-    Every reported hyperparameter is ``exp(s)`` or ``expit(s)`` for a coordinate ``s`` that, with
-    one of the grid axes, parametrises the plane with unit Jacobian: ``mu = expit(u)`` (integrate
-    over ``v``), and ``alpha``, ``beta``, ``kappa = exp(v + c(u))`` with ``c = log expit(u)``,
-    ``log expit(-u)`` and ``0`` (integrate over ``u`` at ``v = s - c(u)``). The integral over the
-    other axis uses the grid's own nodes; ``s`` gets :data:`LINE_NODES` nodes over the range held
-    by the grid cells that carry mass.
+    Every reported hyperparameter is a line of the family (:class:`poolwise._core.grid.HyperLine`):
+    a function of a coordinate ``s`` that, with one of the grid axes, parametrises the plane with
+    unit Jacobian. The integral over the other axis uses the grid's own nodes; ``s`` gets
+    :data:`LINE_NODES` nodes over the range held by the grid cells that carry mass.
     """
     # Moments use every cell: a heavy tail (a mean that does not exist) must show up as a mean
     # that keeps moving with the grid, not be pruned away. ``u, v`` (the pruned cells) only set ranges.
     uu_all, vv_all = np.meshgrid(grid.u, grid.v, indexing="ij")
     values = family.hyper_draws(uu_all.ravel(), vv_all.ravel())
     w = grid.weights.ravel()
-    pruned = family.hyper_draws(u, v)
-    lines = {
-        "alpha": (np.log(pruned["alpha"]), lambda s, t: (t, s - (-np.logaddexp(0.0, -t))), np.exp),
-        "beta": (np.log(pruned["beta"]), lambda s, t: (t, s - (-np.logaddexp(0.0, t))), np.exp),
-        "mu": (u, lambda s, t: (s, t), _expit),
-        "kappa": (v, lambda s, t: (t, s), np.exp),
-    }
-    log_jacobian = {"alpha": _identity, "beta": _identity, "mu": _log_dexpit, "kappa": _identity}
     top = grid.logp.max()
     # The box as (centre, half-width) along each axis, cells included.
     box_u = ((grid.u[0] + grid.u[-1]) / 2, (grid.u[-1] - grid.u[0] + grid.hu) / 2)
     box_v = ((grid.v[0] + grid.v[-1]) / 2, (grid.v[-1] - grid.v[0] + grid.hv) / 2)
     out: dict[str, Quantity] = {}
-    for name, (s_cells, to_uv, to_natural) in lines.items():
+    for name, line in family.HYPER_LINES.items():
         x = values[name]
         mean = x @ w
         sd = np.sqrt(max(((x - mean) ** 2) @ w, 0.0))
-        other = grid.v if name == "mu" else grid.u
-        half = 0.5 * (grid.hu if name == "mu" else grid.hv) + 0.5 * grid.hu
+        s_cells = line.s(u, v)
+        other = grid.v if line.t_along_v else grid.u
+        half = 0.5 * (grid.hu if line.t_along_v else grid.hv) + 0.5 * grid.hu
         lo, hi = s_cells.min() - half, s_cells.max() + half
         h = (hi - lo) / (LINE_NODES - 1)
         s_nodes = lo + h * np.arange(LINE_NODES)
-        uu, vv = to_uv(s_nodes[:, None], other[None, :])
+        uu, vv = line.to_uv(s_nodes[:, None], other[None, :])
         # Only the grid's box: every other summary integrates over it, and outside it an improper
         # posterior can exceed the box's peak (its warning is raised below).
         inside = (np.abs(uu - box_u[0]) <= box_u[1]) & (np.abs(vv - box_v[0]) <= box_v[1])
         density = np.exp(np.where(inside, logp(uu, vv), -np.inf) - top).sum(axis=1)
-        inverse = _logit if name == "mu" else np.log
         marginal = GridMarginal(
-            np.array([lo]), np.array([h]), density[None, :], to_natural, log_jacobian[name], inverse
+            np.array([lo]), np.array([h]), density[None, :], line.natural, line.log_jacobian, line.inverse
         )
-        out[name] = Quantity(name, np.array([mean]), np.array([sd]), marginal, np.zeros(1, np.int64))
+        out[name] = Quantity(
+            name, np.array([mean]), np.array([sd]), marginal, np.zeros(1, np.int64), line.moments_exist
+        )
     return out
 
 
-def _logit(x):
-    return np.log(x) - np.log1p(-x)
-
-
-def _expit(z):
-    return 1.0 / (1.0 + np.exp(-z))
-
-
-def _log_dexpit(z):
-    return -np.logaddexp(0.0, -z) - np.logaddexp(0.0, z)
-
-
-def _identity(z):
-    return z
-
-
-def _group_level(grid: gridlib.Grid2D, pairs: family.Pairs) -> dict[str, Quantity]:
-    """Every group's theta (and a new group's) as Beta mixtures over the grid's cells."""
+def _group_level(grid: gridlib.Grid2D, pairs, family: ModuleType) -> dict[str, Quantity]:
+    """Every group's theta (and a new group's): mixtures of conjugate posteriors over the grid's cells."""
     u, v, w = _prune(grid)
     alpha, beta = family.alpha_beta(u, v)
-    trials = np.append(pairs.trials, 0)
-    successes = np.append(pairs.successes, 0)
-    mean, sd, marginal = family.theta_mixture(alpha, beta, w, trials, successes)
+    a, b = family.posterior_params(alpha, beta, pairs.with_new_group())
+    mean, sd, marginal = family.mixture(a, b, w)
+    new_row = np.array([pairs.count.size])
     return {
         "theta": Quantity("theta", mean, sd, marginal, pairs.inverse),
-        "theta_new": Quantity("theta_new", mean, sd, marginal, np.array([pairs.trials.size])),
+        "theta_new": Quantity("theta_new", mean, sd, marginal, new_row, family.NEW_GROUP_MOMENTS_EXIST),
     }
 
 
@@ -292,18 +281,24 @@ def _refine(levels, evaluate, summarise, tol: float):
 def fit_partial(
     priors: dict, trials: np.ndarray, successes: np.ndarray, *, tol: float = 1e-4
 ) -> ExactPosterior:
-    """Partial pooling on a refined grid over ``(logit mu, log kappa)``; see the module docstring.
+    """Beta-binomial partial pooling on a refined grid over ``(logit mu, log kappa)``.
 
-    The hyperparameters' summaries and the groups' (Beta mixtures, the costly part) are refined
+    See :func:`fit_partial_pairs`.
+    """
+    return fit_partial_pairs(priors, beta_binomial.Pairs.from_counts(trials, successes), tol=tol)
+
+
+def fit_partial_pairs(
+    priors: dict, pairs, *, tol: float = 1e-4, family: ModuleType = beta_binomial
+) -> ExactPosterior:
+    """Partial pooling from distinct pairs and their counts; see the module docstring.
+
+    The hyperparameters' summaries and the groups' (mixtures, the costly part) are refined
     separately: the groups' usually converge on a coarser grid, which then serves them.
     """
-    return fit_partial_pairs(priors, family.Pairs.from_counts(trials, successes), tol=tol)
-
-
-def fit_partial_pairs(priors: dict, pairs: family.Pairs, *, tol: float = 1e-4) -> ExactPosterior:
-    """Partial pooling from distinct ``(n, y)`` pairs and their counts (see :func:`fit_partial`)."""
     logp = family.log_posterior(priors, pairs)
-    box, at_limit = gridlib.locate(logp, family.LIMITS)
+    limits = family.limits(pairs)
+    box, at_limit = gridlib.locate(logp, limits)
     levels = LEVELS if not at_limit else LEVELS[:6]
 
     @functools.cache  # the two refinements below share their grids
@@ -312,11 +307,11 @@ def fit_partial_pairs(priors: dict, pairs: family.Pairs, *, tol: float = 1e-4) -
 
     def hyperparameters(grid: gridlib.Grid2D) -> dict[str, Quantity]:
         u, v, _ = _prune(grid)
-        return _hyper_quantities(grid, logp, u, v)
+        return _hyper_quantities(grid, logp, u, v, family)
 
     grid, quantities, tried, change = _refine(levels, evaluate, hyperparameters, tol)
     group_grid, groups, group_tried, group_change = _refine(
-        levels, evaluate, lambda g: _group_level(g, pairs), tol
+        levels, evaluate, lambda g: _group_level(g, pairs, family), tol
     )
     new = groups.pop("theta_new")
     quantities = {**groups, **quantities}
@@ -340,24 +335,26 @@ def fit_partial_pairs(priors: dict, pairs: family.Pairs, *, tol: float = 1e-4) -
     if info.edge_mass > EDGE_MASS:
         notes.append(
             f"posterior mass {info.edge_mass:.2g} lies at the edge of the hyperparameter grid "
-            "(kappa from 2e-9 to 7e10): the posterior is improper or dominated by the prior in that "
-            "direction; choose a proper, informative prior on the hyperparameters"
+            f"({family.SHAPE_NAME} from 2e-9 to 7e10): the posterior is improper or dominated by the "
+            "prior in that direction; choose a proper, informative prior on the hyperparameters"
         )
     # The likelihood's maximum may lie where the prior has put no grid: search the whole plane.
     loglik = family.log_likelihood(pairs)
-    best = gridlib.find_mode(loglik, family.LIMITS)
-    # Complete pooling is the limit kappa -> inf, just beyond the search limits: gain >= 0.
+    best = gridlib.find_mode(loglik, limits)
+    # Complete pooling is the limit of an infinite shape, just beyond the search limits: gain >= 0.
     gain = max(0.0, float(loglik(best[:1], best[1:])[0]) - family.pooled_log_likelihood(pairs))
     if gain < POOLING_EVIDENCE:
         notes.append(
             f"prior-dominated: the data are consistent with no variation between groups (the best "
             f"hierarchical fit beats complete pooling by only {gain:.2g} nats of likelihood), so how "
-            "strongly groups are pooled (kappa's upper tail) comes from the prior; check how the "
-            "answer moves under other hyperpriors"
+            f"strongly groups are pooled ({family.SHAPE_NAME}'s upper tail) comes from the prior; "
+            "check how the answer moves under other hyperpriors"
         )
     for note in notes:
         warnings.warn(note, PoolwiseWarning, stacklevel=3)
-    return ExactPosterior("partial", quantities, new, pairs, grid=grid, grid_info=info, warnings=tuple(notes))
+    return ExactPosterior(
+        "partial", quantities, new, pairs, grid=grid, grid_info=info, warnings=tuple(notes), family=family
+    )
 
 
 def ring_mass(grid: gridlib.Grid2D, log_weight: np.ndarray, *, bounded_v: bool = False) -> np.ndarray:
@@ -375,12 +372,12 @@ def ring_mass(grid: gridlib.Grid2D, log_weight: np.ndarray, *, bounded_v: bool =
 
 
 def components(post: ExactPosterior) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Each group's posterior of ``theta`` as a mixture of Betas.
+    """Each group's posterior of ``theta`` as a mixture of conjugate posteriors (Betas, Gammas).
 
     Returns
     -------
     a, b : numpy.ndarray
-        Beta parameters, shape ``(rows, K)``.
+        Their parameters, shape ``(rows, K)``.
     log_weight : numpy.ndarray
         Normalised log-weights of the K components, shape ``(K,)``.
     index : numpy.ndarray
@@ -390,13 +387,14 @@ def components(post: ExactPosterior) -> tuple[np.ndarray, np.ndarray, np.ndarray
     if post.pooling != "partial":
         index = pairs.inverse if post.pooling == "none" else np.zeros(pairs.inverse.size, np.int64)
         return post.conjugate.a[:, None], post.conjugate.b[:, None], np.zeros(1), index
-    alpha, beta, log_weight = grid_nodes(post.grid)
-    a = alpha[None, :] + pairs.successes[:, None]
-    b = beta[None, :] + pairs.failures[:, None]
+    alpha, beta, log_weight = grid_nodes(post.grid, post.family)
+    a, b = post.family.posterior_params(alpha, beta, pairs)
     return a, b, log_weight, pairs.inverse
 
 
-def grid_nodes(grid: gridlib.Grid2D) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def grid_nodes(
+    grid: gridlib.Grid2D, family: ModuleType = beta_binomial
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``alpha``, ``beta`` and normalised log-weights at every grid cell (flattened)."""
     uu, vv = np.meshgrid(grid.u, grid.v, indexing="ij")
     alpha, beta = family.alpha_beta(uu.ravel(), vv.ravel())

@@ -31,7 +31,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from .._core.grid import Box
+from .._core import mixture as mixturelib
+from .._core.grid import Box, HyperLine
 from .._core.marginal import BetaRows, GridMarginal
 from ..priors import Beta, JointPrior, Prior
 
@@ -69,6 +70,29 @@ class Pairs:
     def failures(self) -> np.ndarray:
         """``n - y`` per pair, as integers."""
         return self.trials - self.successes
+
+    @property
+    def columns(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(trials, successes)``, in the order :meth:`from_counts` takes them."""
+        return self.trials, self.successes
+
+    def with_new_group(self) -> Pairs:
+        """Add a last pair with no trials: the predictive of an unseen group."""
+        return Pairs(
+            np.append(self.trials, 0), np.append(self.successes, 0), np.append(self.count, 0), self.inverse
+        )
+
+
+#: An unseen group's rate lies in [0, 1]: its moments exist.
+NEW_GROUP_MOMENTS_EXIST = True
+
+#: The shape hyperparameter (complete pooling is its limit at infinity), as warnings name it.
+SHAPE_NAME = "kappa"
+
+
+def limits(pairs: Pairs) -> Box:
+    """Search limits for ``(logit mu, log kappa)``: :data:`LIMITS`, whatever the data."""
+    return LIMITS
 
 
 def log_binomial_coefficient(trials: np.ndarray, successes: np.ndarray) -> np.ndarray:
@@ -214,30 +238,64 @@ def hyper_draws(u: np.ndarray, v: np.ndarray) -> dict[str, np.ndarray]:
     return {"alpha": alpha, "beta": beta, "mu": special.expit(u), "kappa": np.exp(v)}
 
 
-#: Weight of the narrowest mixture components that the logit-scale spacing may leave coarse.
-NARROW_MASS = 0.01
+def _log_expit(z: np.ndarray) -> np.ndarray:
+    return -np.logaddexp(0.0, -z)
+
+
+def _log_dexpit(z: np.ndarray) -> np.ndarray:
+    return -np.logaddexp(0.0, -z) - np.logaddexp(0.0, z)
+
+
+def _identity(z: np.ndarray) -> np.ndarray:
+    return z
+
+
+#: The reported hyperparameters as lines of the plane: ``alpha``, ``beta``, ``kappa`` are
+#: ``exp(v + c(u))`` with ``c = log expit(u)``, ``log expit(-u)`` and ``0``; ``mu = expit(u)``.
+HYPER_LINES = {
+    "alpha": HyperLine(
+        lambda u, v: v + _log_expit(u), lambda s, t: (t, s - _log_expit(t)), False, np.exp, _identity, np.log
+    ),
+    "beta": HyperLine(
+        lambda u, v: v + _log_expit(-u),
+        lambda s, t: (t, s - _log_expit(-t)),
+        False,
+        np.exp,
+        _identity,
+        np.log,
+    ),
+    "mu": HyperLine(lambda u, v: u, lambda s, t: (s, t), True, special.expit, _log_dexpit, special.logit),
+    "kappa": HyperLine(lambda u, v: v, lambda s, t: (t, s), False, np.exp, _identity, np.log),
+}
+
+
+def draw(rng: np.random.Generator, a: np.ndarray, b: np.ndarray, size=None) -> np.ndarray:
+    """Draws of the rate from ``Beta(a, b)``."""
+    return rng.beta(a, b, size=size)
 
 
 def _log_sigmoid(z: np.ndarray) -> np.ndarray:
     return -np.logaddexp(0.0, -z)
 
 
-def _tail_point(a, b, lbeta, weight, log_mass: float, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """Per row, a ``z`` in ``[lo, hi]`` below which the mixture holds at most ``exp(log_mass)``.
+def _lower_tail(a: np.ndarray, b: np.ndarray, lbeta: np.ndarray):
+    """Bounds on ``log P(logit theta < z)`` under ``Beta(a, b)``: ``theta^a / (a B(a, b))``.
 
-    Bisection (to 1e-6 of the bracket) on the weighted sum of the per-component bounds, which is
-    increasing in ``z``.
+    The density is ``theta^(a-1) (1-theta)^(b-1) / B``; ``(1-theta)^(b-1) <= 1`` when ``b >= 1``,
+    and ``<= 2`` below ``theta = 1/2`` when ``b < 1`` (no bound is claimed above it).
     """
-    base = np.log(weight)[None, :] - np.log(a) - lbeta + np.where(b < 1, np.log(2.0), 0.0)
-    for _ in range(20):
-        mid = (lo + hi) / 2
-        bound = np.minimum(base + a * _log_sigmoid(mid)[:, None], 0.0)
-        bound = np.where((b >= 1) | (mid[:, None] <= 0), bound, 0.0)
-        top = bound.max(axis=1)
-        mass = top + np.log(np.exp(bound - top[:, None]).sum(axis=1))
-        below = mass <= log_mass
-        lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
-    return lo
+    base = -np.log(a) - lbeta + np.where(b < 1, np.log(2.0), 0.0)
+
+    def log_bound(z: np.ndarray) -> np.ndarray:
+        bound = base + a * _log_sigmoid(z)[:, None]
+        return np.where((b >= 1) | (z[:, None] <= 0), bound, 0.0)
+
+    return log_bound
+
+
+def posterior_params(alpha: np.ndarray, beta: np.ndarray, pairs: Pairs) -> tuple[np.ndarray, np.ndarray]:
+    """Each pair's conjugate ``Beta(alpha + y, beta + n - y)`` at every node, shapes ``(P, K)``."""
+    return alpha[None, :] + pairs.successes[:, None], beta[None, :] + pairs.failures[:, None]
 
 
 def theta_mixture(
@@ -248,11 +306,6 @@ def theta_mixture(
     successes: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, GridMarginal]:
     """Posterior of ``theta`` for each ``(n, y)`` row: a mixture of Betas over hyperparameter nodes.
-
-    The density is tabulated on the logit scale, where every Beta is smooth with exponential tails,
-    over the range that holds all but 2e-12 of the mixture's mass, at a spacing of at most 1/8 of
-    the mixture's standard deviation and 1/4 of the standard deviation below which only
-    :data:`NARROW_MASS` of the components' weight lies.
 
     Parameters
     ----------
@@ -266,10 +319,16 @@ def theta_mixture(
     mean, sd : ndarray
         Exact mixture moments, shape ``(P,)``.
     marginal : GridMarginal
-        The mixture density on the logit scale, for quantiles and intervals.
+        The mixture density on the logit scale (see :mod:`poolwise._core.mixture`).
     """
+    successes = np.asarray(successes, np.int64)
     a = alpha[None, :] + successes[:, None]
-    b = beta[None, :] + (trials - successes)[:, None]
+    b = beta[None, :] + (np.asarray(trials, np.int64) - successes)[:, None]
+    return mixture(a, b, weight)
+
+
+def mixture(a: np.ndarray, b: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray, GridMarginal]:
+    """Mixtures of ``Beta(a[p, k], b[p, k])`` with weights ``weight[k]``: see :func:`theta_mixture`."""
     s = a + b
     m = a / s
     mean = m @ weight
@@ -278,29 +337,16 @@ def theta_mixture(
     # Moments of z = logit(theta): E = digamma(a) - digamma(b), Var = trigamma(a) + trigamma(b).
     mz = special.digamma(a) - special.digamma(b)
     vz = special.polygamma(1, a) + special.polygamma(1, b)
-    mean_z = mz @ weight
-    sd_mix = np.sqrt(np.maximum((vz + (mz - mean_z[:, None]) ** 2) @ weight, 0.0))
-    # The spacing must resolve the components that carry the mass; a weighted mean of their sds
-    # would be inflated by the wide logit tails of components with a tiny a or b.
-    sd_z = np.sqrt(vz)
-    order = np.argsort(sd_z, axis=1)
-    cumulative = np.cumsum(weight[order], axis=1)
-    first = np.argmax(cumulative >= NARROW_MASS, axis=1)
-    sd_narrow = np.take_along_axis(sd_z, np.take_along_axis(order, first[:, None], axis=1), axis=1)[:, 0]
+    mean_z, sd_mix, step = mixturelib.spacing(mz, vz, weight)
     wide = 50.0 * sd_mix + 50.0
-    log_mass = np.log(1e-12)
-    lo = _tail_point(a, b, lbeta, weight, log_mass, mean_z - wide, mean_z)
-    hi = -_tail_point(b, a, lbeta, weight, log_mass, -mean_z - wide, -mean_z)
-    step = np.minimum(sd_mix / 8, sd_narrow / 4)
-    # Each row gets the nodes it needs; shorter rows are padded with zero density beyond their end.
-    need = np.clip(np.ceil((hi - lo) / step), 128, 4096).astype(int) + 1
-    h = (hi - lo) / (need - 1)
-    pdf = np.zeros((lo.size, need.max()))
-    for p in range(lo.size):  # rows one at a time keep memory at X*K, not P*X*K
-        z = lo[p] + h[p] * np.arange(need[p])
-        # log density of z under Beta(a, b) is a log s(z) + b log s(-z) - log B(a, b): one product.
-        basis = np.stack([_log_sigmoid(z), _log_sigmoid(-z), np.ones(z.size)], axis=1)
-        pdf[p, : z.size] = np.exp(basis @ np.stack([a[p], b[p], -lbeta[p]])) @ weight
+    lo = mixturelib.tail_point(_lower_tail(a, b, lbeta), weight, mean_z - wide, mean_z)
+    hi = -mixturelib.tail_point(_lower_tail(b, a, lbeta), weight, -mean_z - wide, -mean_z)
+
+    # log density of z under Beta(a, b) is a log s(z) + b log s(-z) - log B(a, b): one product.
+    def basis(z: np.ndarray) -> np.ndarray:
+        return np.stack([_log_sigmoid(z), _log_sigmoid(-z), np.ones(z.size)], axis=1)
+
+    h, pdf = mixturelib.tabulate(lo, hi, step, basis, np.stack([a, b, -lbeta], axis=1), weight)
     marginal = GridMarginal(lo, h, pdf, special.expit, _log_dtheta_dz, special.logit)
     return mean, np.sqrt(np.maximum(var, 0.0)), marginal
 

@@ -1,0 +1,277 @@
+r"""Event counts with exposure and a Gamma population: the gamma-Poisson family.
+
+Model (partial pooling)::
+
+    y_i | lambda_i   ~ Poisson(E_i * lambda_i)     # events in exposure E_i (hours, person-years)
+    lambda_i | a, b  ~ Gamma(alpha, beta)          # shape alpha, rate beta
+    (alpha, beta)    ~ p(alpha, beta)              # or priors on mu = alpha / beta and alpha
+
+Integrating ``lambda_i`` out gives the negative-binomial marginal likelihood
+
+.. math::
+
+    p(y | \alpha, \beta) = \prod_i \frac{\Gamma(\alpha + y_i)}{\Gamma(\alpha)\, y_i!}
+        \frac{\beta^\alpha E_i^{y_i}}{(\beta + E_i)^{\alpha + y_i}},
+
+and given ``(alpha, beta)`` each group's posterior is ``Gamma(alpha + y_i, beta + E_i)``. The
+hyperparameters are integrated in ``u = log(mu)`` (the population's mean rate) and ``v = log(alpha)``
+(its shape: the squared inverse of the rates' coefficient of variation; ``alpha -> inf`` is complete
+pooling, as ``kappa`` is for the beta-binomial). Then ``beta = exp(v - u)`` and the Jacobian of
+``(u, v) -> (alpha, beta)`` is ``alpha * beta``.
+
+No and complete pooling are conjugate: ``lambda_i ~ Gamma(a0 + y_i, b0 + E_i)`` and
+``lambda ~ Gamma(a0 + sum y, b0 + sum E)``.
+
+The rates are in events per unit of exposure; a rate prior's scale (``beta``, ``mu``) is in the
+same units.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import special
+
+from .._core import mixture as mixturelib
+from .._core.grid import Box, HyperLine
+from .._core.marginal import GammaRows, GridMarginal
+from ..priors import Gamma, JointPrior, Prior
+
+#: Half-width, in ``log(mu)``, of the search box around the pooled rate; and the range of
+#: ``log(alpha)``: the same 2e-9 to 7e10 as the beta-binomial's ``kappa``.
+_LOG_RATE_HALF_WIDTH = 30.0
+_LOG_SHAPE_LIMITS = (-20.0, 25.0)
+
+
+@dataclass(frozen=True)
+class Pairs:
+    """Distinct ``(exposure, events)`` pairs: the likelihood depends on the data only through them.
+
+    ``inverse[i]`` is the pair of group ``i``; ``count[p]`` the number of groups with pair ``p``.
+    """
+
+    exposure: np.ndarray
+    events: np.ndarray
+    count: np.ndarray
+    inverse: np.ndarray
+
+    @classmethod
+    def from_counts(cls, exposure: np.ndarray, events: np.ndarray) -> Pairs:
+        """Compress per-group counts (exact: events below 2^53 are exact as floats)."""
+        stacked = np.stack([np.asarray(exposure, float), np.asarray(events, float)], axis=1)
+        unique, inverse, count = np.unique(stacked, axis=0, return_inverse=True, return_counts=True)
+        return cls(unique[:, 0], unique[:, 1].astype(np.int64), count, inverse.ravel())
+
+    @property
+    def columns(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(exposure, events)``, in the order :meth:`from_counts` takes them."""
+        return self.exposure, self.events
+
+    def with_new_group(self) -> Pairs:
+        """Add a last pair with no exposure: the predictive of an unseen group."""
+        return Pairs(
+            np.append(self.exposure, 0.0), np.append(self.events, 0), np.append(self.count, 0), self.inverse
+        )
+
+
+def pooled_rate(pairs: Pairs) -> float:
+    """Events per unit of exposure over all groups (half an event when there are none)."""
+    events = float(pairs.count @ pairs.events)
+    return max(events, 0.5) / float(pairs.count @ pairs.exposure)
+
+
+def limits(pairs: Pairs) -> Box:
+    """Search limits for ``(log mu, log alpha)``, centred on the pooled rate."""
+    centre = np.log(pooled_rate(pairs))
+    return Box(centre - _LOG_RATE_HALF_WIDTH, centre + _LOG_RATE_HALF_WIDTH, *_LOG_SHAPE_LIMITS)
+
+
+def _identity(z: np.ndarray) -> np.ndarray:
+    return z
+
+
+def alpha_beta(u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(alpha, beta)`` from ``u = log(mu)``, ``v = log(alpha)``."""
+    return np.exp(v), np.exp(v - u)
+
+
+def hyper_draws(u: np.ndarray, v: np.ndarray) -> dict[str, np.ndarray]:
+    """Compute the reported hyperparameters at points ``(u, v)``."""
+    alpha, beta = alpha_beta(u, v)
+    return {"alpha": alpha, "beta": beta, "mu": np.exp(u)}
+
+
+#: An unseen group's rate has mean ``E[alpha / beta]``, that of ``mu``, which may be infinite.
+NEW_GROUP_MOMENTS_EXIST = False
+
+#: The shape hyperparameter (complete pooling is its limit at infinity), as warnings name it.
+SHAPE_NAME = "alpha"
+
+#: The reported hyperparameters as lines of the plane, each ``exp`` of a coordinate:
+#: ``alpha = exp(v)``, ``beta = exp(v - u)``, ``mu = exp(u)``.
+HYPER_LINES = {
+    "alpha": HyperLine(lambda u, v: v, lambda s, t: (t, s), False, np.exp, _identity, np.log),
+    "beta": HyperLine(lambda u, v: v - u, lambda s, t: (t, s + t), False, np.exp, _identity, np.log),
+    # alpha / beta: as alpha -> 0 the likelihood no longer bounds beta away from 0, and a prior
+    # density that does not vanish there (Gamma(0.1, 1), the BUGS choice) leaves E[mu] infinite.
+    "mu": HyperLine(
+        lambda u, v: u, lambda s, t: (s, t), True, np.exp, _identity, np.log, moments_exist=False
+    ),
+}
+
+
+def log_prior_uv(priors: dict[str, Prior | JointPrior], u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Log prior density of ``(u, v)``, Jacobian included.
+
+    ``priors`` holds ``alpha`` and ``beta``, or ``mu`` and ``alpha``.
+    """
+    if "mu" in priors:
+        # p(u, v) = p_mu(mu) p_alpha(alpha) * mu * alpha
+        return priors["mu"].logpdf(np.exp(u)) + priors["alpha"].logpdf(np.exp(v)) + u + v
+    # p(u, v) = p(alpha) p(beta) * alpha * beta
+    return priors["alpha"].logpdf(np.exp(v)) + priors["beta"].logpdf(np.exp(v - u)) + 2 * v - u
+
+
+def log_negative_binomial(
+    events: np.ndarray, exposure: np.ndarray, alpha: np.ndarray, beta: np.ndarray
+) -> np.ndarray:
+    """Gamma-Poisson (negative-binomial) log-pmf of ``y`` events in exposure ``E``."""
+    y = np.asarray(events, float)
+    e = np.asarray(exposure, float)
+    return (
+        special.gammaln(alpha + y)
+        - special.gammaln(alpha)
+        - special.gammaln(y + 1)
+        + special.xlogy(alpha, beta)
+        + special.xlogy(y, e)
+        - (alpha + y) * np.log(beta + e)
+    )
+
+
+def log_likelihood(pairs: Pairs):
+    """Build the negative-binomial log marginal likelihood of ``(u, v)`` as a vectorised function.
+
+    Summed over groups, ``lgamma(alpha + y) - lgamma(alpha)`` costs one ``lgamma`` per distinct
+    non-zero ``y``; the rest, ``alpha * sum log(beta / (beta + E)) - sum y log(beta + E)``, one
+    logarithm per distinct exposure.
+    """
+    count = pairs.count.astype(float)
+    keep = pairs.events > 0
+    ys, inverse = np.unique(pairs.events[keep], return_inverse=True)
+    cy = np.bincount(inverse, weights=count[keep], minlength=ys.size)
+    es, e_inverse = np.unique(pairs.exposure, return_inverse=True)
+    ce = np.bincount(e_inverse, weights=count, minlength=es.size)
+    ye = np.bincount(e_inverse, weights=count * pairs.events, minlength=es.size)
+    const = float(count @ (special.xlogy(pairs.events, pairs.exposure) - special.gammaln(pairs.events + 1.0)))
+    ys = ys.astype(float)
+
+    def loglik(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+        alpha, beta = alpha_beta(u, v)
+        a, log_b = alpha[..., None], (v - u)[..., None]
+        # log(beta + E) - log(beta) = log1p(E / beta), accurate when beta dwarfs E.
+        log_ratio = np.log1p(es * np.exp(-log_b))
+        total = (
+            special.gammaln(a + ys) @ cy
+            - special.gammaln(alpha) * cy.sum()
+            - (a * log_ratio) @ ce
+            - (log_ratio + log_b) @ ye
+        )
+        return total + const
+
+    return loglik
+
+
+def log_posterior(priors: dict[str, Prior | JointPrior], pairs: Pairs):
+    """Build the unnormalised log posterior of ``(u, v)`` as a vectorised function."""
+    loglik = log_likelihood(pairs)
+
+    def logp(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+        u, v = np.broadcast_arrays(np.asarray(u, float), np.asarray(v, float))
+        with np.errstate(invalid="ignore", over="ignore"):
+            return log_prior_uv(priors, u, v) + loglik(u, v)
+
+    return logp
+
+
+def pooled_log_likelihood(pairs: Pairs) -> float:
+    """Log-likelihood in the complete-pooling limit (alpha -> inf) at the best shared rate."""
+    y, e = pairs.events.astype(float), pairs.exposure
+    events = float(pairs.count @ y)
+    rate = events / float(pairs.count @ e)
+    terms = special.xlogy(y, e * rate) - e * rate - special.gammaln(y + 1)
+    return float(pairs.count @ terms)
+
+
+def posterior_params(alpha: np.ndarray, beta: np.ndarray, pairs: Pairs) -> tuple[np.ndarray, np.ndarray]:
+    """Each pair's conjugate ``Gamma(alpha + y, beta + E)`` at every node, shapes ``(P, K)``."""
+    return alpha[None, :] + pairs.events[:, None], beta[None, :] + pairs.exposure[:, None]
+
+
+def conjugate(prior: Gamma, exposure: np.ndarray, events: np.ndarray) -> GammaRows:
+    """Closed-form posterior ``Gamma(a0 + y, b0 + E)`` for each row."""
+    return GammaRows(prior.alpha + np.asarray(events, float), prior.beta + np.asarray(exposure, float))
+
+
+def draw(rng: np.random.Generator, a: np.ndarray, b: np.ndarray, size=None) -> np.ndarray:
+    """Draws of the rate from ``Gamma(a, b)`` (shape, rate)."""
+    return rng.gamma(a, 1.0 / np.asarray(b), size=size)
+
+
+def _lower_tail(a: np.ndarray, log_b: np.ndarray, log_gamma_a1: np.ndarray):
+    """Bounds on ``log P(log lambda < z)`` under ``Gamma(a, b)``: ``(b e^z)^a / Gamma(a + 1)``."""
+
+    def log_bound(z: np.ndarray) -> np.ndarray:
+        return a * (log_b + z[:, None]) - log_gamma_a1
+
+    return log_bound
+
+
+def _upper_tail(a: np.ndarray, log_b: np.ndarray):
+    """Chernoff bounds on ``log P(log lambda > -z)``: ``exp(a - x) (x / a)^a`` for ``x = b e^-z > a``."""
+
+    def log_bound(z: np.ndarray) -> np.ndarray:
+        x = np.exp(log_b - z[:, None])
+        return np.where(x > a, a - x + a * (np.log(x) - np.log(a)), 0.0)
+
+    return log_bound
+
+
+def mixture(a: np.ndarray, b: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray, GridMarginal]:
+    """Mixtures of ``Gamma(a[p, k], b[p, k])`` with weights ``weight[k]``, tabulated in ``log lambda``.
+
+    Returns
+    -------
+    mean, sd : ndarray
+        Exact mixture moments, shape ``(P,)``.
+    marginal : GridMarginal
+        The mixture density on the log scale (see :mod:`poolwise._core.mixture`).
+    """
+    m = a / b
+    mean = m @ weight
+    var = (a / (b * b) + (m - mean[:, None]) ** 2) @ weight
+    log_b = np.log(b)
+    lgamma_a = special.gammaln(a)
+    # Moments of z = log(lambda): E = digamma(a) - log b, Var = trigamma(a).
+    mz = special.digamma(a) - log_b
+    vz = special.polygamma(1, a)
+    mean_z, sd_mix, step = mixturelib.spacing(mz, vz, weight)
+    wide = 50.0 * sd_mix + 50.0
+    lo = mixturelib.tail_point(_lower_tail(a, log_b, lgamma_a + np.log(a)), weight, mean_z - wide, mean_z)
+    hi = -mixturelib.tail_point(_upper_tail(a, log_b), weight, -mean_z - wide, -mean_z)
+
+    # log density of z under Gamma(a, b) is a z - b e^z + a log b - lgamma(a): one product.
+    def basis(z: np.ndarray) -> np.ndarray:
+        return np.stack([z, -np.exp(z), np.ones(z.size)], axis=1)
+
+    coef = np.stack([a, b, a * log_b - lgamma_a], axis=1)
+    h, pdf = mixturelib.tabulate(lo, hi, step, basis, coef, weight)
+    marginal = GridMarginal(lo, h, pdf, np.exp, _identity, np.log)
+    return mean, np.sqrt(np.maximum(var, 0.0)), marginal
+
+
+def poisson_logpmf(events: np.ndarray, exposure: np.ndarray, rate: np.ndarray) -> np.ndarray:
+    """Pointwise ``log Poisson(y | E lambda)``, broadcasting over draws."""
+    y = np.asarray(events, float)
+    mean = np.asarray(exposure, float) * rate
+    return special.xlogy(y, mean) - mean - special.gammaln(y + 1)
