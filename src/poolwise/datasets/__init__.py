@@ -21,6 +21,7 @@ import pandas as pd
 FAMILIES = {
     "binomial": ("group", "successes", "trials"),
     "normal-normal": ("group", "estimate", "std_error|variance"),
+    "gamma-poisson": ("group", "events", "exposure"),
 }
 
 
@@ -32,13 +33,15 @@ class Dataset:
     ----------
     name, description : str
         As :func:`list` and the CLI show them.
-    family : {"binomial", "normal-normal"}
+    family : {"binomial", "normal-normal", "gamma-poisson"}
         ``"binomial"``: successes of trials per group; ``"normal-normal"``: an estimate with its
         standard error (or variance) per study, for :func:`poolwise.meta_analysis` and the
-        normal-normal model.
+        normal-normal model; ``"gamma-poisson"``: a count of events in an exposure (operating
+        time, person-years) per group, for the gamma-Poisson family.
     roles : tuple of (str, str)
         ``(keyword, column)`` pairs, e.g. ``(("group", "school"), ("estimate", "y"),
-        ("std_error", "sigma"))``.  Each role is also an attribute: ``info("spacex").trials``.
+        ("std_error", "sigma"))`` or ``(("group", "pump"), ("events", "failures"), ("exposure",
+        "hours"))``.  Each role is also an attribute: ``info("spacex").trials``.
     """
 
     name: str
@@ -83,6 +86,12 @@ def _binomial(name: str, description: str, group: str, successes: str, trials: s
 
 def _estimates(name: str, description: str, group: str, estimate: str, spread: tuple[str, str]) -> Dataset:
     return Dataset(name, description, "normal-normal", (("group", group), ("estimate", estimate), spread))
+
+
+def _events(name: str, description: str, group: str, events: str, exposure: str) -> Dataset:
+    return Dataset(
+        name, description, "gamma-poisson", (("group", group), ("events", events), ("exposure", exposure))
+    )
 
 
 _DATASETS = {
@@ -147,6 +156,14 @@ _DATASETS = {
             "study",
             "yi",
             ("variance", "vi"),
+        ),
+        _events(
+            "pumps",
+            "10 power-plant pumps: failures in hours (thousands of operating hours) "
+            "(Gaver & O'Muircheartaigh 1987; BUGS Examples)",
+            "pump",
+            "failures",
+            "hours",
         ),
     )
 }
