@@ -1,8 +1,8 @@
 """Read and validate tables of groups.
 
 This module is the boundary between a user's data and poolwise: everything a model sees has passed
-through :func:`binomial_data` (counts) or :func:`estimate_data` (estimates with standard errors),
-which check the table once and report every problem as a
+through :func:`binomial_data` (counts), :func:`estimate_data` (estimates with standard errors) or
+:func:`rate_data` (event counts with exposure), which check the table once and report every problem as a
 :class:`DataError` that names the file, the column, the 1-based data row and the offending value.
 Nothing is dropped, coerced or reordered silently: the validated table has exactly the input's rows,
 in the input's order.
@@ -24,7 +24,16 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
-__all__ = ["BinomialData", "DataError", "EstimateData", "binomial_data", "estimate_data", "read_table"]
+__all__ = [
+    "BinomialData",
+    "DataError",
+    "EstimateData",
+    "RateData",
+    "binomial_data",
+    "estimate_data",
+    "rate_data",
+    "read_table",
+]
 
 # Counts are used as float64 downstream (log-gamma, Beta parameters); above 2**53 float64 can no
 # longer represent every whole number, so a larger count would be changed without anyone noticing.
@@ -59,6 +68,10 @@ _SPREAD_RANGE: Final = {
     "variance": (_TINY, 1 / _TINY),
     "std_error": (float(np.sqrt(_TINY)), float(np.sqrt(1 / _TINY))),
 }
+# Allowed exposures besides 0: a rate prior's arithmetic (beta + E, E * lambda, log E) needs E and
+# 1/E to be normal float64 numbers, with room to spare (a factor of about 1e8 inside the float64
+# limits) for the rates and prior parameters they are added to or multiplied by.
+_EXPOSURE_RANGE: Final = (1e-300, 1e300)
 
 
 class DataError(ValueError):
@@ -245,6 +258,73 @@ class EstimateData:
             and np.array_equal(self.groups, other.groups)
             and np.array_equal(self.estimate, other.estimate)
             and np.array_equal(self.variance, other.variance)
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+@dataclass(frozen=True, eq=False)  # eq=False: the generated __eq__ cannot compare arrays
+class RateData:
+    """A validated table of event counts with their exposures, one row per group.
+
+    The input of the gamma-Poisson family, ``y_i ~ Poisson(E_i * lambda_i)``.  Build it with
+    :func:`rate_data`, which guarantees the invariants below; the arrays are read-only.
+
+    Parameters
+    ----------
+    groups : numpy.ndarray
+        Object array of ``str`` group labels: unique, non-blank, in input order.
+    events : numpy.ndarray
+        int64 array of event counts ``y_i``, ``0 <= events <= 2**53``.
+    exposure : numpy.ndarray
+        float64 array of exposures ``E_i`` (operating hours, person-years): 0, or from 1e-300 to
+        1e300; 0 only in rows with 0 events.
+    group_column, events_column, exposure_column : str
+        The column names as the user gave them, so that outputs can use the user's names.
+    source : str or None, optional
+        The file the table was read from, or None.
+    """
+
+    groups: np.ndarray
+    events: np.ndarray
+    exposure: np.ndarray
+    group_column: str
+    events_column: str
+    exposure_column: str
+    source: str | None = None
+
+    @property
+    def n_groups(self) -> int:
+        """Number of groups (rows)."""
+        return len(self.groups)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return the table as a new DataFrame.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns named as the user's columns (group, events, exposure), rows in input order,
+            with a fresh ``RangeIndex``.  The frame owns its data; changing it does not change
+            this object.
+        """
+        return pd.DataFrame(
+            {
+                self.group_column: self.groups.copy(),
+                self.events_column: self.events.copy(),
+                self.exposure_column: self.exposure.copy(),
+            }
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RateData):
+            return NotImplemented
+        return (
+            (self.group_column, self.events_column, self.exposure_column, self.source)
+            == (other.group_column, other.events_column, other.exposure_column, other.source)
+            and np.array_equal(self.groups, other.groups)
+            and np.array_equal(self.events, other.events)
+            and np.array_equal(self.exposure, other.exposure)
         )
 
     __hash__ = None  # type: ignore[assignment]
@@ -677,6 +757,136 @@ def estimate_data(
     )
 
 
+def rate_data(
+    data: pd.DataFrame | str | os.PathLike,
+    *,
+    group: str = "group",
+    events: str = "events",
+    exposure: str = "exposure",
+    sep: str | None = None,
+    source: str | None = None,
+    first_row: int = 1,
+) -> RateData:
+    """Validate a table of event counts with their exposures, one row per group.
+
+    The input of the gamma-Poisson family: group ``i`` had ``y_i`` events in an exposure ``E_i``
+    (operating hours, person-years), ``y_i ~ Poisson(E_i * lambda_i)``.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame or str or os.PathLike
+        A DataFrame, or the path of a CSV or Parquet file (read with :func:`read_table`).
+        Columns may hold numbers or text; the same rules apply.  Other columns are ignored.
+    group, events, exposure : str, optional
+        Names of the columns holding the group label, the number of events and the exposure.
+    sep : str or None, optional
+        CSV field separator when `data` is a path; see :func:`read_table`.
+    source : str or None, optional
+        When `data` is a DataFrame read from a file elsewhere, that file's name, for messages.
+    first_row : int, optional
+        Number of the table's first row in messages, when it is a chunk of a larger table.
+
+    Returns
+    -------
+    RateData
+        One entry per input row, in input order.  Labels are converted to ``str`` and otherwise
+        kept verbatim; events are int64, exposures float64.
+
+    Raises
+    ------
+    DataError
+        If the data break a rule below.  The message names the file (when known), the column,
+        the 1-based data row and the value; when several rows are bad it shows the first five and
+        the total.
+    TypeError
+        If `data` or a column name has the wrong type.
+    ValueError
+        If two of `group`, `events`, `exposure` are the same column, or `sep` is given with a
+        DataFrame, or `source` with a path.
+
+    Notes
+    -----
+    The rules, checked in this order:
+
+    1. the three columns exist (exactly once each) and the table has at least one row;
+    2. no value is missing: ``None``, NaN, ``pd.NA``, an empty or all-whitespace cell, or (in the
+       number columns) the text ``NA``, ``NaN``, ``None``, ``null`` or ``N/A``;
+    3. group labels are unique;
+    4. events are whole numbers from 0 to 2**53, exactly as a binomial count: booleans, text that
+       is not a decimal number, infinities and fractions are rejected, while ``3``, ``3.0``,
+       ``" 3 "`` and ``"3e0"`` are all 3;
+    5. exposures are finite decimal numbers (``2.5``, ``1e3``); booleans, infinities and other
+       text are rejected;
+    6. exposures are 0 or from 1e-300 to 1e300, so that ``E`` and ``1/E`` are normal float64
+       numbers with room to spare for a rate prior's arithmetic (``beta + E``, ``E * lambda``);
+       negative exposures are rejected;
+    7. a row with exposure 0 has 0 events (events > 0 need exposure > 0).
+
+    A group with 0 events, or with 0 events in exposure 0, is valid.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"pump": ["P1", "P2"], "failures": [5, 1], "khours": [94.3, 15.7]})
+    >>> data = rate_data(frame, group="pump", events="failures", exposure="khours")
+    >>> data.n_groups, list(data.groups), data.events.tolist(), data.exposure.tolist()
+    (2, ['P1', 'P2'], [5, 1], [94.3, 15.7])
+    """
+    columns = {"group": group, "events": events, "exposure": exposure}
+    for argument, column in columns.items():
+        if not isinstance(column, str):
+            raise TypeError(f"{argument} must be a column name (str); got {column!r}")
+    if len(set(columns.values())) < len(columns):
+        given = ", ".join(f"{arg}={col!r}" for arg, col in columns.items())
+        raise ValueError(f"{_and(columns)} must name three different columns; got {given}")
+    if source is not None and not isinstance(data, pd.DataFrame):
+        raise ValueError("source= only applies when data is a DataFrame; a file names itself")
+
+    frame, read_from = _frame(data, sep)
+    check = _Checker(read_from or source, columns, first_row)
+    group_col = check.column(frame, group)
+    events_col = check.column(frame, events)
+    exposure_col = check.column(frame, exposure)
+    check.found_all(frame)
+    check.not_empty(frame)
+
+    labels, label_missing = _labels(group_col)
+    event_values, event_status = _counts(events_col)
+    exposure_values, exposure_status = _reals(exposure_col)
+
+    check.missing(group, label_missing, group_col)
+    check.missing(events, event_status == _MISSING, events_col)
+    check.missing(exposure, exposure_status == _MISSING, exposure_col)
+    check.unique(group, labels)
+    check.counts(events, "events", event_status == _BAD, events_col)
+    check.numbers(exposure, "exposures must be finite numbers >= 0", exposure_status == _BAD, exposure_col)
+    low, high = _EXPOSURE_RANGE
+    check.in_range(
+        exposure,
+        exposure_values,
+        exposure_col,
+        low,
+        high,
+        allow_zero=True,
+        rule=f"exposures must be 0 or from {low:.3g} to {high:.3g} (so that the exposure and "
+        "1/exposure are normal float64 numbers, with room for a rate prior's arithmetic)",
+    )
+    exposure_values += 0.0  # "-0" is 0: no negative zero downstream
+    check.events_need_exposure(events, exposure, event_values, exposure_values)
+
+    for array in (labels, event_values, exposure_values):
+        array.flags.writeable = False
+    return RateData(
+        groups=labels,
+        events=event_values,
+        exposure=exposure_values,
+        group_column=group,
+        events_column=events,
+        exposure_column=exposure,
+        source=read_from or source,
+    )
+
+
 def _default_group_column(*taken: str) -> str:
     # "study" unless the user's own columns already use the name (to_frame needs distinct names).
     return next(name for name in ("study", "study_label", "row") if name not in taken)
@@ -817,9 +1027,20 @@ class _Checker:
         self._raise_rows(column, rows, raw, reasons, noun="invalid values", rule=rule)
 
     def in_range(
-        self, column: str, values: np.ndarray, raw: pd.Series, low: float, high: float, *, rule: str
+        self,
+        column: str,
+        values: np.ndarray,
+        raw: pd.Series,
+        low: float,
+        high: float,
+        *,
+        rule: str,
+        allow_zero: bool = False,
     ) -> None:
-        rows = np.flatnonzero((values < low) | (values > high))
+        outside = (values < low) | (values > high)
+        if allow_zero:
+            outside &= values != 0
+        rows = np.flatnonzero(outside)
         if rows.size == 0:
             return
         reasons = [
@@ -846,6 +1067,22 @@ class _Checker:
             reasons,
             noun="rows with successes greater than trials",
             rule="successes must be between 0 and trials",
+        )
+
+    def events_need_exposure(self, events: str, exposure: str, ev: np.ndarray, ex: np.ndarray) -> None:
+        rows = np.flatnonzero((ev > 0) & (ex == 0))
+        if rows.size == 0:
+            return
+        reasons = [
+            f"is greater than 0 but exposure is {ex[i]:g} (column {exposure!r})" for i in rows[:_SHOWN]
+        ]
+        self._raise_rows(
+            events,
+            rows,
+            pd.Series(ev),
+            reasons,
+            noun="rows with events but exposure 0",
+            rule="events > 0 need exposure > 0",
         )
 
     def _raise_rows(
