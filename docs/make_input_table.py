@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import tempfile
 
-from poolwise.data import DataError, binomial_data, estimate_data
+from poolwise.data import DataError, binomial_data, estimate_data, rate_data
 
 HEADER = "group,successes,trials\n"
 
@@ -61,6 +61,26 @@ ESTIMATE_CASES: list[tuple[str, str]] = [
 ]
 
 
+RATES = "group,events,exposure\n"
+
+# Event counts with exposure (gamma-Poisson family), read with rate_data(path): columns group,
+# events and exposure.
+RATE_CASES: list[tuple[str, str]] = [
+    ("events in zero exposure", RATES + "A,3,0\n"),
+    ("zero events in zero exposure", RATES + "A,0,0\nB,3,2.5\n"),
+    ("negative exposure", RATES + "A,1,-2\n"),
+    ("exposure below 1e-300", RATES + "A,1,1e-310\n"),
+    ("exposure above 1e300", RATES + "A,1,1e301\n"),
+    ("text in an exposure", RATES + "A,1,abc\n"),
+    ("decimal comma in an exposure", RATES + 'A,1,"2,5"\n'),
+    ("infinite exposure", RATES + "A,1,inf\n"),
+    ("fractional events", RATES + "A,2.5,10\n"),
+    ("missing exposure", RATES + "A,1,\n"),
+    ("boolean events", RATES + "A,True,10\n"),
+    ("spaces and exponent notation", RATES + "A, 12 ,1e3\n"),
+]
+
+
 def _written(content: str | bytes, tmp: str) -> str:
     path = os.path.join(tmp, "data.csv")
     with open(path, "wb") as f:
@@ -98,6 +118,18 @@ def _estimate_outcome(content: str) -> str:
         )
 
 
+def _rate_outcome(content: str) -> str:
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            data = rate_data(_written(content, tmp))
+        except DataError as err:
+            return _error(err, tmp)
+        return (
+            f"accepted: {data.n_groups} group(s) {_labels(data.groups)}, events {data.events.tolist()}, "
+            f"exposure {data.exposure.tolist()}"
+        )
+
+
 def table() -> str:
     """Build the Markdown page."""
     lines = [
@@ -123,6 +155,18 @@ def table() -> str:
         "|---|---|",
     ]
     lines += [f"| {name} | {_estimate_outcome(content)} |" for name, content in ESTIMATE_CASES]
+    lines += [
+        "",
+        "## Event counts with exposure (gamma-Poisson family)",
+        "",
+        "Read with `rate_data(path)` (columns `group`, `events`, `exposure`; others with the `group=`,",
+        "`events=` and `exposure=` arguments); the reading rules above apply as well, and events follow",
+        "the rules of a count column.",
+        "",
+        "| input | outcome |",
+        "|---|---|",
+    ]
+    lines += [f"| {name} | {_rate_outcome(content)} |" for name, content in RATE_CASES]
     return "\n".join(lines) + "\n"
 
 
