@@ -137,14 +137,15 @@ def test_the_shrinkage_check_catches_an_engine_that_swaps_successes_and_failures
     # slope of each class turns negative, so the check above must fail.
     from poolwise.families import beta_binomial
 
-    original = beta_binomial.theta_mixture
+    original = beta_binomial.posterior_params
 
-    def swapped(alpha, beta, weight, trials, successes):
-        return original(alpha, beta, weight, trials, trials - successes)
+    def swapped(alpha, beta, pairs):
+        flipped = beta_binomial.Pairs(pairs.trials, pairs.failures, pairs.count, pairs.inverse)
+        return original(alpha, beta, flipped)
 
     df = pd.DataFrame({"group": list("abcd"), "successes": [1, 7, 2, 9], "trials": [10, 10, 20, 20]})
     assert_shrunk_toward_a_common_centre(df, partial_means(df))
-    monkeypatch.setattr(beta_binomial, "theta_mixture", swapped)
+    monkeypatch.setattr(beta_binomial, "posterior_params", swapped)
     with pytest.raises(AssertionError):
         assert_shrunk_toward_a_common_centre(df, partial_means(df))
 

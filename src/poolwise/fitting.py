@@ -10,7 +10,8 @@ The family follows from the columns given: ``successes=`` and ``trials=`` fit bi
 (beta-binomial), ``estimate=`` with ``std_error=`` or ``variance=`` fit estimates with known standard
 errors (normal-normal: random-effects meta-analysis, BDA3's eight schools). Binomial counts fit the
 logit-normal family instead with ``family="logit-normal"`` (``logit theta_i ~ N(mu, sigma^2)``, the
-varying intercept of Bambi, brms and lme4).
+varying intercept of Bambi, brms and lme4). ``events=`` with ``exposure=`` fit event counts in an
+exposure (gamma-Poisson: failures per operating hour, cases per person-year).
 """
 
 from __future__ import annotations
@@ -26,10 +27,10 @@ import xarray as xr
 from scipy import special
 
 from . import __version__
-from .data import BinomialData, EstimateData, binomial_data, estimate_data
+from .data import BinomialData, EstimateData, RateData, binomial_data, estimate_data, rate_data
 from .engines import exact, exact_logit, exact_normal
 from .families import beta_binomial as family
-from .families import normal_normal
+from .families import gamma_poisson, normal_normal
 from .models import BINOMIAL_FAMILIES, FAMILIES, Model, PriorSpec, build
 
 #: Groups above which the CLI and the report skip what needs every group's draws (P(best), PSIS-LOO,
@@ -42,6 +43,7 @@ _RESERVED = {"chain", "draw", "theta", "theta_new", "alpha", "beta", "mu", "kapp
 #: Further variable names of the normal-normal and logit-normal families' DataTrees.
 _NORMAL_RESERVED = {"tau", "sigma"}
 _LOGIT_RESERVED = {"sigma"}
+_GAMMA_RESERVED = {"exposure"}
 ENGINES = ("exact", "nuts")
 #: Draws per chain when ``draws`` is not given: the exact engine's independent draws, and the seed
 #: analysis's ``pm.sample(5000, ...)`` for NUTS.
@@ -93,8 +95,9 @@ class Fit:
     ----------
     model : Model
         Family, pooling and priors.
-    data : BinomialData or EstimateData
-        The validated data: binomial counts, or estimates with standard errors.
+    data : BinomialData, EstimateData or RateData
+        The validated data: binomial counts, estimates with standard errors, or event counts with
+        exposure.
     engine : str
         ``"exact"`` or ``"nuts"``.
     diagnostics : dict
@@ -110,7 +113,7 @@ class Fit:
     def __init__(
         self,
         model: Model,
-        data: BinomialData | EstimateData,
+        data: BinomialData | EstimateData | RateData,
         posterior: exact.ExactPosterior | exact_normal.NormalPosterior | exact_logit.LogitPosterior,
         *,
         draws: int,
@@ -134,7 +137,7 @@ class Fit:
 
     @property
     def family(self) -> str:
-        """``"beta-binomial"``, ``"normal-normal"`` or ``"logit-normal"``."""
+        """``"beta-binomial"``, ``"normal-normal"``, ``"logit-normal"`` or ``"gamma-poisson"``."""
         return self.model.family
 
     def _binomial_only(self, what: str) -> None:
@@ -210,7 +213,8 @@ class Fit:
 
         Binomial counts: ``successes``, ``trials`` and the raw rate ``y/n`` (a group with no trials
         has no raw rate, NaN, and the population's prediction as posterior). Estimates:
-        ``estimate`` and ``std_error``. Then ``mean``, ``sd`` and the interval bounds.
+        ``estimate`` and ``std_error``. Event counts: ``events``, ``exposure`` and the raw rate
+        ``y/E`` (NaN for no exposure). Then ``mean``, ``sd`` and the interval bounds.
         """
         kind, prob = _check_ci(ci_kind, ci_prob)
         lb, ub = ci_columns(kind, prob)
@@ -221,6 +225,12 @@ class Fit:
         rows = pd.Index(self.data.groups, name=self.data.group_column)
         if self.family == "normal-normal":
             observed = {"estimate": self.data.estimate, "std_error": self.data.std_error}
+            return pd.DataFrame({**observed, **posterior}, index=rows)
+        if self.family == "gamma-poisson":
+            exposure = self.data.exposure
+            with np.errstate(invalid="ignore", divide="ignore"):
+                raw = np.where(exposure > 0, self.data.events / np.where(exposure > 0, exposure, 1.0), np.nan)
+            observed = {"events": self.data.events, "exposure": exposure, "raw_rate": raw}
             return pd.DataFrame({**observed, **posterior}, index=rows)
         with np.errstate(invalid="ignore", divide="ignore"):
             raw = np.where(
@@ -233,14 +243,15 @@ class Fit:
         """Predictive of ``theta_new`` for an unseen group.
 
         Partial pooling: ``theta_new ~ Beta(alpha, beta)`` (``Normal(mu, tau^2)``; ``expit`` of
-        ``Normal(mu, sigma^2)``) averaged over the
+        ``Normal(mu, sigma^2)``; ``Gamma(alpha, beta)``) averaged over the
         posterior of the hyperparameters; complete pooling: the shared ``theta``; no pooling: the
         prior, since no group informs another.
 
         Raises
         ------
         ValueError
-            No pooling with a flat prior on ``theta`` (normal-normal): the prediction is improper.
+            No pooling with an improper prior on ``theta`` (flat for normal-normal, Jeffreys'
+            ``Gamma(1/2, 0)`` for gamma-Poisson): the prediction is improper.
         """
         kind, prob = _check_ci(ci_kind, ci_prob)
         lb, ub = ci_columns(kind, prob)
@@ -257,8 +268,8 @@ class Fit:
         if q is None:
             raise ValueError(
                 f"{self.model.title} with the improper prior theta ~ {self.model.priors['theta']}: an "
-                "unseen group's effect has no proper distribution; give theta a Normal prior, or ask "
-                "a partial-pooling fit"
+                "unseen group's parameter has no proper distribution; give theta a proper prior, or "
+                "ask a partial-pooling fit"
             )
         return q
 
@@ -340,9 +351,9 @@ class Fit:
         Groups: ``posterior`` (``theta`` with dims ``(chain, draw, <group>)``, and the
         hyperparameters), ``posterior_predictive`` (replicated ``y`` and ``theta_new``),
         ``log_likelihood`` (pointwise ``y``), ``observed_data`` (``y``) and ``constant_data``
-        (``n`` for counts, ``sigma``, the standard errors, for estimates). Draws are made on first
-        access, seeded by :attr:`random_seed`. Under no pooling with a flat prior on ``theta``
-        there is no ``theta_new`` (its distribution is improper).
+        (``n`` for counts, ``sigma``, the standard errors, for estimates, ``exposure`` for event
+        counts). Draws are made on first access, seeded by :attr:`random_seed`. Under no pooling
+        with an improper prior on ``theta`` there is no ``theta_new`` (its distribution is improper).
         """
         prebuilt = getattr(self._posterior, "idata", None)
         if prebuilt is not None:  # a sampling engine brings its own draws
@@ -372,6 +383,10 @@ class Fit:
             y, constant = self.data.estimate, {"sigma": self.data.std_error}
             y_rep = rng.normal(theta_g, self.data.std_error)
             loglik = normal_normal.normal_logpdf(y, theta_g, self.data.std_error)
+        elif self.family == "gamma-poisson":
+            y, constant = self.data.events, {"exposure": self.data.exposure}
+            y_rep = rng.poisson(self.data.exposure * theta_g)
+            loglik = gamma_poisson.poisson_logpmf(y, self.data.exposure, theta_g)
         else:
             y, constant = self.data.successes, {"n": self.data.trials}
             y_rep = rng.binomial(self.data.trials, theta_g)
@@ -411,6 +426,11 @@ class Fit:
         if self.family == "normal-normal":
             if self.pooling == "partial":
                 return rng.normal(raw["mu"], raw["tau"])
+            prior = self.model.priors["theta"]
+            return prior.sample(rng, total) if prior.proper else None
+        if self.family == "gamma-poisson":
+            if self.pooling == "partial":
+                return gamma_poisson.draw(rng, raw["alpha"], raw["beta"])
             prior = self.model.priors["theta"]
             return prior.sample(rng, total) if prior.proper else None
         if self.family == "logit-normal" and self.pooling == "partial":
@@ -522,7 +542,7 @@ class FitSet(Mapping[str, Fit]):
         return len(self._fits)
 
     @property
-    def data(self) -> BinomialData | EstimateData:
+    def data(self) -> BinomialData | EstimateData | RateData:
         """The data all fits share."""
         return next(iter(self._fits.values())).data
 
@@ -563,10 +583,12 @@ def _check_sampling(draws: int, chains: int, random_seed: int | None) -> int:
     return int(random_seed)
 
 
-def _group_dim(data: BinomialData | EstimateData, family: str = "beta-binomial") -> str:
+def _group_dim(data: BinomialData | EstimateData | RateData, family: str = "beta-binomial") -> str:
     name = data.group_column
     if isinstance(data, EstimateData):
         reserved = _RESERVED | _NORMAL_RESERVED
+    elif isinstance(data, RateData):
+        reserved = _RESERVED | _GAMMA_RESERVED
     else:
         reserved = _RESERVED | _LOGIT_RESERVED if family == "logit-normal" else _RESERVED
     # A variable's name, and xarray's DataTree forbids "/" in those.
@@ -612,7 +634,7 @@ def _check_nuts(engine: str, nuts: dict) -> dict:
 
 def _fit_model(
     model: Model,
-    data: BinomialData | EstimateData,
+    data: BinomialData | EstimateData | RateData,
     *,
     tol: float,
     draws: int,
@@ -641,6 +663,14 @@ def _fit_model(
             posterior = exact_normal.fit_partial(model.priors, estimates, tol=tol)
         else:
             posterior = exact_normal.fit_closed_form(model.pooling, model.priors["theta"], estimates)
+    elif model.family == "gamma-poisson":
+        pairs = gamma_poisson.Pairs.from_counts(data.exposure, data.events)
+        if model.pooling == "partial":
+            posterior = exact.fit_partial_pairs(model.priors, pairs, tol=tol, family=gamma_poisson)
+        else:
+            posterior = exact.fit_closed_form_pairs(
+                model.pooling, model.priors["theta"], pairs, family=gamma_poisson
+            )
     elif model.family == "logit-normal" and model.pooling == "partial":
         posterior = exact_logit.fit_partial(model.priors, data.trials, data.successes, tol=tol)
     elif model.pooling == "partial":
@@ -652,14 +682,19 @@ def _fit_model(
 
 def _family(data, columns: dict[str, str | None], family: str | None) -> str:
     """Return the family that the data and columns call for, checked against ``family=``."""
-    binomial = [k for k in ("successes", "trials") if columns[k] is not None]
-    normal = [k for k in ("estimate", "std_error", "variance") if columns[k] is not None]
-    if binomial and normal:
-        raise ValueError(
-            f"{', '.join(binomial)} (binomial counts) and {', '.join(normal)} (estimates with standard "
-            "errors) belong to different families; give one or the other"
-        )
-    if isinstance(data, EstimateData) or normal:
+    kinds = {
+        "binomial counts": [k for k in ("successes", "trials") if columns[k] is not None],
+        "estimates with standard errors": [k for k in ("estimate", "std_error", "variance") if columns[k]],
+        "event counts with exposure": [k for k in ("events", "exposure") if columns[k] is not None],
+    }
+    given = {kind: names for kind, names in kinds.items() if names}
+    if len(given) > 1:
+        parts = [f"{', '.join(names)} ({kind})" for kind, names in given.items()]
+        raise ValueError(f"{' and '.join(parts)} belong to different families; give one or the other")
+    binomial, normal = kinds["binomial counts"], kinds["estimates with standard errors"]
+    if isinstance(data, RateData) or kinds["event counts with exposure"]:
+        implied = "gamma-poisson"
+    elif isinstance(data, EstimateData) or normal:
         implied = "normal-normal"
     elif isinstance(data, BinomialData) or binomial:
         implied = "beta-binomial"
@@ -674,9 +709,19 @@ def _family(data, columns: dict[str, str | None], family: str | None) -> str:
     return family or implied or "beta-binomial"
 
 
-def _data(data, family: str, group, columns: dict[str, str | None], sep) -> BinomialData | EstimateData:
-    if isinstance(data, BinomialData | EstimateData):
+def _data(
+    data, family: str, group, columns: dict[str, str | None], sep
+) -> BinomialData | EstimateData | RateData:
+    if isinstance(data, BinomialData | EstimateData | RateData):
         return data
+    if family == "gamma-poisson":
+        return rate_data(
+            data,
+            group="group" if group is None else group,
+            events=columns["events"] or "events",
+            exposure=columns["exposure"] or "exposure",
+            sep=sep,
+        )
     if family == "normal-normal":
         if columns["estimate"] is None:
             raise ValueError("the normal-normal family needs estimate= (with std_error= or variance=)")
@@ -698,7 +743,7 @@ def _data(data, family: str, group, columns: dict[str, str | None], sep) -> Bino
 
 
 def fit(
-    data: pd.DataFrame | str | os.PathLike | BinomialData | EstimateData,
+    data: pd.DataFrame | str | os.PathLike | BinomialData | EstimateData | RateData,
     *,
     group: str | None = None,
     successes: str | None = None,
@@ -706,6 +751,8 @@ def fit(
     estimate: str | None = None,
     std_error: str | None = None,
     variance: str | None = None,
+    events: str | None = None,
+    exposure: str | None = None,
     family: str | None = None,
     pooling: str = "partial",
     priors: PriorSpec | None = None,
@@ -721,7 +768,7 @@ def fit(
     parametrization: str | None = None,
     progressbar: bool = True,
 ) -> Fit:
-    r"""Fit a pooling model to binomial counts, or to estimates with standard errors, per group.
+    r"""Fit a pooling model to per-group binomial counts, estimates with standard errors, or event rates.
 
     Parameters
     ----------
@@ -736,7 +783,11 @@ def fit(
     estimate, std_error, variance : str, optional
         Estimates with known standard errors (the normal-normal family): the column of ``y_i`` and
         that of ``s_i`` or of ``s_i^2``; give ``estimate`` and one of the other two.
-    family : {"beta-binomial", "normal-normal", "logit-normal"}, optional
+    events, exposure : str, optional
+        Event counts in an exposure (the gamma-Poisson family): columns of ``y_i`` and ``E_i``
+        (default ``"events"`` and ``"exposure"``); the rates ``theta_i`` are events per unit of
+        exposure.
+    family : {"beta-binomial", "normal-normal", "logit-normal", "gamma-poisson"}, optional
         Follows from the columns given (binomial counts: ``"beta-binomial"``); a value that
         contradicts them is an error. ``"logit-normal"`` fits binomial counts with
         :math:`\operatorname{logit} \theta_i \sim N(\mu, \sigma^2)` instead of a Beta population
@@ -754,6 +805,11 @@ def fit(
         :math:`\operatorname{logit} \theta_i \sim N(\mu, \sigma^2)`, :math:`\mu \sim N(0, 1.5^2)`,
         :math:`\sigma \sim \mathrm{HalfNormal}(1)` (weakly informative on the logit scale; see
         :mod:`poolwise.models`); ``none`` and ``complete`` as for the beta-binomial.
+        Gamma-Poisson: ``partial``: :math:`y_i \sim \mathrm{Poisson}(E_i \theta_i)`,
+        :math:`\theta_i \sim \mathrm{Gamma}(\alpha, \beta)`, :math:`\alpha \sim
+        \mathrm{Exponential}(1)`, :math:`\beta \sim \mathrm{Gamma}(0.1, 1)` (the BUGS Pumps
+        example); ``none`` and ``complete``: Jeffreys' :math:`\mathrm{Gamma}(1/2, 0)` on each rate
+        or the shared one.
     priors : mapping, optional
         Parameter -> prior, as objects (``pw.priors.Gamma(2, 0.5)``) or text (``"Gamma(2, 0.5)"``).
         Beta-binomial partial pooling takes ``alpha`` and ``beta``, or ``mu`` and ``kappa``, or a
@@ -762,7 +818,8 @@ def fit(
         (``"uniform"`` for BDA3's improper uniform, ``HalfCauchy(25)``, ``HalfNormal(10)``,
         ``Uniform(0, 100)``, ...); the others take ``theta`` (flat or Normal). Logit-normal partial
         pooling takes ``mu`` (``Normal(m, s)`` or ``"flat"``) and ``sigma`` (``HalfNormal(1)``,
-        ``Exponential(1)``, ``HalfCauchy(1)``, ...).
+        ``Exponential(1)``, ``HalfCauchy(1)``, ...). Gamma-Poisson partial pooling takes ``alpha``
+        and ``beta``, or ``mu = alpha / beta`` and ``alpha``; the others take ``theta`` (a Gamma).
     engine : {"exact", "nuts"}
         ``"exact"``: closed forms, and for partial pooling a grid over the hyperparameters (a line
         over ``tau`` for the normal-normal family) refined until every summary moves less than
@@ -824,6 +881,8 @@ def fit(
         estimate=estimate,
         std_error=std_error,
         variance=variance,
+        events=events,
+        exposure=exposure,
         family=family,
         poolings=(pooling,),
         priors=priors,
@@ -843,7 +902,7 @@ def fit(
 
 
 def fit_all(
-    data: pd.DataFrame | str | os.PathLike | BinomialData | EstimateData,
+    data: pd.DataFrame | str | os.PathLike | BinomialData | EstimateData | RateData,
     *,
     group: str | None = None,
     successes: str | None = None,
@@ -851,6 +910,8 @@ def fit_all(
     estimate: str | None = None,
     std_error: str | None = None,
     variance: str | None = None,
+    events: str | None = None,
+    exposure: str | None = None,
     family: str | None = None,
     poolings: str | tuple[str, ...] = "all",
     priors: PriorSpec | None = None,
@@ -887,6 +948,8 @@ def fit_all(
         "estimate": estimate,
         "std_error": std_error,
         "variance": variance,
+        "events": events,
+        "exposure": exposure,
     }
     chosen = _family(data, columns, family)
     if chosen == "normal-normal" and parametrization is not None:

@@ -42,6 +42,21 @@ population, and lets the data pull ``sigma`` to 0 (its density is largest there,
 engine's grid is most accurate for such priors). ``mu`` takes ``Normal(m, s)`` or ``Flat()``;
 ``sigma`` any prior on ``[0, inf)``, e.g. ``Exponential(1)`` (rstanarm's ``decov`` for one
 varying intercept) or ``HalfCauchy(1)``.
+
+Poolings of the gamma-Poisson family (``y_i ~ Poisson(E_i lambda_i)``: events in an exposure such as
+operating hours or person-years; the BUGS *Pumps* example):
+
+- ``"none"``: ``lambda_i ~ Gamma(1/2, 0)`` independently, Jeffreys' prior ``p(lambda) ∝ lambda^(-1/2)``
+  for a Poisson rate (the counterpart of the binomial families' ``Beta(1/2, 1/2)``; improper, but
+  every posterior with exposure > 0 is proper), so ``lambda_i | y ~ Gamma(y_i + 1/2, E_i)``;
+- ``"complete"``: one ``lambda ~ Gamma(1/2, 0)`` shared by all groups;
+- ``"partial"``: ``lambda_i ~ Gamma(alpha, beta)`` (shape, rate) with the BUGS example's
+  ``alpha ~ Exponential(1)`` and ``beta ~ Gamma(0.1, 1)``.
+
+``beta`` is a rate in the units of exposure, so its prior depends on them: the BUGS priors suit
+rates and exposures of order one (pumps: failures per thousand hours). Priors may be given on the
+population's mean rate ``mu = alpha / beta`` and on ``alpha`` instead (``alpha`` defaults to
+``Exponential(1)`` then); ``theta`` takes any ``Gamma(a, b)``, ``b = 0`` included.
 """
 
 from __future__ import annotations
@@ -53,7 +68,7 @@ from dataclasses import dataclass
 from . import priors as pr
 
 POOLINGS = ("none", "complete", "partial")
-FAMILIES = ("beta-binomial", "normal-normal", "logit-normal")
+FAMILIES = ("beta-binomial", "normal-normal", "logit-normal", "gamma-poisson")
 
 #: The families of binomial counts (successes of trials per group).
 BINOMIAL_FAMILIES = ("beta-binomial", "logit-normal")
@@ -75,6 +90,13 @@ NORMAL_DEFAULT_PRIORS: dict[str, dict[str, pr.Prior]] = {
 #: Weakly-informative priors on the logit scale (see the module docstring).
 LOGIT_DEFAULT_PRIORS: dict[str, pr.Prior] = {"mu": pr.Normal(0.0, 1.5), "sigma": pr.HalfNormal(1.0)}
 
+#: Jeffreys' prior on each rate; the BUGS Pumps example's hyperpriors.
+GAMMA_DEFAULT_PRIORS: dict[str, dict[str, pr.Prior]] = {
+    "none": {"theta": pr.Gamma(0.5, 0.0)},
+    "complete": {"theta": pr.Gamma(0.5, 0.0)},
+    "partial": {"alpha": pr.Exponential(1.0), "beta": pr.Gamma(0.1, 1.0)},
+}
+
 _VALID = {
     "none": ("theta",),
     "complete": ("theta",),
@@ -85,10 +107,13 @@ _NORMAL_VALID = {"none": ("theta",), "complete": ("theta",), "partial": ("mu", "
 
 _LOGIT_VALID = {"none": ("theta",), "complete": ("theta",), "partial": ("mu", "sigma")}
 
+_GAMMA_VALID = {"none": ("theta",), "complete": ("theta",), "partial": ("alpha", "beta", "mu")}
+
 
 def valid_priors(pooling: str, family: str = "beta-binomial") -> tuple[str, ...]:
     """Names of the parameters that take a prior under ``pooling`` in ``family``."""
-    return {"normal-normal": _NORMAL_VALID, "logit-normal": _LOGIT_VALID}.get(family, _VALID)[pooling]
+    per_family = {"normal-normal": _NORMAL_VALID, "logit-normal": _LOGIT_VALID, "gamma-poisson": _GAMMA_VALID}
+    return per_family.get(family, _VALID)[pooling]
 
 
 PriorSpec = Mapping[str, "str | pr.Prior | pr.JointPrior"]
@@ -103,7 +128,7 @@ class Model:
     pooling : {"none", "complete", "partial"}
     priors : dict
         Name -> prior, complete (defaults filled in).
-    family : {"beta-binomial", "normal-normal", "logit-normal"}
+    family : {"beta-binomial", "normal-normal", "logit-normal", "gamma-poisson"}
     """
 
     pooling: str
@@ -123,6 +148,8 @@ class Model:
         """Write the model out, one line per statement."""
         if self.family == "normal-normal":
             return self._normal_equations()
+        if self.family == "gamma-poisson":
+            return self._gamma_equations()
         if self.family == "logit-normal" and self.pooling == "partial":
             return [
                 "y_i ~ Binomial(n_i, theta_i)",
@@ -148,6 +175,16 @@ class Model:
         else:
             lines += [f"alpha ~ {self.priors['alpha']}", f"beta ~ {self.priors['beta']}"]
         return lines
+
+    def _gamma_equations(self) -> list[str]:
+        if self.pooling == "none":
+            return ["y_i ~ Poisson(E_i theta_i)", f"theta_i ~ {self.priors['theta']}  (independently)"]
+        if self.pooling == "complete":
+            return ["y_i ~ Poisson(E_i theta)", f"theta ~ {self.priors['theta']}"]
+        lines = ["y_i ~ Poisson(E_i theta_i)", "theta_i ~ Gamma(alpha, beta)"]
+        if "mu" in self.priors:
+            return [*lines, f"mu = alpha / beta ~ {self.priors['mu']}", f"alpha ~ {self.priors['alpha']}"]
+        return [*lines, f"alpha ~ {self.priors['alpha']}", f"beta ~ {self.priors['beta']}"]
 
     def _normal_equations(self) -> list[str]:
         if self.pooling == "none":
@@ -179,7 +216,7 @@ def resolve_priors(
     strict : bool
         Reject names that do not belong to this pooling (``fit``); ``fit_all`` passes False and
         checks that every name belongs to some pooling.
-    family : {"beta-binomial", "normal-normal", "logit-normal"}
+    family : {"beta-binomial", "normal-normal", "logit-normal", "gamma-poisson"}
 
     Raises
     ------
@@ -206,6 +243,8 @@ def resolve_priors(
         return _normal_priors(pooling, given)
     if family == "logit-normal" and pooling == "partial":
         return _logit_priors(given)
+    if family == "gamma-poisson":
+        return _gamma_priors(pooling, given)
     if pooling != "partial":
         theta = given.get("theta", DEFAULT_PRIORS[pooling]["theta"])
         if not isinstance(theta, pr.Beta):
@@ -271,6 +310,26 @@ def _logit_priors(given: dict) -> dict:
             f"Normal(0, 1.5) or Flat(), got {mu}"
         )
     _check_positive("sigma", out["sigma"])
+    return out
+
+
+def _gamma_priors(pooling: str, given: dict) -> dict:
+    if pooling != "partial":
+        theta = given.get("theta", GAMMA_DEFAULT_PRIORS[pooling]["theta"])
+        if not isinstance(theta, pr.Gamma):
+            raise pr.PriorError(
+                f"the prior on theta must be a Gamma (conjugate to the Poisson), got {theta}; "
+                "Jeffreys' prior is Gamma(0.5, 0), a flat one Gamma(1, 0)"
+            )
+        return {"theta": theta}
+    if "mu" in given:
+        if "beta" in given:
+            raise pr.PriorError("give priors on (alpha, beta) or on (mu, alpha), not on mu and beta")
+        out = {"mu": given["mu"], "alpha": given.get("alpha", GAMMA_DEFAULT_PRIORS["partial"]["alpha"])}
+    else:
+        out = {**GAMMA_DEFAULT_PRIORS["partial"], **given}
+    for name, prior in out.items():
+        _check_positive(name, prior)
     return out
 
 

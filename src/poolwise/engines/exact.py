@@ -61,8 +61,9 @@ class Quantity:
     sd: np.ndarray
     marginal: Marginal
     index: np.ndarray
-    #: False when the mean may be infinite: only the quantiles are then checked for convergence.
-    moments_exist: bool = True
+    #: False (for all rows, or per row) where the mean may be infinite: only the quantiles are
+    #: then checked for convergence.
+    moments_exist: bool | np.ndarray = True
 
     def interval(self, kind: str, prob: float) -> tuple[np.ndarray, np.ndarray]:
         """Credible interval for every reported entry."""
@@ -156,10 +157,11 @@ def _change(old: dict[str, Quantity], new: dict[str, Quantity]) -> float:
     for name, q in new.items():
         p = old[name]
         rows = np.unique(q.index)  # the new group's row may sit in theta's table, unreported there
-        pairs = [(p.mean[rows], q.mean[rows]), (p.sd[rows], q.sd[rows])] if q.moments_exist else []
+        rows = rows[np.broadcast_to(q.moments_exist, q.mean.shape)[rows]]
+        pairs = [(p.mean[rows], q.mean[rows]), (p.sd[rows], q.sd[rows])]
         for a, b in [*pairs, (_quantiles(p), _quantiles(q))]:
             scale = np.maximum(1.0, np.abs(b))
-            worst = max(worst, float(np.max(np.abs(a - b) / scale)))
+            worst = max(worst, float(np.max(np.abs(a - b) / scale, initial=0.0)))
     return worst
 
 
@@ -175,9 +177,11 @@ def fit_closed_form_pairs(
     if pooling == "none":
         post = family.conjugate(theta_prior, *pairs.columns)
         index = pairs.inverse
+        _check_proper(post, theta_prior, pooling)
     else:
         post = family.conjugate(theta_prior, *(np.array([pairs.count @ c]) for c in pairs.columns))
         index = np.zeros(1, dtype=np.int64)
+        _check_proper(post, theta_prior, pooling)
     theta = Quantity("theta", post.mean, post.sd, post, index)
     if pooling == "complete":
         new = Quantity("theta_new", theta.mean, theta.sd, post, np.zeros(1, np.int64))
@@ -188,6 +192,18 @@ def fit_closed_form_pairs(
     else:
         new = None
     return ExactPosterior(pooling, {"theta": theta}, new, pairs, conjugate=post, family=family)
+
+
+def _check_proper(post, theta_prior, pooling: str) -> None:
+    """Refuse a closed form whose posterior is improper: an improper prior met no data."""
+    if np.all(post.b > 0):
+        return
+    where = "a group with no exposure has" if pooling == "none" else "with no exposure at all, theta has"
+    raise ValueError(
+        f"{pooling} pooling with the improper prior theta ~ {theta_prior}: {where} no proper "
+        "posterior; give theta a proper prior (e.g. Gamma(0.5, 0.001)), or use partial pooling, "
+        "which predicts such a group from the others"
+    )
 
 
 def _prune(grid: gridlib.Grid2D) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -254,9 +270,10 @@ def _group_level(grid: gridlib.Grid2D, pairs, family: ModuleType) -> dict[str, Q
     a, b = family.posterior_params(alpha, beta, pairs.with_new_group())
     mean, sd, marginal = family.mixture(a, b, w)
     new_row = np.array([pairs.count.size])
+    exist = family.moments_exist(pairs.with_new_group())
     return {
-        "theta": Quantity("theta", mean, sd, marginal, pairs.inverse),
-        "theta_new": Quantity("theta_new", mean, sd, marginal, new_row, family.NEW_GROUP_MOMENTS_EXIST),
+        "theta": Quantity("theta", mean, sd, marginal, pairs.inverse, exist),
+        "theta_new": Quantity("theta_new", mean, sd, marginal, new_row, exist),
     }
 
 

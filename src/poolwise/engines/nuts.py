@@ -21,7 +21,9 @@ The normal-normal family (estimates ``y_i`` with standard errors ``s_i``) is sam
 (the eight schools' classic divergences) does not arise. So is the logit-normal family's partial
 pooling, ``logit theta_i = mu + sigma * eta_i`` with ``y_i ~ Binomial(n_i, theta_i)`` (the varying
 intercept as brms and Bambi write it); its no and complete pooling are the beta-binomial family's
-conjugate models.
+conjugate models. The gamma-Poisson family is written as the BUGS Pumps example writes it,
+``theta_i ~ Gamma(alpha, beta)``, ``y_i ~ Poisson(E_i theta_i)`` (``"centered"``), or with the
+``theta_i`` integrated out, ``y_i ~ NegativeBinomial(mu = E_i alpha / beta, alpha)`` (``"marginal"``).
 
 The result has the exact engine's shape: the same quantities (means and sds of the draws, a
 :class:`~poolwise._core.samples.SampleMarginal` for quantiles, intervals and densities) and the same
@@ -43,9 +45,9 @@ import xarray as xr
 from .. import __version__
 from .. import priors as pr
 from .._core.samples import SampleMarginal
-from ..data import BinomialData, EstimateData
+from ..data import BinomialData, EstimateData, RateData
 from ..families import beta_binomial as family
-from ..families import normal_normal
+from ..families import gamma_poisson, normal_normal
 from ..models import Model
 from .exact import PoolwiseWarning, Quantity
 
@@ -69,6 +71,7 @@ _SCALES = {
     "beta-binomial": {"theta": "logit", "mu": "logit", "theta_new": "logit"},
     "normal-normal": {"theta": "identity", "mu": "identity", "theta_new": "identity"},
     "logit-normal": {"theta": "logit", "mu": "identity", "theta_new": "logit"},
+    "gamma-poisson": {"theta": "log", "mu": "log", "theta_new": "log"},
 }
 
 #: How the NUTS engine samples the normal-normal and logit-normal models' partial pooling.
@@ -153,9 +156,50 @@ def _build_logit(pm, model: Model, data: BinomialData, dim: str, predictive: boo
     return pm_model
 
 
+def _rate_prior(pm, name: str, prior: pr.Gamma, **kwargs):
+    """Give a rate its Gamma prior; ``Gamma(a, 0)`` (improper: ``∝ x^(a-1)``) as HalfFlat and Potential."""
+    if prior.proper:
+        return _twin(pm, name, prior, **kwargs)
+    rate = pm.HalfFlat(name, **kwargs)
+    pm.Potential(f"{name}_prior", (prior.alpha - 1) * pm.math.log(rate))
+    return rate
+
+
+def _build_gamma(pm, model: Model, data: RateData, dim: str, parametrization: str, predictive: bool):
+    """Write the gamma-Poisson model in PyMC (see the module docstring)."""
+    priors, exposure, events = model.priors, data.exposure, data.events
+    marginal = model.pooling == "partial" and parametrization == "marginal"
+    with pm.Model(coords={dim: data.groups.astype(str)}) as pm_model:
+        if model.pooling == "partial":
+            if "mu" in priors:
+                mu, alpha = _twin(pm, "mu", priors["mu"]), _twin(pm, "alpha", priors["alpha"])
+                beta = pm.Deterministic("beta", alpha / mu)
+            else:
+                alpha, beta = _twin(pm, "alpha", priors["alpha"]), _twin(pm, "beta", priors["beta"])
+                pm.Deterministic("mu", alpha / beta)
+            if not marginal:
+                theta = pm.Gamma("theta", alpha=alpha, beta=beta, dims=dim)
+            elif predictive:
+                theta = pm.Gamma("theta", alpha=alpha + events, beta=beta + exposure, dims=dim)
+        else:
+            theta = _rate_prior(pm, "theta", priors["theta"], dims=dim if model.pooling == "none" else None)
+        if marginal and not predictive:
+            pm.NegativeBinomial("y", mu=exposure * alpha / beta, alpha=alpha, observed=events, dims=dim)
+        else:
+            pm.Poisson("y", mu=exposure * theta, observed=events, dims=dim)
+        if predictive:
+            if model.pooling == "partial":
+                pm.Gamma("theta_new", alpha=alpha, beta=beta)
+            elif model.pooling == "complete":
+                pm.Deterministic("theta_new", theta)
+            elif priors["theta"].proper:  # no group informs another: a new group's rate is the prior
+                _twin(pm, "theta_new", priors["theta"])
+    return pm_model
+
+
 def build_model(
     model: Model,
-    data: BinomialData | EstimateData,
+    data: BinomialData | EstimateData | RateData,
     dim: str,
     parametrization: str = "centered",
     *,
@@ -167,14 +211,15 @@ def build_model(
     ----------
     model : Model
         Family, pooling and priors.
-    data : BinomialData or EstimateData
-        The counts (or estimates); the group labels become the coordinates of ``dim``.
+    data : BinomialData, EstimateData or RateData
+        The counts (estimates, event counts); the group labels become the coordinates of ``dim``.
     dim : str
         Name of the group dimension (the group column's name).
     parametrization : {"centered", "marginal"}
-        For beta-binomial partial pooling: ``theta`` sampled with ``alpha`` and ``beta`` (the
-        seed's), or integrated out (``y ~ BetaBinomial(n, alpha, beta)``, no ``theta``). The
-        normal-normal and logit-normal families ignore it: they are always non-centred.
+        For beta-binomial and gamma-Poisson partial pooling: ``theta`` sampled with ``alpha`` and
+        ``beta`` (the seed's), or integrated out (``y ~ BetaBinomial(n, alpha, beta)``;
+        ``NegativeBinomial``). The normal-normal and logit-normal families ignore it: they are
+        always non-centred.
     predictive : bool
         Add what :func:`pymc.sample_posterior_predictive` draws after sampling: ``theta_new`` (a
         new group's rate) and, in the marginal parametrisation, ``theta`` from its conjugate Beta.
@@ -188,6 +233,8 @@ def build_model(
         return _build_normal(pm, model, data, dim, predictive)
     if model.family == "logit-normal" and model.pooling == "partial":
         return _build_logit(pm, model, data, dim, predictive)
+    if model.family == "gamma-poisson":
+        return _build_gamma(pm, model, data, dim, parametrization, predictive)
     n, y = data.trials, data.successes
     marginal = model.pooling == "partial" and parametrization == "marginal"
     with pm.Model(coords={dim: data.groups.astype(str)}) as pm_model:
@@ -296,7 +343,7 @@ def _diagnose(idata: xr.DataTree, chains: int, settings: dict, pooling: str) -> 
         if pooling == "partial" and diag["parametrization"] == "centered":
             advice += (
                 ", or use parametrization='marginal', which samples alpha and beta against the "
-                "beta-binomial likelihood and has no funnel"
+                "marginal likelihood (theta integrated out) and has no funnel"
             )
         notes.append(
             f"{diag['divergences']} of {n_draws} NUTS transitions diverged after tuning: the sampler "
@@ -330,7 +377,7 @@ def _flat(values: np.ndarray) -> np.ndarray:
 
 def fit_nuts(
     model: Model,
-    data: BinomialData | EstimateData,
+    data: BinomialData | EstimateData | RateData,
     dim: str,
     *,
     draws: int = SEED_SETTINGS["draws"],
@@ -348,8 +395,8 @@ def fit_nuts(
     ----------
     model : Model
         Family, pooling and priors.
-    data : BinomialData or EstimateData
-        The counts, or the estimates with their standard errors.
+    data : BinomialData, EstimateData or RateData
+        The counts, the estimates with their standard errors, or the events with their exposure.
     dim : str
         Name of the group dimension.
     draws, tune, chains, target_accept
@@ -357,7 +404,7 @@ def fit_nuts(
     nuts_sampler : {"pymc", "nutpie", "numpyro", "blackjax"}
         Passed to :func:`pymc.sample`; the others must be installed.
     parametrization : {"centered", "marginal"}
-        Beta-binomial partial pooling only; see the module docstring.
+        Beta-binomial and gamma-Poisson partial pooling only; see the module docstring.
     random_seed : int, optional
         Seeds both the sampler and :func:`pymc.sample_posterior_predictive`.
     progressbar : bool
@@ -412,6 +459,9 @@ def fit_nuts(
     if normal:
         y, constant = data.estimate, {"sigma": data.std_error}
         loglik = normal_normal.normal_logpdf(y, theta_g, data.std_error)
+    elif model.family == "gamma-poisson":
+        y, constant = data.events, {"exposure": data.exposure}
+        loglik = gamma_poisson.poisson_logpmf(y, data.exposure, theta_g)
     else:
         y, constant = data.successes, {"n": data.trials}
         loglik = family.binomial_logpmf(y, data.trials, theta_g)

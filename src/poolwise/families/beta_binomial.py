@@ -83,9 +83,6 @@ class Pairs:
         )
 
 
-#: An unseen group's rate lies in [0, 1]: its moments exist.
-NEW_GROUP_MOMENTS_EXIST = True
-
 #: The shape hyperparameter (complete pooling is its limit at infinity), as warnings name it.
 SHAPE_NAME = "kappa"
 
@@ -291,6 +288,11 @@ def _lower_tail(a: np.ndarray, b: np.ndarray, lbeta: np.ndarray):
         return np.where((b >= 1) | (z[:, None] <= 0), bound, 0.0)
 
     return log_bound
+
+
+def moments_exist(pairs: Pairs) -> np.ndarray:
+    """Per pair, whether its rate's posterior mean is sure to be finite: always, in [0, 1]."""
+    return np.ones(pairs.count.size, bool)
 
 
 def posterior_params(alpha: np.ndarray, beta: np.ndarray, pairs: Pairs) -> tuple[np.ndarray, np.ndarray]:

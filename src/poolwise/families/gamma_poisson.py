@@ -102,9 +102,6 @@ def hyper_draws(u: np.ndarray, v: np.ndarray) -> dict[str, np.ndarray]:
     return {"alpha": alpha, "beta": beta, "mu": np.exp(u)}
 
 
-#: An unseen group's rate has mean ``E[alpha / beta]``, that of ``mu``, which may be infinite.
-NEW_GROUP_MOMENTS_EXIST = False
-
 #: The shape hyperparameter (complete pooling is its limit at infinity), as warnings name it.
 SHAPE_NAME = "alpha"
 
@@ -201,6 +198,15 @@ def pooled_log_likelihood(pairs: Pairs) -> float:
     rate = events / float(pairs.count @ e)
     terms = special.xlogy(y, e * rate) - e * rate - special.gammaln(y + 1)
     return float(pairs.count @ terms)
+
+
+def moments_exist(pairs: Pairs) -> np.ndarray:
+    """Per pair, whether its rate's posterior mean is sure to be finite: only with exposure.
+
+    ``E[lambda | y] = E[(alpha + y) / (beta + E)]`` is bounded by ``E[alpha + y] / E`` when
+    ``E > 0``; without exposure it is ``E[alpha / beta]``, that of ``mu``, which may be infinite.
+    """
+    return pairs.exposure > 0
 
 
 def posterior_params(alpha: np.ndarray, beta: np.ndarray, pairs: Pairs) -> tuple[np.ndarray, np.ndarray]:
