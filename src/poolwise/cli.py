@@ -108,6 +108,12 @@ def _add_source(parser: argparse.ArgumentParser) -> None:
     spread = parser.add_mutually_exclusive_group()
     spread.add_argument("--std-error", help="standard error column of --estimate")
     spread.add_argument("--variance", help="sampling variance column of --estimate")
+    parser.add_argument(
+        "--events",
+        help="event counts in an exposure instead (the gamma-Poisson family: failures per operating "
+        "hour, cases per person-year); with --exposure (default columns: events, exposure)",
+    )
+    parser.add_argument("--exposure", help="exposure column of --events (hours, person-years, ...)")
     parser.add_argument("--sep", help="CSV delimiter (default ',')")
 
 
@@ -142,10 +148,11 @@ def _add_fit_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--family",
-        choices=["beta-binomial", "logit-normal"],
+        choices=["beta-binomial", "logit-normal", "gamma-poisson"],
         default=None,
         help="for counts: beta-binomial (default; the seed's Beta population) or logit-normal "
-        "(logit theta_i ~ N(mu, sigma^2), as lme4, brms and INLA fit it)",
+        "(logit theta_i ~ N(mu, sigma^2), as lme4, brms and INLA fit it); gamma-poisson for events "
+        "in an exposure (implied by --events/--exposure)",
     )
     parser.add_argument(
         "--engine",
@@ -379,17 +386,31 @@ def _columns(args: argparse.Namespace) -> tuple[object, dict, str]:
 
     has_source = getattr(args, "command", None) in ("fit", "report", "compare")
     estimates = has_source and (args.estimate or args.std_error or args.variance)
-    if has_source and estimates and (args.successes or args.trials):
-        raise ValueError(
-            "give counts (--successes, --trials) or estimates (--estimate with --std-error or "
-            "--variance), not both"
+    events = has_source and (args.events or args.exposure or args.family == "gamma-poisson")
+    given = [
+        kind
+        for kind, present in (
+            ("counts (--successes, --trials)", has_source and (args.successes or args.trials)),
+            ("estimates (--estimate with --std-error or --variance)", estimates),
+            ("events (--events, --exposure)", args.events or args.exposure if has_source else None),
         )
+        if present
+    ]
+    if len(given) > 1:
+        raise ValueError(f"give {' or '.join(given)}, not {'both' if len(given) == 2 else 'several'}")
     if has_source and args.data is not None:
         if estimates:
             if not (args.estimate and (args.std_error or args.variance)):
                 raise ValueError("--estimate needs --std-error or --variance (and they need --estimate)")
             spread = {"std_error": args.std_error} if args.std_error else {"variance": args.variance}
             return args.data, {"group": args.group or "group", "estimate": args.estimate, **spread}, args.data
+        if events:
+            cols = {
+                "group": args.group or "group",
+                "events": args.events or "events",
+                "exposure": args.exposure or "exposure",
+            }
+            return args.data, cols, args.data
         cols = {
             "group": args.group or "group",
             "successes": args.successes or "successes",
@@ -402,7 +423,7 @@ def _columns(args: argparse.Namespace) -> tuple[object, dict, str]:
     if has_source and (args.std_error or args.variance):  # the user's spread column replaces the bundled one
         cols.pop("std_error", None)
         cols.pop("variance", None)
-    for role in ("group", "successes", "trials", "estimate", "std_error", "variance"):
+    for role in ("group", "successes", "trials", "estimate", "std_error", "variance", "events", "exposure"):
         if getattr(args, role, None):
             cols[role] = getattr(args, role)
     return datasets.load(name), cols, f"{info.description} (bundled dataset '{name}')"

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .comparison import Comparison, compare
+from .display import display, least_data
 from .fitting import DRAWS_GROUP_LIMIT, FitSet, _check_ci
+from .models import BINOMIAL_FAMILIES
 from .plots._compute import shrinkage_table
 from .questions import prob_above
 from .render import printable
@@ -71,18 +73,11 @@ def shrunk_most(fits: FitSet) -> Finding:
     i = int(np.nanargmax(np.abs(table["moved"].to_numpy())))
     row = table.iloc[i]
     name = printable(table.index[i])
-    if "trials" in table:
-        observed, what = "raw_rate", "raw rate"
-        trials = table["trials"].to_numpy()
-        least = int(row["trials"]) == trials.min() < trials.max()
-        few = "it has the fewest trials"
-        little = "with few trials to hold it there"
-    else:  # estimates with standard errors: the least precise estimate is pooled hardest
-        observed, what = "estimate", "estimate"
-        errors = table["std_error"].to_numpy()
-        least = row["std_error"] == errors.max() > errors.min()
-        few = "its standard error is the largest"
-        little = "with too large a standard error to hold it there"
+    family = fits["partial"].family
+    observed, what = ("raw_rate", "raw rate") if "raw_rate" in table else ("estimate", "estimate")
+    little_data = least_data(family, table)
+    least = little_data[i] == little_data.max() > little_data.min()
+    few, little = display(family).amount_words
     if least:
         reason = f"{few} and its {what} is far from the population's"
     else:
@@ -150,10 +145,20 @@ def new_group(fits: FitSet) -> Finding:
     lb, ub = s.index[2], s.index[3]
     label = lb.removesuffix("_lb")  # e.g. "hdi94"
     interval = f"{label[3:]}% {label[:3].upper()}"
-    what = "true effect" if fit.family == "normal-normal" else "success probability"
+    shown = display(fit.family)
+    if shown.mean_may_be_infinite:
+        # A heavy-tailed prediction's mean may not exist: quote what does, the interval and median.
+        median = float(fit._new_group_quantity().marginal.ppf(np.array([[0.5]]))[0, 0])
+        return Finding(
+            "new group",
+            f"A new group's {shown.theta} lies between {_fmt(s[lb])} and {_fmt(s[ub])} under partial "
+            f"pooling ({interval}), with median {_fmt(median)}.",
+            {"median": median, "lb": s[lb], "ub": s[ub]},
+            "new-group figure",
+        )
     return Finding(
         "new group",
-        f"A new group's {what} is expected to be {_fmt(s['mean'])} under partial pooling "
+        f"A new group's {shown.theta} is expected to be {_fmt(s['mean'])} under partial pooling "
         f"({interval} {_fmt(s[lb])} to {_fmt(s[ub])}).",
         {"mean": s["mean"], "lb": s[lb], "ub": s[ub]},
         "new-group figure",
@@ -278,11 +283,11 @@ def study(
     data = fits.data
     few = data.n_groups <= DRAWS_GROUP_LIMIT
     family = next(iter(fits.values())).family
-    counts = family != "normal-normal"
-    if not counts and (new_groups or heldout is not None or new_trials is not None):
+    binomial = family in BINOMIAL_FAMILIES
+    if not binomial and (new_groups or heldout is not None or new_trials is not None):
         raise ValueError(
             "new groups with observed trials, held-out counts and predicted counts are for binomial "
-            "counts; these data are estimates with standard errors"
+            f"counts; this fit is {family}"
         )
     if family == "logit-normal" and new_groups:
         raise ValueError(
@@ -290,7 +295,7 @@ def study(
             "this fit is logit-normal"
         )
     bet_on = None
-    if counts:
+    if binomial:  # the seed's question: does it succeed more often than not?
         with_trials = np.flatnonzero(data.trials > 0)
         bet_on = data.groups[with_trials[np.argmin(data.trials[with_trials])]] if with_trials.size else None
     partial = fits.get("partial")

@@ -9,31 +9,20 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .data import BinomialData
+from .data import BinomialData, RateData
+from .display import FAMILIES, display
 from .fitting import Fit, FitSet, _check_ci, ci_columns
 
 #: Hyperparameters reported under partial pooling, by family.
-HYPERPARAMETERS = {
-    "beta-binomial": ("alpha", "beta", "mu", "kappa"),
-    "logit-normal": ("mu", "sigma"),
-    "normal-normal": ("mu", "tau"),
-}
-
-#: What the hyperparameters mean, by family (printed under their table).
-_HYPER_NOTE = {
-    "beta-binomial": "(mu = alpha/(alpha+beta), the population's mean rate; kappa = alpha+beta, its prior "
-    "sample size)",
-    "logit-normal": "(mu, the population's mean log-odds; sigma, the standard deviation of the groups' "
-    "log-odds)",
-    "normal-normal": "(mu, the population's mean effect; tau, the standard deviation of the true effects "
-    "between groups)",
-}
+HYPERPARAMETERS = {name: shown.hyperparameters for name, shown in FAMILIES.items()}
 
 
 def data_columns(data) -> dict[str, str]:
-    """Name the data's columns by role: group, successes, trials; or group, estimate, std_error/variance."""
+    """Name the data's columns by role: group, successes, trials; estimate, std_error; events, exposure."""
     if isinstance(data, BinomialData):
         return {"group": data.group_column, "successes": data.successes_column, "trials": data.trials_column}
+    if isinstance(data, RateData):
+        return {"group": data.group_column, "events": data.events_column, "exposure": data.exposure_column}
     return {"group": data.group_column, "estimate": data.estimate_column, data.spread: data.spread_column}
 
 
@@ -42,6 +31,10 @@ def data_line(data) -> str:
     if isinstance(data, BinomialData):
         return (
             f"{data.n_groups} groups, {int(data.trials.sum())} trials, {int(data.successes.sum())} successes."
+        )
+    if isinstance(data, RateData):
+        return (
+            f"{data.n_groups} groups, {int(data.events.sum())} events in {data.exposure.sum():.6g} exposure."
         )
     return f"{data.n_groups} groups: estimates with known standard errors."
 
@@ -135,20 +128,22 @@ def to_dict(fits: FitSet, ci_kind: str | None = None, ci_prob: float | None = No
     return _jsonable(out)
 
 
+def _observed_cell(value, fmt: str, width: int) -> str:
+    return f"{int(value):>{width}}" if fmt == "int" else f"{_number(value):>{width}}"
+
+
 def _group_lines(f: Fit, kind: str, prob: float) -> list[str]:
     lb, ub = ci_columns(kind, prob)
     table = f.group_table(kind, prob)
     header_group = printable(f.data.group_column)
     names = [printable(g) for g in table.index]
     width = max(len(header_group), *(len(n) for n in names), 5)
-    counts = f.family != "normal-normal"
-    observed = f"{'y':>7} {'n':>7} {'y/n':>7}" if counts else f"{'estimate':>9} {'s.e.':>9}"
+    columns = display(f.family).observed
+    cell = 7 if len(columns) == 3 else 9
+    observed = " ".join(f"{header:>{cell}}" for _, header, _ in columns)
     lines = [f"  {header_group:<{width}} {observed} {'mean':>7} {'sd':>7} {lb:>9} {ub:>9}"]
     for name, (_, row) in zip(names, table.iterrows(), strict=True):
-        if counts:
-            observed = f"{int(row['successes']):>7} {int(row['trials']):>7} {_number(row['raw_rate']):>7}"
-        else:
-            observed = f"{_number(row['estimate']):>9} {_number(row['std_error']):>9}"
+        observed = " ".join(_observed_cell(row[column], fmt, cell) for column, _, fmt in columns)
         lines.append(
             f"  {name:<{width}} {observed} {_number(row['mean']):>7} {_number(row['sd']):>7} "
             f"{_number(row[lb]):>9} {_number(row[ub]):>9}"
@@ -156,32 +151,12 @@ def _group_lines(f: Fit, kind: str, prob: float) -> list[str]:
     return lines
 
 
-#: How a new group's theta follows from each model, by family.
-_NEW_GROUP_RULE = {
-    "beta-binomial": {
-        "none": "the prior, since no group informs another",
-        "complete": "the shared theta",
-        "partial": "theta_new ~ Beta(alpha, beta)",
-    },
-    "normal-normal": {
-        "none": "the prior, since no group informs another",
-        "complete": "the shared theta",
-        "partial": "theta_new ~ N(mu, tau^2)",
-    },
-    "logit-normal": {
-        "none": "the prior, since no group informs another",
-        "complete": "the shared theta",
-        "partial": "logit theta_new ~ N(mu, sigma^2)",
-    },
-}
-
-
 def new_group_summary(f: Fit, kind: str, prob: float):
-    """Summarise the new group; None where it has no proper distribution (flat prior, no pooling)."""
+    """Summarise the new group; None where it has no proper distribution (improper prior, no pooling)."""
     try:
         return f.new_group(kind, prob).summary
     except ValueError:
-        if f.family == "normal-normal" and f.pooling == "none":
+        if f.pooling == "none" and not f.model.priors["theta"].proper:
             return None
         raise
 
@@ -241,11 +216,11 @@ def to_text(
                     f"  {name:<15} {_number(row['mean']):>8} {_number(row['sd']):>8} "
                     f"{_number(row[lb]):>9} {_number(row[ub]):>9} {_number(f.mode(name)):>8}"
                 )
-            lines.append(f"  {_HYPER_NOTE[f.family]}")
+            lines.append(f"  {display(f.family).hyper_note}")
         new = new_group_summary(f, kind, prob)
-        rule = _NEW_GROUP_RULE[f.family][pooling]
+        rule = display(f.family).new_group_rule[pooling]
         if new is None:
-            lines += ["", "  new group: no proper prediction (the flat prior on theta is improper)"]
+            lines += ["", f"  new group: no proper prediction ({display(f.family).improper_new_group})"]
         else:
             lines += [
                 "",
