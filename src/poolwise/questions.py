@@ -40,7 +40,8 @@ def prob_above(fit: Fit, threshold: float) -> pd.Series:
     ----------
     fit : Fit
     threshold : float
-        A rate in ``[0, 1]`` (beta-binomial), or any finite effect size (normal-normal).
+        A rate in ``[0, 1]`` (binomial counts), a rate ``>= 0`` in events per unit of exposure
+        (gamma-Poisson), or any finite effect size (normal-normal).
 
     Returns
     -------
@@ -50,6 +51,11 @@ def prob_above(fit: Fit, threshold: float) -> pd.Series:
     if fit.family == "normal-normal":
         if not np.isfinite(threshold):
             raise ValueError(f"threshold must be a finite number, got {threshold!r}")
+    elif fit.family == "gamma-poisson":
+        if not (np.isfinite(threshold) and threshold >= 0):
+            raise ValueError(
+                f"threshold must be a rate >= 0 (events per unit of exposure), got {threshold!r}"
+            )
     elif not 0 <= threshold <= 1:
         raise ValueError(f"threshold must be a rate in [0, 1], got {threshold!r}")
     q = fit._posterior.quantities["theta"]

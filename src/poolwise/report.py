@@ -27,7 +27,8 @@ import numpy as np
 
 from . import __version__, explain
 from ._io import atomic_write_text
-from .data import BinomialData
+from .data import BinomialData, RateData
+from .display import display
 from .fitting import DRAWS_GROUP_LIMIT, Fit, FitSet, _check_ci, ci_columns
 from .plots import _compute as compute
 from .plots.pairwise import PAIRWISE_PLOT_LIMIT
@@ -37,6 +38,69 @@ __all__ = ["render_html", "write_report"]
 
 _POOLINGS = ("none", "complete", "partial")
 _TITLES = {"none": "No pooling", "complete": "Complete pooling", "partial": "Partial pooling"}
+
+_COUNT_MEANING = {
+    "alpha": "prior successes of the population",
+    "beta": "prior failures of the population",
+    "mu": "population mean success probability, α/(α+β)",
+    "kappa": "prior sample size, α+β (trials)",
+}
+
+#: The report's words (HTML) for each family: its data, its spread, its shrinkage and its grid.
+_WORDS = {
+    "beta-binomial": {
+        "data": "successes y of n trials.",
+        "raw": "raw rate",
+        "spread": "κ",
+        "hyper": "concentration κ.",
+        "marker": "marker area grows with the square root of the trials",
+        "weight": "E[κ/(κ+n) | y]",
+        "conjugate": "Beta",
+        "axes": "(logit μ, log κ)",
+        "new_rule": "θ<sub>new</sub> ∼ Beta(α, β), averaged over α, β",
+        "meaning": _COUNT_MEANING,
+    },
+    "logit-normal": {
+        "data": "successes y of n trials.",
+        "raw": "raw rate",
+        "spread": "σ",
+        "hyper": "spread σ of the log-odds.",
+        "marker": "marker area grows with the square root of the trials",
+        "weight": "1 − Var(θ<sub>i</sub> | y) / Var(θ<sub>i</sub> | y<sub>i</sub>)",
+        "conjugate": "Beta",
+        "axes": "(μ, asinh(σ / c))",
+        "new_rule": "logit θ<sub>new</sub> ∼ N(μ, σ²), averaged over μ, σ",
+        "meaning": {"mu": "population mean log-odds", "sigma": "standard deviation of the log-odds"},
+    },
+    "normal-normal": {
+        "data": "an estimate and its standard error.",
+        "raw": "estimate",
+        "spread": "τ",
+        "hyper": "spread τ.",
+        "marker": "marker area grows with the estimate's precision",
+        "weight": "E[s²/(s²+τ²) | y]",
+        "conjugate": "normal",
+        "axes": "",
+        "new_rule": "θ<sub>new</sub> ∼ N(μ, τ²), averaged over μ, τ",
+        "meaning": {"mu": "population mean effect", "tau": "standard deviation of the true effects"},
+    },
+    "gamma-poisson": {
+        "data": "events y in an exposure E; the rate θ is events per unit of exposure.",
+        "raw": "raw rate",
+        "spread": "α",
+        "hyper": "shape α (the rates' coefficient of variation is 1/√α).",
+        "marker": "marker area grows with the square root of the exposure",
+        "weight": "E[β/(β+E) | y]",
+        "conjugate": "Gamma",
+        "axes": "(log μ, log α)",
+        "new_rule": "θ<sub>new</sub> ∼ Gamma(α, β), averaged over α, β",
+        "meaning": {
+            "alpha": "shape of the population's Gamma: 1/√α is the rates' coefficient of variation",
+            "beta": "rate of the population's Gamma (in units of exposure): its prior exposure",
+            "mu": "population mean rate, α/β (its mean may not exist: read the interval)",
+        },
+    },
+}
 _VERSIONED = (
     "numpy",
     "scipy",
@@ -196,6 +260,8 @@ def _formula(line: str) -> str:
 def _words(f: Fit, group: str, data) -> str:
     if f.family == "normal-normal":
         return _normal_words(f, group)
+    if f.family == "gamma-poisson":
+        return _rate_words(f, group, data)
     if f.family == "logit-normal" and f.model.pooling == "partial":
         return (
             f"Each {group} has its own θ<sub>i</sub>, whose log-odds are drawn from a normal population "
@@ -221,6 +287,27 @@ def _words(f: Fit, group: str, data) -> str:
         "μ = α/(α+β) and concentration κ = α+β are learned from the data. A group with few trials is "
         "pulled towards μ, one with many trials stays near its own rate. No pooling (κ → 0) and "
         "complete pooling (κ → ∞) are its limits."
+    )
+
+
+def _rate_words(f: Fit, group: str, data) -> str:
+    if f.model.pooling == "none":
+        return (
+            f"Each {group} on its own: its rate θ<sub>i</sub> is estimated from its own events and "
+            f"exposure only, with the same prior for every one. Nothing is shared, so a {group} with "
+            "little exposure keeps a wide interval."
+        )
+    if f.model.pooling == "complete":
+        return (
+            f"One rate θ shared by every {group}: the counts are added up ({int(np.sum(data.events)):,} "
+            f"events in {np.sum(data.exposure):,.6g} exposure) and differences between groups are "
+            "treated as noise."
+        )
+    return (
+        f"Each {group} has its own rate θ<sub>i</sub>, drawn from a common Gamma(α, β) population whose "
+        f"mean μ = α/β and shape α are learned from the data (the BUGS Pumps model). A {group} with "
+        "little exposure is pulled towards μ, one with much exposure stays near its own rate. No "
+        "pooling (α → 0) and complete pooling (α → ∞) are its limits."
     )
 
 
@@ -268,6 +355,8 @@ class _Study:
         self.partial = self.fits.get("partial")
         self.shrink = compute.shrinkage_table(self.fits, kind, prob) if self.partial is not None else None
         self.binomial = isinstance(self.data, BinomialData)
+        self.rates = isinstance(self.data, RateData)
+        self.words = _WORDS[self.first.family]
         self.trials = self.counts = None
         if self.binomial:
             self.trials = compute.default_trials(self.first) if trials is None else trials
@@ -278,9 +367,11 @@ class _Study:
         self.ppc = {p: _ppc(f) for p, f in self.fits.items()} if few else {}
         self.answers = answers
         # The question P(theta > t) is asked at the overall rate, or for effects at zero.
-        self.threshold = (
-            float(np.sum(self.data.successes) / max(np.sum(self.data.trials), 1)) if self.binomial else 0.0
-        )
+        self.threshold = 0.0
+        if self.binomial:
+            self.threshold = float(np.sum(self.data.successes) / max(np.sum(self.data.trials), 1))
+        elif self.rates:
+            self.threshold = float(np.sum(self.data.events) / max(np.sum(self.data.exposure), 1e-300))
         self.above = {p: f.prob_above(self.threshold) for p, f in self.fits.items()}
         self.sensitivity = answers.sensitivity
         # Without a threshold of the user's, call groups above the overall rate (the question the
@@ -295,6 +386,12 @@ class _Study:
                 f"{_e(self.data.trials_column)}<small>trials</small>",
                 "y/n<small>raw rate</small>",
             ]
+        elif self.rates:
+            self.observed = [
+                f"{_e(self.data.events_column)}<small>events</small>",
+                f"{_e(self.data.exposure_column)}<small>exposure</small>",
+                "y/E<small>raw rate</small>",
+            ]
         else:
             self.observed = [
                 f"{_e(self.data.estimate_column)}<small>estimate</small>",
@@ -305,7 +402,15 @@ class _Study:
         """Format the data of one row of a group table, as the data table shows them."""
         if self.binomial:
             return [f"{int(row['successes']):,}", f"{int(row['trials']):,}", _n(row["raw_rate"])]
+        if self.rates:
+            return [f"{int(row['events']):,}", _n(row["exposure"]), _n(row["raw_rate"])]
         return [_n(row["estimate"]), _n(row["std_error"])]
+
+    def counts_cell(self, row) -> str:
+        """Write a group's data in one cell: ``y/n``, or ``y in E``."""
+        if self.rates:
+            return f"{int(row['events']):,} in {_n(row['exposure'])}"
+        return f"{int(row['successes']):,}/{int(row['trials']):,}"
 
 
 def _ppc(fit: Fit):
@@ -486,7 +591,11 @@ def _questions_section(s: _Study) -> str:
                 caption=f"Ranks (1 = highest θ) under partial pooling, from {s.partial.chains} x "
                 f"{s.partial.n_draws} draws: the mean rank, an equal-tailed {_pct(s.prob)} interval of "
                 f"the rank, P(best) and P(top k). P(θ &gt; t) is exact, at t = "
-                + (f"the overall rate {s.threshold:.3f}." if s.binomial else "0 (a positive effect)."),
+                + (
+                    f"the overall rate {s.threshold:.3g}."
+                    if s.binomial or s.rates
+                    else "0 (a positive effect)."
+                ),
             )
         )
     if s.answers.pairwise is not None and len(s.answers.pairwise) <= PAIRWISE_PLOT_LIMIT:
@@ -527,7 +636,7 @@ def _questions_section(s: _Study) -> str:
                 [
                     "hyperprior",
                     f"μ mean [{s.what}]",
-                    f"{'κ' if s.binomial else 'τ'} median [{s.what}]",
+                    f"{s.words['spread']} median [{s.what}]",
                     "θ<sub>new</sub> mean",
                     "largest shift (sd)",
                 ],
@@ -550,6 +659,11 @@ def _glance(s: _Study) -> str:
             f"{int(np.sum(d.trials)):,} trials, {int(np.sum(d.successes)):,} successes overall "
             f"({_n(np.sum(d.successes) / max(np.sum(d.trials), 1))})."
         )
+    elif s.rates:
+        detail = (
+            f"{int(np.sum(d.events)):,} events in {np.sum(d.exposure):,.6g} exposure overall "
+            f"(rate {_n(s.threshold)})."
+        )
     else:
         detail = (
             f"estimates from {_n(np.min(d.estimate))} to {_n(np.max(d.estimate))}, standard errors from "
@@ -562,11 +676,12 @@ def _glance(s: _Study) -> str:
     if s.partial is not None:
         mu = s.summaries["partial"].loc["mu"]
         mode = _mode(s.partial, "mu")
+        # A mean rate alpha/beta may have no mean: show only what exists.
+        mean = "" if display(s.partial.family).mean_may_be_infinite else f"mean {_n(mu['mean'])}, "
         cards.append(
             f'<div class="card partial"><div class="label">Population mean μ</div>'
             f'<div class="stat">{_n(mode)} <small>mode</small></div>'
-            f"<p>mean {_n(mu['mean'])}, {s.what} [{_n(mu[s.lb])}, {_n(mu[s.ub])}] under partial "
-            "pooling.</p></div>"
+            f"<p>{mean}{s.what} [{_n(mu[s.lb])}, {_n(mu[s.ub])}] under partial pooling.</p></div>"
         )
     key = "partial" if "partial" in s.fits else next(iter(s.fits))
     new = new_group_summary(s.fits[key], s.kind, s.prob)
@@ -578,9 +693,13 @@ def _glance(s: _Study) -> str:
                 f"; in {s.trials:,} trials about {counts['mean']:.1f} successes ({_pct(s.prob)} between "
                 f"{counts['lb']:,} and {counts['ub']:,})"
             )
+        if display(s.fits[key].family).mean_may_be_infinite:
+            stat, label = _median(s.fits[key]), "θ<sub>new</sub> median"
+        else:
+            stat, label = new["mean"], "θ<sub>new</sub> mean"
         cards.append(
             f'<div class="card {key}"><div class="label">A new {s.group}</div>'
-            f'<div class="stat">{_n(new["mean"])} <small>θ<sub>new</sub> mean</small></div>'
+            f'<div class="stat">{_n(stat)} <small>{label}</small></div>'
             f"<p>{detail}.</p></div>"
         )
     if "complete" in s.fits:
@@ -660,7 +779,8 @@ def _forest_section(s: _Study, order: str, per_page: int, max_pages: int) -> str
         f"Each row is a {s.group}: its {s.what} and posterior mean under "
         + " and ".join(f"{_swatch(p)}{_e(s.fits[p].model.title)}" for p in ("none", "partial") if p in s.fits)
         + (f"; the {_swatch('complete')}band is complete pooling's single θ" if "complete" in s.fits else "")
-        + (". Counts beside each name are successes/trials." if s.binomial else ".")
+        + (". Counts beside each name are successes/trials." if s.binomial else "")
+        + (". Beside each name: events in exposure." if s.rates else ".")
     )
     if n <= per_page:
         return _figure(
@@ -707,16 +827,19 @@ def _shrinkage_section(s: _Study) -> str:
     fig = _figure(
         lambda: plots.plot_shrinkage(s.fits, table=False),
         "Shrinkage plot",
-        "Each arrow goes from a group's raw rate y/n (on the diagonal) to its posterior mean under "
-        "partial pooling; marker area grows with the square root of the trials."
-        if s.binomial
-        else "Each arrow goes from a group's estimate (on the diagonal) to its posterior mean under "
-        "partial pooling; marker area grows with the estimate's precision.",
+        f"Each arrow goes from a group's {s.words['raw']} (on the diagonal) to its posterior mean under "
+        f"partial pooling; {s.words['marker']}.",
     )
     st = s.shrink.sort_values("shrinkage", ascending=False, kind="stable")
     head = [
         s.group,
-        *(["y/n", "raw<small>rate</small>"] if s.binomial else ["estimate", "s.e."]),
+        *(
+            ["y/n", "raw<small>rate</small>"]
+            if s.binomial
+            else ["y in E", "raw<small>rate</small>"]
+            if s.rates
+            else ["estimate", "s.e."]
+        ),
         f"{_swatch('partial')}partial<small>mean</small>",
         "moved<small>by</small>",
         "B<small>shrinkage</small>",
@@ -729,8 +852,8 @@ def _shrinkage_section(s: _Study) -> str:
             [
                 _e(g),
                 *(
-                    [f"{int(r['successes']):,}/{int(r['trials']):,}", _n(r["raw_rate"])]
-                    if s.binomial
+                    [s.counts_cell(r), _n(r["raw_rate"])]
+                    if s.binomial or s.rates
                     else [_n(r["estimate"]), _n(r["std_error"])]
                 ),
                 _n(r["partial_mean"]),
@@ -738,9 +861,8 @@ def _shrinkage_section(s: _Study) -> str:
                 f"{r['shrinkage']:.2f}",
             ]
         )
-    weight = "E[κ/(κ+n) | y]" if s.binomial else "E[s²/(s²+τ²) | y]"
     note = (
-        f"Moved: partial-pooling mean minus {'raw rate' if s.binomial else 'estimate'}. B = {weight}, "
+        f"Moved: partial-pooling mean minus {s.words['raw']}. B = {s.words['weight']}, "
         "the weight of the population mean μ in a group's estimate given the hyperparameters: 0 is "
         "its own data only (no pooling), 1 the population only (complete pooling). Most shrunk first."
     )
@@ -784,16 +906,7 @@ def _estimates_section(s: _Study) -> str:
         ),
     ]
     if s.partial is not None:
-        meaning = {
-            "alpha": "prior successes of the population",
-            "beta": "prior failures of the population",
-            "mu": "population mean success probability, α/(α+β)",
-            "kappa": "prior sample size, α+β (trials)",
-        }
-        if not s.binomial:
-            meaning = {"mu": "population mean effect", "tau": "standard deviation of the true effects"}
-        elif s.partial.family == "logit-normal":
-            meaning = {"mu": "population mean log-odds", "sigma": "standard deviation of the log-odds"}
+        meaning = s.words["meaning"]
         summary = s.summaries["partial"]
         rows = []
         for name in HYPERPARAMETERS[s.partial.family]:
@@ -829,7 +942,7 @@ def _hyper_section(s: _Study) -> str:
     return _figure(
         lambda: plots.plot_hyperparameters(s.fits, ci_kind=s.kind, ci_prob=s.prob),
         "Posterior of the hyperparameters",
-        f"Left and centre: the posterior of μ and {'κ' if s.binomial else 'τ'} with mode, mean and "
+        f"Left and centre: the posterior of μ and {s.words['spread']} with mode, mean and "
         "interval (the seed analysis wrote the MAP of μ on its plot). Right: their joint posterior, the "
         "regions holding 50%, 80%, 95% and 99% of the mass.",
     )
@@ -838,6 +951,8 @@ def _hyper_section(s: _Study) -> str:
 def _shrink_origin(s: _Study, row) -> str:
     if s.binomial:
         return f"its raw rate {_n(row['raw_rate'])} ({int(row['successes']):,} of {int(row['trials']):,})"
+    if s.rates:
+        return f"its raw rate {_n(row['raw_rate'])} ({int(row['events']):,} events in {_n(row['exposure'])})"
     return f"its estimate {_n(row['estimate'])} (s.e. {_n(row['std_error'])})"
 
 
@@ -852,6 +967,12 @@ def _new_group_section(s: _Study) -> str:
             f"successes in {s.trials:,} trials (the median {s.group}'s), an exact mixture of "
             "beta-binomials.",
         )
+    elif s.rates:
+        fig = _figure(
+            lambda: plots.plot_new_group(s.fits, ci_kind=s.kind, ci_prob=s.prob),
+            "Prediction for a new group",
+            f"The rate θ<sub>new</sub> of a {s.group} not in the data (events per unit of exposure).",
+        )
     else:
         fig = _figure(
             lambda: plots.plot_new_group(s.fits, ci_kind=s.kind, ci_prob=s.prob),
@@ -862,17 +983,13 @@ def _new_group_section(s: _Study) -> str:
     rule = {
         "none": "the prior: no group informs another",
         "complete": "the shared θ",
-        "partial": "θ<sub>new</sub> ∼ N(μ, τ²), averaged over μ, τ"
-        if not s.binomial
-        else "logit θ<sub>new</sub> ∼ N(μ, σ²), averaged over μ, σ"
-        if s.first.family == "logit-normal"
-        else "θ<sub>new</sub> ∼ Beta(α, β), averaged over α, β",
+        "partial": s.words["new_rule"],
     }
     rows = []
     for p, f in s.fits.items():
         new = new_group_summary(f, s.kind, s.prob)
         if new is None:
-            cells = ["improper under the flat prior on θ", "—", "—"]
+            cells = [f"improper: {_e(display(f.family).improper_new_group)}", "—", "—"]
         else:
             cells = [_n(new["mean"]), _n(new["sd"]), f"[{_n(new[s.lb])}, {_n(new[s.ub])}]"]
         if s.binomial:
@@ -924,7 +1041,7 @@ def _diagnostics_section(s: _Study) -> str:
         d = dict(f.diagnostics or {})
         pairs = [("engine", f"<code>{_e(f.engine)}</code>")]
         if not d:
-            conjugate = "Beta" if f.family == "beta-binomial" else "normal"
+            conjugate = _WORDS[f.family]["conjugate"]
             pairs.append(("method", f"closed form (conjugate {conjugate}): exact, nothing to check"))
         pairs += [(_e(_DIAGNOSTIC_NAMES.get(k, k.replace("_", " "))), _e(_plain(v))) for k, v in d.items()]
         warn = "".join(f'<div class="callout"><b>Warning:</b> {_e(w)}</div>' for w in f.warnings)
@@ -943,7 +1060,7 @@ def _diagnostics_section(s: _Study) -> str:
                         "Right: the posterior of τ at each resolution tried; they must agree."
                     )
                 elif f.engine == "exact":
-                    axes = "(μ, asinh(σ / c))" if f.family == "logit-normal" else "(logit μ, log κ)"
+                    axes = _WORDS[f.family]["axes"]
                     caption = (
                         f"Left: the exact engine's grid over {axes}, coloured by each cell's "
                         "posterior probability; the posterior must sit well inside the red edge ring. "
@@ -992,6 +1109,11 @@ def _mode(fit: Fit, name: str) -> float:
     except (ValueError, NotImplementedError, AttributeError):
         x, f, _ = compute.density(fit, name)
         return compute.mode(fit, name, x, f)
+
+
+def _median(fit: Fit) -> float:
+    """Return the median of a new group's theta (where its mean may not exist)."""
+    return float(fit._new_group_quantity().marginal.ppf(np.array([[0.5]]))[0, 0])
 
 
 def _plain(value: object) -> str:
@@ -1137,8 +1259,7 @@ def render_html(
         (
             "data",
             "Data",
-            f"One row per {s.group}: "
-            + ("successes y of n trials." if s.binomial else "an estimate and its standard error."),
+            f"One row per {s.group}: " + s.words["data"],
             _data_section(s),
         ),
         (
@@ -1156,8 +1277,7 @@ def render_html(
         (
             "shrinkage",
             "Shrinkage",
-            f"How far partial pooling moves each group from its {'raw rate' if s.binomial else 'estimate'} "
-            "towards the population.",
+            f"How far partial pooling moves each group from its {s.words['raw']} towards the population.",
             _shrinkage_section(s),
         ),
         ("estimates", "Estimates", "", _estimates_section(s)),
@@ -1176,10 +1296,7 @@ def render_html(
         (
             "hyperparameters",
             "Hyperparameters",
-            "The population that partial pooling learns: its mean μ and "
-            + {"beta-binomial": "concentration κ.", "logit-normal": "spread σ of the log-odds."}.get(
-                s.first.family, "spread τ."
-            ),
+            "The population that partial pooling learns: its mean μ and " + s.words["hyper"],
             _hyper_section(s),
         ),
         (
@@ -1209,6 +1326,7 @@ def render_html(
     facts = [
         f"<li><b>{s.data.n_groups:,}</b> groups</li>",
         f"<li><b>{int(np.sum(s.data.trials)):,}</b> trials</li>" if s.binomial else "",
+        f"<li><b>{int(np.sum(s.data.events)):,}</b> events</li>" if s.rates else "",
         f"<li>intervals <b>{s.what}</b></li>",
         f"<li>engine <b>{', '.join(sorted({_e(f.engine) for f in found.values()}))}</b></li>",
         f"<li>seed <b>{s.first.random_seed}</b></li>",
@@ -1227,6 +1345,9 @@ def render_html(
             f"with successes <code>{_e(s.data.successes_column)}</code> of trials "
             f"<code>{_e(s.data.trials_column)}</code>.</p>"
             if s.binomial
+            else f"with events <code>{_e(s.data.events_column)}</code> in exposure "
+            f"<code>{_e(s.data.exposure_column)}</code>.</p>"
+            if s.rates
             else f"with estimates <code>{_e(s.data.estimate_column)}</code> and their "
             f"{'standard errors' if s.data.spread == 'std_error' else 'variances'} "
             f"<code>{_e(s.data.spread_column)}</code>.</p>"
