@@ -8,7 +8,7 @@ Cold figures and every synthetic size run in their own fresh interpreter (``sys.
 so a cold time includes the lazy imports ``poolwise`` does on first use and a peak RSS belongs to
 one size only. PyMC is not imported. A last table times the normal-normal family (estimates with
 standard errors, partial pooling) on 10 and 10,000 groups, and another the logit-normal binomial
-family (partial pooling) on 10 and 10,000 groups.
+family and the gamma-Poisson family (partial pooling) on 10 and 10,000 groups each.
 """
 
 from __future__ import annotations
@@ -146,27 +146,37 @@ print(json.dumps({
 """
 
 
-LOGIT = r"""
+FAMILY = r"""
 import json, resource, sys, time
 import numpy as np
 import pandas as pd
 
-groups, seed, repeat = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+groups, seed, repeat, family = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 KIB = 1024 if sys.platform == "darwin" else 1
 
 import poolwise as pw
-pw.fit(pw.datasets.load("surgical"), group="hospital", successes="r", trials="n",
-       family="logit-normal", random_seed=0).summary()  # warm-up: lazy imports
-
 rng = np.random.default_rng(seed)
-n = 1 + rng.poisson(30, size=groups)
-y = rng.binomial(n, 1 / (1 + np.exp(-rng.normal(-1.5, 0.5, size=groups))))
-df = pd.DataFrame({"group": np.char.add("g", np.arange(groups).astype(str)), "y": y, "n": n})
-distinct = len(set(zip(n.tolist(), y.tolist())))
+labels = np.char.add("g", np.arange(groups).astype(str))
+if family == "logit-normal":
+    columns = {"group": "group", "successes": "y", "trials": "n", "family": "logit-normal"}
+    pw.fit(pw.datasets.load("surgical"), group="hospital", successes="r", trials="n",
+           family="logit-normal", random_seed=0).summary()  # warm-up: lazy imports
+    n = 1 + rng.poisson(30, size=groups)
+    y = rng.binomial(n, 1 / (1 + np.exp(-rng.normal(-1.5, 0.5, size=groups))))
+    df = pd.DataFrame({"group": labels, "y": y, "n": n})
+    distinct = len(set(zip(n.tolist(), y.tolist())))
+else:
+    columns = {"group": "group", "events": "y", "exposure": "e"}
+    pw.fit(pw.datasets.load("pumps"), group="pump", events="failures", exposure="hours",
+           random_seed=0).summary()  # warm-up: lazy imports
+    e = np.round(rng.lognormal(np.log(10.0), 1.0, size=groups), 2)  # exposures as a log would record them
+    y = rng.poisson(e * rng.gamma(2.0, 1 / 4.0, size=groups))
+    df = pd.DataFrame({"group": labels, "y": y, "e": e})
+    distinct = len(set(zip(e.tolist(), y.tolist())))
 times, fit_only = [], []
 for _ in range(repeat):
     t0 = time.perf_counter()
-    fit = pw.fit(df, group="group", successes="y", trials="n", family="logit-normal", random_seed=0)
+    fit = pw.fit(df, **columns, random_seed=0)
     t1 = time.perf_counter()
     fit.summary()
     t2 = time.perf_counter()
@@ -181,6 +191,20 @@ print(json.dumps({
     "converged": diagnostics.get("converged"), "max_change": diagnostics.get("max_change"),
 }, default=str))
 """
+
+#: The families timed by :data:`FAMILY`: the title of their table and their distinct-data column.
+FAMILY_TABLES = {
+    "logit-normal": (
+        "Logit-normal, partial pooling (mu ~ Normal(0, 1.5), sigma ~ HalfNormal(1)): n_i ~ 1 + Poisson(30), "
+        "logit theta_i ~ N(-1.5, 0.5^2), y_i ~ Binomial(n_i, theta_i)",
+        "distinct (n,y)",
+    ),
+    "gamma-poisson": (
+        "Gamma-Poisson, partial pooling (alpha ~ Exponential(1), beta ~ Gamma(0.1, 1)): "
+        "E_i ~ LogNormal(log 10, 1) rounded to 0.01, theta_i ~ Gamma(2, 4), y_i ~ Poisson(E_i theta_i)",
+        "distinct (E,y)",
+    ),
+}
 
 
 def _run_fresh(code: str, *args: str) -> tuple[dict, float]:
@@ -376,6 +400,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="logit-normal group counts, each fitted in its own fresh interpreter (default 10 10000)",
     )
+    parser.add_argument(
+        "--gamma-groups",
+        type=int,
+        nargs="+",
+        default=None,
+        metavar="N",
+        help="gamma-Poisson group counts, each fitted in its own fresh interpreter (default 10 10000)",
+    )
     return parser
 
 
@@ -386,6 +418,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     groups = args.groups or ([200] if quick else [10_000])
     normal_groups = args.normal_groups or ([10, 200] if quick else [10, 10_000])
     logit_groups = args.logit_groups or ([10, 200] if quick else [10, 10_000])
+    gamma_groups = args.gamma_groups or ([10, 200] if quick else [10, 10_000])
     repeat = args.repeat if args.repeat is not None else (2 if quick else 20)
     cold_runs = args.cold_runs if args.cold_runs is not None else (1 if quick else 3)
     syn_repeat = args.synthetic_repeat if args.synthetic_repeat is not None else (1 if quick else 3)
@@ -396,6 +429,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         *(("--groups", g) for g in groups),
         *(("--normal-groups", g) for g in normal_groups),
         *(("--logit-groups", g) for g in logit_groups),
+        *(("--gamma-groups", g) for g in gamma_groups),
     ):
         if value < 1:
             parser.error(f"{name} must be >= 1, got {value}")
@@ -543,45 +577,44 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print()
 
-    # 4. Logit-normal ---------------------------------------------------------------------------
-    logit_rows = []
-    for g in logit_groups:
-        r, _ = _run_fresh(LOGIT, str(g), str(args.seed), str(syn_repeat))
-        logit_rows.append(
-            [
-                f"{g:,}",
-                f"{r['distinct']:,}",
-                _fmt_time(statistics.median(r["times"])),
-                _fmt_time(min(r["times"])),
-                _fmt_time(statistics.median(r["fit_only"])),
-                f"{r['grid_nodes']} / {r['group_grid_nodes']}",
-                str(r["converged"]),
-                f"{r['max_change']:.1e}" if isinstance(r["max_change"], float) else str(r["max_change"]),
-                _fmt_kib(r["peak_kib"]),
-            ]
+    # 4. Logit-normal and gamma-Poisson ---------------------------------------------------------
+    for family, sizes in (("logit-normal", logit_groups), ("gamma-poisson", gamma_groups)):
+        rows = []
+        for g in sizes:
+            r, _ = _run_fresh(FAMILY, str(g), str(args.seed), str(syn_repeat), family)
+            rows.append(
+                [
+                    f"{g:,}",
+                    f"{r['distinct']:,}",
+                    _fmt_time(statistics.median(r["times"])),
+                    _fmt_time(min(r["times"])),
+                    _fmt_time(statistics.median(r["fit_only"])),
+                    f"{r['grid_nodes']} / {r['group_grid_nodes']}",
+                    str(r["converged"]),
+                    f"{r['max_change']:.1e}" if isinstance(r["max_change"], float) else str(r["max_change"]),
+                    _fmt_kib(r["peak_kib"]),
+                ]
+            )
+        title, distinct = FAMILY_TABLES[family]
+        print(f"{title}, seed {args.seed}")
+        print(
+            _table(
+                [
+                    "groups",
+                    distinct,
+                    "fit+summary",
+                    "min",
+                    "fit only",
+                    "grid (hyper / groups)",
+                    "converged",
+                    "max_change",
+                    "peak RSS",
+                ],
+                rows,
+                right={0, 1, 2, 3, 4, 7, 8},
+            )
         )
-    print(
-        "Logit-normal, partial pooling (mu ~ Normal(0, 1.5), sigma ~ HalfNormal(1)): n_i ~ 1 + Poisson(30), "
-        f"logit theta_i ~ N(-1.5, 0.5^2), y_i ~ Binomial(n_i, theta_i), seed {args.seed}"
-    )
-    print(
-        _table(
-            [
-                "groups",
-                "distinct (n,y)",
-                "fit+summary",
-                "min",
-                "fit only",
-                "grid (hyper / groups)",
-                "converged",
-                "max_change",
-                "peak RSS",
-            ],
-            logit_rows,
-            right={0, 1, 2, 3, 4, 7, 8},
-        )
-    )
-    print()
+        print()
     print(f"total benchmark wall time: {_fmt_time(time.perf_counter() - started)}")
     return 0
 
