@@ -148,7 +148,7 @@ def new_group(fits: FitSet) -> Finding:
     shown = display(fit.family)
     if shown.mean_may_be_infinite:
         # A heavy-tailed prediction's mean may not exist: quote what does, the interval and median.
-        median = float(fit._new_group_quantity().marginal.ppf(np.array([[0.5]]))[0, 0])
+        median = float(fit._new_group_quantity().quantile(0.5)[0])
         return Finding(
             "new group",
             f"A new group's {shown.theta} lies between {_fmt(s[lb])} and {_fmt(s[ub])} under partial "

@@ -122,7 +122,12 @@ def to_dict(fits: FitSet, ci_kind: str | None = None, ci_prob: float | None = No
         if pooling == "partial":
             hyper = summary.loc[list(HYPERPARAMETERS[f.family])]
             model["hyperparameters"] = {
-                name: {**_jsonable(row.to_dict()), "mode": f.mode(name)} for name, row in hyper.iterrows()
+                name: {
+                    **_jsonable(row.to_dict()),
+                    "mode": f.mode(name),
+                    "mean_exists": _moments_exist(f, name),
+                }
+                for name, row in hyper.iterrows()
             }
         out["models"][pooling] = model
     return _jsonable(out)
@@ -159,6 +164,12 @@ def new_group_summary(f: Fit, kind: str, prob: float):
         if f.pooling == "none" and not f.model.priors["theta"].proper:
             return None
         raise
+
+
+def _moments_exist(f: Fit, name: str) -> bool:
+    """Whether a parameter's posterior mean is sure to exist (False: only its quantiles are shown)."""
+    q = f._posterior.quantities.get(name)
+    return q is None or bool(np.all(q.moments_exist))
 
 
 def _engine_line(fits: FitSet) -> str:
@@ -212,8 +223,10 @@ def to_text(
             ]
             for name in HYPERPARAMETERS[f.family]:
                 row = summary.loc[name]
+                # A mean that may be infinite (the box's value) is not printed as if it were one.
+                mean, sd = (row["mean"], row["sd"]) if _moments_exist(f, name) else (math.nan, math.nan)
                 lines.append(
-                    f"  {name:<15} {_number(row['mean']):>8} {_number(row['sd']):>8} "
+                    f"  {name:<15} {_number(mean):>8} {_number(sd):>8} "
                     f"{_number(row[lb]):>9} {_number(row[ub]):>9} {_number(f.mode(name)):>8}"
                 )
             lines.append(f"  {display(f.family).hyper_note}")
@@ -222,9 +235,13 @@ def to_text(
         if new is None:
             lines += ["", f"  new group: no proper prediction ({display(f.family).improper_new_group})"]
         else:
+            if display(f.family).mean_may_be_infinite and f.pooling == "partial":
+                center = f"median {_number(float(f._new_group_quantity().quantile(0.5)[0]))}"
+            else:
+                center = f"mean {_number(new['mean'])}, sd {_number(new['sd'])}"
             lines += [
                 "",
-                f"  new group ({rule}): mean {_number(new['mean'])}, sd {_number(new['sd'])}, "
+                f"  new group ({rule}): {center}, "
                 f"{pct} {kind.upper()} [{_number(new[lb])}, {_number(new[ub])}]",
             ]
         if pooling == "partial":

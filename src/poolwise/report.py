@@ -1113,7 +1113,7 @@ def _mode(fit: Fit, name: str) -> float:
 
 def _median(fit: Fit) -> float:
     """Return the median of a new group's theta (where its mean may not exist)."""
-    return float(fit._new_group_quantity().marginal.ppf(np.array([[0.5]]))[0, 0])
+    return float(fit._new_group_quantity().quantile(0.5)[0])
 
 
 def _plain(value: object) -> str:

@@ -72,6 +72,10 @@ class Quantity:
         lo, hi = interval(self.marginal, kind, prob)
         return lo[self.index], hi[self.index]
 
+    def quantile(self, prob: float) -> np.ndarray:
+        """Return the ``prob`` quantile of every reported entry."""
+        return self.marginal.ppf(np.full((self.mean.size, 1), float(prob)))[self.index, 0]
+
 
 @dataclass(frozen=True)
 class GridInfo:
