@@ -389,3 +389,50 @@ def test_no_exposure_under_an_improper_prior_is_refused_not_reported():
     # A proper prior gives that group its prior; partial pooling predicts it from the others.
     proper = fit(df, pooling="none", priors={"theta": "Gamma(0.5, 0.001)"})
     assert proper.summary().loc["theta[idle]", "mean"] == pytest.approx(0.5 / 0.001, rel=EXACT)
+
+
+# --------------------------------------------------------------------------------------------
+# Predictions: a new group with observed events, later events of the same groups
+# --------------------------------------------------------------------------------------------
+
+
+def test_new_group_with_events_matches_brute_force(partial, brute):
+    """3 events in 5 (thousand) hours also update (alpha, beta): weight the reference's grid by the
+    negative binomial of the new data, then average the new group's Gamma(alpha + 3, beta + 5)."""
+    f, _ = partial
+    got = f.predict_new(3, 5.0)
+    w = brute.w * stats.nbinom.pmf(3, brute.alpha, brute.beta / (brute.beta + 5.0))
+    w /= w.sum()
+    mean = float(((brute.alpha + 3) / (brute.beta + 5.0)) @ w)
+    assert got["mean"] == pytest.approx(mean, abs=ENGINE_TOL + REF_ERR)
+    lo, hi = got["hdi94_lb"], got["hdi94_ub"]
+    mass = stats.gamma.cdf(hi, brute.alpha + 3, scale=1 / (brute.beta + 5.0)) - stats.gamma.cdf(
+        lo, brute.alpha + 3, scale=1 / (brute.beta + 5.0)
+    )
+    assert float(mass @ w) == pytest.approx(0.94, abs=ENGINE_TOL + REF_ERR)
+
+
+def test_new_group_with_events_in_the_closed_forms():
+    none = fit(pooling="none").predict_new(3, 5.0)
+    assert none["mean"] == pytest.approx(3.5 / 5.0, rel=EXACT)  # Gamma(1/2 + 3, 0 + 5)
+    complete = fit(pooling="complete").predict_new(3, 5.0)
+    assert complete["mean"] == pytest.approx((0.5 + FAILURES.sum() + 3) / (HOURS.sum() + 5.0), rel=EXACT)
+    with pytest.raises(ValueError, match="no proper posterior"):
+        fit(pooling="none").predict_new(0, 0.0)
+    with pytest.raises(ValueError, match="need exposure > 0"):
+        fit(pooling="none").predict_new(2, 0.0)
+
+
+def test_heldout_events_score_the_exact_predictive(partial, brute):
+    """Later events y' in exposure E' for every pump: log p(y' | y) is the negative binomial of
+    Gamma(alpha + y_i, beta + E_i) averaged over the hyperparameters' posterior."""
+    from poolwise.predict import heldout
+
+    f, _ = partial
+    later_y, later_e = np.array([2, 0, 3, 9, 1, 12, 0, 2, 1, 15]), HOURS / 2
+    got = heldout(f, later_y, later_e)
+    for i in (0, 6, 9):
+        a, b = brute.alpha + FAILURES[i], brute.beta + HOURS[i]
+        want = np.log(stats.nbinom.pmf(later_y[i], a, b / (b + later_e[i])) @ brute.w)
+        assert got["lpd"].iloc[i] == pytest.approx(want, abs=1e-3)  # ~1e-4 relative in the pmf
+    np.testing.assert_allclose(got["observed_rate"], later_y / later_e, rtol=EXACT)

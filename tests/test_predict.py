@@ -132,6 +132,7 @@ class Sampled:
 
     def __init__(self, fit):
         self.model, self.data, self.pooling, self.idata = fit.model, fit.data, fit.pooling, fit.idata
+        self.family = fit.family
 
     def hyper_grid(self):
         raise ValueError("a sampling engine has no grid")

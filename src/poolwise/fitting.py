@@ -482,14 +482,19 @@ class Fit:
         """Posterior predictive checks; see :func:`poolwise.checks.ppc`."""
         from .checks import ppc
 
-        self._binomial_only("ppc (its statistics count successes)")
+        if self.family != "gamma-poisson":  # event counts have their own statistics (checks.RATE_STATISTICS)
+            self._binomial_only("ppc (its statistics count successes or events)")
         return ppc(self)
 
-    def predict_new(self, successes: int, trials: int) -> pd.Series:
-        """Predict a new group that has shown ``successes`` in ``trials``; see :mod:`poolwise.predict`."""
+    def predict_new(self, successes: int, trials: float) -> pd.Series:
+        """Predict a new group that has shown ``successes`` in ``trials``; see :mod:`poolwise.predict`.
+
+        For event counts (gamma-Poisson) the two are the new group's events and its exposure.
+        """
         from .predict import new_group_with_data
 
-        self._beta_binomial_only("predict_new")
+        if self.family != "gamma-poisson":  # a Gamma population is conjugate too
+            self._beta_binomial_only("predict_new")
         return new_group_with_data(self, successes, trials)
 
     def predictive_counts(self, trials: int) -> pd.Series:

@@ -4,6 +4,10 @@ Everything here is exact. Under partial pooling a new group's data ``(y*, n*)`` 
 hyperparameters, ``p(alpha, beta | y, y*) ∝ p(alpha, beta | y) BetaBinomial(y* | n*, alpha, beta)``:
 the fitted grid is reweighted instead of refitting every group (and refitted only if the reweighted
 posterior is not well inside it). Counts in ``m`` future trials follow a mixture of beta-binomials.
+
+Event counts (the gamma-Poisson family) are answered the same way, a group's exposure in place of its
+trials and the negative binomial in place of the beta-binomial: a new group that has shown ``y*``
+events in exposure ``E*``, and later events of the same groups in later exposures.
 """
 
 from __future__ import annotations
@@ -14,13 +18,38 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from ._core.marginal import BetaRows
 from .engines import exact
 from .families import beta_binomial as family
+from .families import gamma_poisson
 from .fitting import Fit, _check_ci, ci_columns
 
 #: What ``Fit.hyper_grid`` raises for a fit without an exact grid (a sampling engine).
 _NOT_EXACT = (ValueError, NotImplementedError, AttributeError, KeyError, TypeError)
+
+
+def _conjugate_family(fit: Fit):
+    """Return the family module whose conjugate posteriors answer ``fit``'s predictions."""
+    return gamma_poisson if fit.family == "gamma-poisson" else family
+
+
+def _check_data(fit: Fit, y, size, what: str) -> tuple[np.ndarray, np.ndarray]:
+    """Validate new counts: successes of trials, or events in an exposure (gamma-Poisson)."""
+    if fit.family != "gamma-poisson":
+        return _check_counts(y, size, what)
+    events = np.atleast_1d(np.asarray(y))
+    exposure = np.atleast_1d(np.asarray(size))
+    if (
+        events.dtype.kind not in "iuf"
+        or not np.all(np.isfinite(events))
+        or np.any(events != np.round(events))
+        or np.any(events < 0)
+    ):
+        raise ValueError(f"{what}: events must be whole numbers >= 0, got {events.tolist()!r}")
+    if exposure.dtype.kind not in "iuf" or not np.all(np.isfinite(exposure)) or np.any(exposure < 0):
+        raise ValueError(f"{what}: exposures must be finite numbers >= 0, got {exposure.tolist()!r}")
+    if np.any((events > 0) & (exposure == 0)):
+        raise ValueError(f"{what}: events {events.tolist()!r} need exposure > 0, got {exposure.tolist()!r}")
+    return events.astype(np.int64), exposure.astype(float)
 
 
 def _check_counts(successes, trials, what: str) -> tuple[np.ndarray, np.ndarray]:
@@ -41,13 +70,15 @@ def _check_counts(successes, trials, what: str) -> tuple[np.ndarray, np.ndarray]
 
 
 def new_group_with_data(
-    fit: Fit, successes: int, trials: int, ci_kind: str | None = None, ci_prob: float | None = None
+    fit: Fit, successes: int, trials: float, ci_kind: str | None = None, ci_prob: float | None = None
 ) -> pd.Series:
     """Posterior of ``theta`` for a new group that has shown ``successes`` in ``trials``.
 
     Partial pooling: the group joins the population (the hyperparameters are updated by its data, and
     it borrows strength from the others). Complete pooling: its counts join the shared rate's. No
-    pooling: ``Beta(a0 + y, b0 + n - y)``, the others are irrelevant.
+    pooling: ``Beta(a0 + y, b0 + n - y)``, the others are irrelevant. For event counts
+    (gamma-Poisson) ``successes`` are the group's events and ``trials`` its exposure, and the
+    posteriors are Gammas (``Gamma(a0 + y, b0 + E)`` under no pooling).
 
     The exact engine reweights its grid (and refits if the reweighted posterior reaches the grid's
     edge); a sampling engine's draws of ``(alpha, beta)`` are reweighted the same way (importance
@@ -60,34 +91,48 @@ def new_group_with_data(
         ``mean``, ``sd`` and the interval, as in :meth:`Fit.new_group`.
     """
     kind, prob = _check_ci(ci_kind, ci_prob)
-    y, n = _check_counts(successes, trials, "new group")
+    y, n = _check_data(fit, successes, trials, "new group")
     y, n = y[:1], n[:1]
+    fam = _conjugate_family(fit)
+    new = fam.Pairs.from_counts(n, y)
     if fit.pooling in ("none", "complete"):
-        # Conjugate for either engine: the prior's Beta updated by the new counts (and, pooled, by all).
+        # Conjugate for either engine: the prior updated by the new counts (and, pooled, by all).
         prior = fit.model.priors["theta"]
-        a, b = prior.alpha + y.astype(float), prior.beta + (n - y).astype(float)
+        columns = new.columns
         if fit.pooling == "complete":
-            a, b = (
-                a + float(fit.data.successes.sum()),
-                b + float((fit.data.trials - fit.data.successes).sum()),
+            data = fam.Pairs.from_counts(*_data_columns(fit))
+            columns = [c + data.count @ d for c, d in zip(columns, data.columns, strict=True)]
+        marginal = fam.conjugate(prior, *columns)
+        if not np.all(marginal.b > 0):
+            raise ValueError(
+                f"{fit.model.title} with the improper prior theta ~ {prior}: a new group with no exposure "
+                "has no proper posterior"
             )
-        marginal = BetaRows(a, b)
         mean, sd = marginal.mean, marginal.sd
     else:
         # The hyperparameters' posterior (grid nodes, or a sampler's draws) reweighted by the new data.
         alpha, beta, weight, is_exact = hyper_mixture(fit)
         with np.errstate(divide="ignore"):
-            log_w = np.log(weight) + family.log_beta_binomial(y[0], n[0], alpha, beta)
+            log_w = np.log(weight) + fam.log_marginal(y[0], n[0], alpha, beta)
         log_w -= special.logsumexp(log_w)
         if is_exact and exact.ring_mass(fit._posterior.grid, log_w) > exact.EDGE_MASS:
-            trials_all = np.append(fit.data.trials, n)
-            successes_all = np.append(fit.data.successes, y)
-            refit = exact.fit_partial(fit.model.priors, trials_all, successes_all)
-            alpha, beta, log_w = exact.grid_nodes(refit.grid)
-        mean, sd, marginal = family.theta_mixture(alpha, beta, np.exp(log_w), n, y)
+            size_all, y_all = (np.append(c, v) for c, v in zip(_data_columns(fit), (n, y), strict=True))
+            pairs = fam.Pairs.from_counts(size_all, y_all)
+            refit = exact.fit_partial_pairs(fit.model.priors, pairs, family=fam)
+            alpha, beta, log_w = exact.grid_nodes(refit.grid, fam)
+        mean, sd, marginal = fam.mixture(*fam.posterior_params(alpha, beta, new), np.exp(log_w))
     lo, hi = exact.Quantity("theta_new", mean, sd, marginal, np.zeros(1, np.int64)).interval(kind, prob)
     lb, ub = ci_columns(kind, prob)
-    return pd.Series({"mean": mean[0], "sd": sd[0], lb: lo[0], ub: hi[0]}, name=f"theta_new | {y[0]}/{n[0]}")
+    return pd.Series(
+        {"mean": mean[0], "sd": sd[0], lb: lo[0], ub: hi[0]}, name=f"theta_new | {y[0]}/{n[0]:g}"
+    )
+
+
+def _data_columns(fit: Fit) -> tuple[np.ndarray, np.ndarray]:
+    """Return the fit's data as ``(size, count)``: ``(trials, successes)`` or ``(exposure, events)``."""
+    if fit.family == "gamma-poisson":
+        return fit.data.exposure, fit.data.events
+    return fit.data.trials, fit.data.successes
 
 
 def hyper_mixture(fit: Fit) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
@@ -96,14 +141,17 @@ def hyper_mixture(fit: Fit) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
     The exact engine's grid nodes with their probabilities (``exact=True``); otherwise the
     posterior draws with equal weights.
     """
-    try:
-        grid = fit.hyper_grid()
-    except _NOT_EXACT:
-        post = fit.idata["posterior"]
-        alpha = np.asarray(post["alpha"].values, float).ravel()
-        beta = np.asarray(post["beta"].values, float).ravel()
-        return alpha, beta, np.full(alpha.size, 1.0 / alpha.size), False
-    return grid["alpha"].ravel(), grid["beta"].ravel(), grid["weight"].ravel(), True
+    if (
+        fit.engine == "exact"
+        and fit.family in ("beta-binomial", "gamma-poisson")
+        and fit.pooling == "partial"
+    ):
+        alpha, beta, log_w = exact.grid_nodes(fit._posterior.grid, fit._posterior.family)
+        return alpha, beta, np.exp(log_w), True
+    post = fit.idata["posterior"]
+    alpha = np.asarray(post["alpha"].values, float).ravel()
+    beta = np.asarray(post["beta"].values, float).ravel()
+    return alpha, beta, np.full(alpha.size, 1.0 / alpha.size), False
 
 
 def predictive_counts(fit: Fit, trials: int) -> pd.Series:
@@ -230,24 +278,28 @@ def heldout(fit: Fit, successes, trials) -> pd.DataFrame:
         posterior mean of theta), ``observed_rate`` = y_later / n_later and ``squared_error`` of the
         mean against it (NaN where there are no later trials). ``DataFrame.sum()`` gives the totals.
     """
-    y, n = _check_counts(successes, trials, "held-out counts")
+    y, n = _check_data(fit, successes, trials, "held-out counts")
     if y.size != fit.data.n_groups:
         raise ValueError(f"held-out counts: need one per group ({fit.data.n_groups}), got {y.size}")
-    if fit.engine == "exact" and fit.family == "beta-binomial":
+    fam = _conjugate_family(fit)
+    if fit.engine == "exact" and fit.family in ("beta-binomial", "gamma-poisson"):
         a, b, log_w, index = exact.components(fit._posterior)
         a, b = a[index], b[index]  # (groups, K)
-        lpd = special.logsumexp(family.log_beta_binomial(y[:, None], n[:, None], a, b) + log_w, axis=1)
-        mean = np.exp(special.logsumexp(np.log(a / (a + b)) + log_w, axis=1))
+        lpd = special.logsumexp(fam.log_marginal(y[:, None], n[:, None], a, b) + log_w, axis=1)
+        mean = np.exp(special.logsumexp(np.log(fam.component_mean(a, b)) + log_w, axis=1))
     else:
-        # Draws of theta (a sampler's, or the logit-normal's, which has no Beta mixture):
-        # p(y_later | y) = E[Binomial(y_later | n_later, theta)].
+        # Draws of theta (a sampler's, or the logit-normal's, which has no conjugate mixture):
+        # p(y_later | y) = E[Binomial(y_later | n_later, theta)] (Poisson(y_later | E_later theta)).
         theta = fit.idata["posterior"]["theta"].values
         theta = theta.reshape(theta.shape[0] * theta.shape[1], -1)  # (draws, groups), or (draws, 1)
-        loglik = family.binomial_logpmf(y[None, :], n[None, :], theta)
+        if fit.family == "gamma-poisson":
+            loglik = gamma_poisson.poisson_logpmf(y[None, :], n[None, :], theta)
+        else:
+            loglik = family.binomial_logpmf(y[None, :], n[None, :], theta)
         lpd = special.logsumexp(loglik, axis=0) - np.log(theta.shape[0])
         mean = np.broadcast_to(theta.mean(axis=0), y.shape)
     with np.errstate(invalid="ignore", divide="ignore"):
-        rate = np.where(n > 0, y / np.maximum(n, 1), np.nan)
+        rate = np.where(n > 0, y / np.where(n > 0, n, 1), np.nan)  # exposures may be below 1
     return pd.DataFrame(
         {"lpd": lpd, "mean": mean, "observed_rate": rate, "squared_error": (mean - rate) ** 2},
         index=pd.Index(fit.data.groups, name=fit.data.group_column),

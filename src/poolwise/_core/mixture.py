@@ -36,7 +36,8 @@ def tail_point(
     ``log P(Z < z)``, shape ``(P, K)``, non-decreasing in ``z``. Bisection to 1e-6 of the bracket on
     their weighted sum.
     """
-    log_weight = np.log(weight)[None, :]
+    with np.errstate(divide="ignore"):  # a component of weight 0 (underflowed) bounds nothing
+        log_weight = np.log(weight)[None, :]
     for _ in range(20):
         mid = (lo + hi) / 2
         bound = np.minimum(log_bound(mid), 0.0) + log_weight

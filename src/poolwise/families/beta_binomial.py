@@ -372,3 +372,12 @@ def binomial_logpmf(successes: np.ndarray, trials: np.ndarray, theta: np.ndarray
         + special.xlogy(y, theta)
         + special.xlog1py(failures, -theta)
     )
+
+
+#: The marginal pmf of a group's counts given the hyperparameters (the name every family shares).
+log_marginal = log_beta_binomial
+
+
+def component_mean(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Mean of ``Beta(a, b)``."""
+    return a / (a + b)

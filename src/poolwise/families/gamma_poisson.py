@@ -281,3 +281,12 @@ def poisson_logpmf(events: np.ndarray, exposure: np.ndarray, rate: np.ndarray) -
     y = np.asarray(events, float)
     mean = np.asarray(exposure, float) * rate
     return special.xlogy(y, mean) - mean - special.gammaln(y + 1)
+
+
+#: The marginal pmf of a group's counts given the hyperparameters (the name every family shares).
+log_marginal = log_negative_binomial
+
+
+def component_mean(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Mean of ``Gamma(a, b)`` (shape, rate)."""
+    return a / b
