@@ -80,15 +80,19 @@ def _trials(text: str) -> list[int]:
     return values
 
 
-def _observed(text: str) -> tuple[int, int]:
+def _observed(text: str) -> tuple[int, float]:
+    """Parse ``Y/N``: successes of trials, or (event counts) events in an exposure such as ``3/5.2``."""
     y, sep, n = text.partition("/")
     try:
-        successes, trials = int(y), int(n)
+        successes, size = int(y), float(n)
     except ValueError:
-        successes, trials = -1, -1
-    if not sep or successes < 0 or trials < successes:
-        raise argparse.ArgumentTypeError(f"expected SUCCESSES/TRIALS such as 2/3, got {text!r}")
-    return successes, trials
+        successes, size = -1, -1.0
+    whole = size.is_integer() and size >= successes
+    if not sep or successes < 0 or not (whole or (size > 0 and "." in n)):
+        raise argparse.ArgumentTypeError(
+            f"expected SUCCESSES/TRIALS such as 2/3 (or EVENTS/EXPOSURE such as 3/5.2), got {text!r}"
+        )
+    return successes, int(size) if whole else size
 
 
 def _add_source(parser: argparse.ArgumentParser) -> None:
@@ -212,7 +216,8 @@ def _add_fit_options(parser: argparse.ArgumentParser) -> None:
         type=_observed,
         default=[],
         metavar="Y/N",
-        help="also predict a new group that has shown Y successes in N trials, e.g. 2/3 (repeatable)",
+        help="also predict a new group that has shown Y successes in N trials, e.g. 2/3, or Y events "
+        "in exposure N, e.g. 3/5.2 (repeatable)",
     )
     parser.add_argument(
         "--new-trials",

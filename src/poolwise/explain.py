@@ -261,7 +261,8 @@ def study(
     threshold, direction : optional
         Call groups above (below) this rate, with q-values (partial pooling).
     new_groups : list of (successes, trials), optional
-        New groups that have shown these counts, predicted under every pooling.
+        New groups that have shown these counts (events and exposures, for gamma-Poisson fits),
+        predicted under every pooling.
     heldout : (successes, trials), optional
         Later counts for the same groups, one per group in the data's order, to score every pooling.
     new_trials : int, optional
@@ -284,10 +285,14 @@ def study(
     few = data.n_groups <= DRAWS_GROUP_LIMIT
     family = next(iter(fits.values())).family
     binomial = family in BINOMIAL_FAMILIES
-    if not binomial and (new_groups or heldout is not None or new_trials is not None):
+    if not binomial and (heldout is not None or new_trials is not None):
         raise ValueError(
-            "new groups with observed trials, held-out counts and predicted counts are for binomial "
-            f"counts; this fit is {family}"
+            f"held-out counts and predicted counts are for binomial counts; this fit is {family}"
+        )
+    if family == "normal-normal" and new_groups:
+        raise ValueError(
+            "new groups with observed trials are for binomial counts or events; these data are estimates "
+            "with standard errors"
         )
     if family == "logit-normal" and new_groups:
         raise ValueError(

@@ -358,14 +358,15 @@ def new_groups_table(
     Returns
     -------
     pandas.DataFrame
-        One row per (record, pooling): ``successes``, ``trials``, ``pooling``, ``mean``, ``sd`` and
-        the interval bounds.
+        One row per (record, pooling): ``successes``, ``trials`` (``events``, ``exposure`` for
+        gamma-Poisson fits), ``pooling``, ``mean``, ``sd`` and the interval bounds.
     """
     rows = []
     for y, n in observed:
         for pooling, fit in fits.items():
             s = new_group_with_data(fit, y, n, ci_kind, ci_prob)
-            rows.append({"successes": y, "trials": n, "pooling": pooling, **s.to_dict()})
+            names = ("events", "exposure") if fit.family == "gamma-poisson" else ("successes", "trials")
+            rows.append({names[0]: y, names[1]: n, "pooling": pooling, **s.to_dict()})
     return pd.DataFrame(rows)
 
 

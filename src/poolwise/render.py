@@ -367,10 +367,10 @@ def study_text(answers, *, pairwise: bool = False) -> str:
     if answers.new_groups is not None:
         table = answers.new_groups
         lb, ub = table.columns[-2], table.columns[-1]
-        lines += ["", _heading("a new group with observed trials")]
+        lines += ["", _heading("a new group with observed data")]
         lines.append(f"  {'observed':>10} {'pooling':<10} {'mean':>8} {'sd':>8} {lb + ' – ' + ub:>24}")
         for _, row in table.iterrows():
-            observed = f"{int(row['successes'])}/{int(row['trials'])}"
+            observed = f"{int(row.iloc[0])}/{row.iloc[1]:g}"  # y/n, or y/E: an exposure need not be whole
             interval = f"{_number(row[lb])} – {_number(row[ub])}"
             lines.append(
                 f"  {observed:>10} {row['pooling']:<10} {_number(row['mean']):>8} {_number(row['sd']):>8} "

@@ -1013,7 +1013,9 @@ def _observed_new_groups(s: _Study) -> str:
     lb, ub = new.columns[-2], new.columns[-1]
     rows = [
         [
-            f"{int(row['successes']):,} of {int(row['trials']):,}",
+            f"{int(row['events']):,} in {row['exposure']:,.6g}"
+            if s.rates
+            else f"{int(row['successes']):,} of {int(row['trials']):,}",
             f"{_swatch(row['pooling'])}{_e(_TITLES.get(row['pooling'], row['pooling']))}",
             _n(row["mean"]),
             _n(row["sd"]),
@@ -1022,7 +1024,7 @@ def _observed_new_groups(s: _Study) -> str:
         for _, row in new.iterrows()
     ]
     interval = s.what if (lb, ub) == (s.lb, s.ub) else _e(lb.removesuffix("_lb"))
-    return "<h3>A new group that has already shown a few trials</h3>" + _table(
+    return "<h3>A new group that has already shown some data</h3>" + _table(
         ["observed", "model", "mean", "sd", interval],
         rows,
         classes=["text", "text", "num", "num", "num"],
