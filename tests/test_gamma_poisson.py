@@ -436,3 +436,16 @@ def test_heldout_events_score_the_exact_predictive(partial, brute):
         want = np.log(stats.nbinom.pmf(later_y[i], a, b / (b + later_e[i])) @ brute.w)
         assert got["lpd"].iloc[i] == pytest.approx(want, abs=1e-3)  # ~1e-4 relative in the pmf
     np.testing.assert_allclose(got["observed_rate"], later_y / later_e, rtol=EXACT)
+
+
+def test_hyper_grid_is_over_log_mu_and_log_alpha(partial):
+    f, _ = partial
+    grid = f.hyper_grid()
+    u, v = np.meshgrid(grid["u"], grid["v"], indexing="ij")
+    np.testing.assert_allclose(grid["alpha"], np.exp(v), rtol=EXACT)
+    np.testing.assert_allclose(grid["alpha"] / grid["beta"], np.exp(u), rtol=1e-12)
+    assert grid["weight"].sum() == pytest.approx(1.0, abs=1e-12)
+    # The grid's mean of alpha is the reported one (the same quadrature).
+    assert float(grid["alpha"].ravel() @ grid["weight"].ravel()) == pytest.approx(
+        f.summary().loc["alpha", "mean"], rel=1e-12
+    )

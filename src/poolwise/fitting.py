@@ -325,17 +325,19 @@ class Fit:
         Returns
         -------
         dict
-            ``u`` = logit(mu) and ``v`` = log(kappa) node coordinates (1-D), ``weight`` (2-D,
-            ``(len(u), len(v))``, summing to one), and ``alpha``, ``beta`` at the nodes (2-D).
+            ``u`` = logit(mu) and ``v`` = log(kappa) node coordinates (1-D; for gamma-Poisson
+            ``u`` = log(mu), ``v`` = log(alpha)), ``weight`` (2-D, ``(len(u), len(v))``, summing to
+            one), and ``alpha``, ``beta`` at the nodes (2-D).
         """
-        self._beta_binomial_only("hyper_grid (the grid over alpha and beta)")
+        if self.family != "gamma-poisson":  # a Gamma population has an (alpha, beta) grid too
+            self._beta_binomial_only("hyper_grid (the grid over alpha and beta)")
         grid = self._posterior.grid
         if grid is None and self.engine != "exact":
             raise ValueError(f"engine={self.engine!r} samples the hyperparameters; it has no grid")
         if grid is None:
             raise ValueError(f"{self.model.title} has no hyperparameters, hence no grid")
         uu, vv = np.meshgrid(grid.u, grid.v, indexing="ij")
-        values = family.hyper_draws(uu, vv)
+        values = self._posterior.family.hyper_draws(uu, vv)
         return {
             "u": grid.u,
             "v": grid.v,
