@@ -17,7 +17,7 @@ import io
 import os
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from decimal import Decimal
 from typing import Final
 
@@ -117,8 +117,44 @@ class DataError(ValueError):
         self.value = value
 
 
+class _GroupTable:
+    """What the validated tables share: one row per group, read-only arrays, equality by value."""
+
+    def _columns(self) -> dict[str, np.ndarray]:
+        """Return the user's column names and the arrays they hold, in order."""
+        raise NotImplementedError
+
+    @property
+    def n_groups(self) -> int:
+        """Number of groups (rows)."""
+        return len(self.groups)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return the table as a new DataFrame.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The columns under the user's names (for estimates, the standard errors or variances,
+            whichever the input gave), rows in input order, with a fresh ``RangeIndex``.  The frame
+            owns its data; changing it does not change this object.
+        """
+        return pd.DataFrame({name: values.copy() for name, values in self._columns().items()})
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return all(
+            np.array_equal(mine, theirs) if isinstance(mine, np.ndarray) else mine == theirs
+            for mine, theirs in ((getattr(self, f.name), getattr(other, f.name)) for f in fields(self))
+        )
+
+    # Equal objects must hash equally, and arrays are mutable in principle: not hashable.
+    __hash__ = None  # type: ignore[assignment]
+
+
 @dataclass(frozen=True, eq=False)  # eq=False: the generated __eq__ cannot compare arrays
-class BinomialData:
+class BinomialData(_GroupTable):
     """A validated table of binomial counts, one row per group.
 
     Build it with :func:`binomial_data`, which guarantees the invariants below; the arrays are
@@ -146,48 +182,16 @@ class BinomialData:
     trials_column: str
     source: str | None
 
-    @property
-    def n_groups(self) -> int:
-        """Number of groups (rows)."""
-        return len(self.groups)
-
-    def to_frame(self) -> pd.DataFrame:
-        """Return the table as a new DataFrame.
-
-        Returns
-        -------
-        pandas.DataFrame
-            Columns named as the user's columns (group, successes, trials), rows in input order,
-            with a fresh ``RangeIndex``.  The frame owns its data; changing it does not change
-            this object.
-        """
-        return pd.DataFrame(
-            {
-                self.group_column: self.groups.copy(),
-                self.successes_column: self.successes.copy(),
-                self.trials_column: self.trials.copy(),
-            }
-        )
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, BinomialData):
-            return NotImplemented
-        return (
-            self.group_column == other.group_column
-            and self.successes_column == other.successes_column
-            and self.trials_column == other.trials_column
-            and self.source == other.source
-            and np.array_equal(self.groups, other.groups)
-            and np.array_equal(self.successes, other.successes)
-            and np.array_equal(self.trials, other.trials)
-        )
-
-    # Equal objects must hash equally, and arrays are mutable in principle: not hashable.
-    __hash__ = None  # type: ignore[assignment]
+    def _columns(self) -> dict[str, np.ndarray]:
+        return {
+            self.group_column: self.groups,
+            self.successes_column: self.successes,
+            self.trials_column: self.trials,
+        }
 
 
 @dataclass(frozen=True, eq=False)  # eq=False: the generated __eq__ cannot compare arrays
-class EstimateData:
+class EstimateData(_GroupTable):
     """A validated table of estimates and their standard errors, one row per study (group).
 
     Build it with :func:`estimate_data`, which guarantees the invariants below; the arrays are
@@ -225,46 +229,18 @@ class EstimateData:
     spread: str
     source: str | None
 
-    @property
-    def n_groups(self) -> int:
-        """Number of studies (rows)."""
-        return len(self.groups)
-
-    def to_frame(self) -> pd.DataFrame:
-        """Return the table as a new DataFrame.
-
-        Returns
-        -------
-        pandas.DataFrame
-            The group labels, the estimates and the standard errors or variances (whichever the
-            input gave) under the user's column names, rows in input order, with a fresh
-            ``RangeIndex``.  The frame owns its data.
-        """
+    def _columns(self) -> dict[str, np.ndarray]:
+        # The standard errors or the variances, whichever the input gave.
         spread = self.std_error if self.spread == "std_error" else self.variance
-        return pd.DataFrame(
-            {
-                self.group_column: self.groups.copy(),
-                self.estimate_column: self.estimate.copy(),
-                self.spread_column: spread.copy(),
-            }
-        )
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, EstimateData):
-            return NotImplemented
-        return (
-            (self.group_column, self.estimate_column, self.spread_column, self.spread, self.source)
-            == (other.group_column, other.estimate_column, other.spread_column, other.spread, other.source)
-            and np.array_equal(self.groups, other.groups)
-            and np.array_equal(self.estimate, other.estimate)
-            and np.array_equal(self.variance, other.variance)
-        )
-
-    __hash__ = None  # type: ignore[assignment]
+        return {
+            self.group_column: self.groups,
+            self.estimate_column: self.estimate,
+            self.spread_column: spread,
+        }
 
 
 @dataclass(frozen=True, eq=False)  # eq=False: the generated __eq__ cannot compare arrays
-class RateData:
+class RateData(_GroupTable):
     """A validated table of event counts with their exposures, one row per group.
 
     The input of the gamma-Poisson family, ``y_i ~ Poisson(E_i * lambda_i)``.  Build it with
@@ -293,41 +269,12 @@ class RateData:
     exposure_column: str
     source: str | None = None
 
-    @property
-    def n_groups(self) -> int:
-        """Number of groups (rows)."""
-        return len(self.groups)
-
-    def to_frame(self) -> pd.DataFrame:
-        """Return the table as a new DataFrame.
-
-        Returns
-        -------
-        pandas.DataFrame
-            Columns named as the user's columns (group, events, exposure), rows in input order,
-            with a fresh ``RangeIndex``.  The frame owns its data; changing it does not change
-            this object.
-        """
-        return pd.DataFrame(
-            {
-                self.group_column: self.groups.copy(),
-                self.events_column: self.events.copy(),
-                self.exposure_column: self.exposure.copy(),
-            }
-        )
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, RateData):
-            return NotImplemented
-        return (
-            (self.group_column, self.events_column, self.exposure_column, self.source)
-            == (other.group_column, other.events_column, other.exposure_column, other.source)
-            and np.array_equal(self.groups, other.groups)
-            and np.array_equal(self.events, other.events)
-            and np.array_equal(self.exposure, other.exposure)
-        )
-
-    __hash__ = None  # type: ignore[assignment]
+    def _columns(self) -> dict[str, np.ndarray]:
+        return {
+            self.group_column: self.groups,
+            self.events_column: self.events,
+            self.exposure_column: self.exposure,
+        }
 
 
 # ---------------------------------------------------------------------------------------------
