@@ -42,6 +42,22 @@ class Box:
         return u, v
 
 
+def log_posterior(log_prior: LogDensity, log_likelihood: LogDensity) -> LogDensity:
+    """Add a log prior and a log-likelihood of ``(u, v)`` into one vectorised log density.
+
+    The arguments broadcast. At the far corners of the plane a term may overflow or be ``-inf``;
+    the warnings are silenced because the sum is then ``-inf`` (or NaN), which the grid takes as no
+    mass.
+    """
+
+    def logp(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+        u, v = np.broadcast_arrays(np.asarray(u, float), np.asarray(v, float))
+        with np.errstate(invalid="ignore", over="ignore"):
+            return log_prior(u, v) + log_likelihood(u, v)
+
+    return logp
+
+
 @dataclass(frozen=True)
 class HyperLine:
     """A reported hyperparameter as a line through the ``(u, v)`` plane.

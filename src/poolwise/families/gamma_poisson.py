@@ -28,6 +28,7 @@ same units.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,6 +36,7 @@ from scipy import special
 
 from .._core import mixture as mixturelib
 from .._core.grid import Box, HyperLine
+from .._core.grid import log_posterior as log_posterior_of
 from .._core.marginal import GammaRows, GridMarginal
 from ..priors import Gamma, JointPrior, Prior
 
@@ -181,14 +183,7 @@ def log_likelihood(pairs: Pairs):
 
 def log_posterior(priors: dict[str, Prior | JointPrior], pairs: Pairs):
     """Build the unnormalised log posterior of ``(u, v)`` as a vectorised function."""
-    loglik = log_likelihood(pairs)
-
-    def logp(u: np.ndarray, v: np.ndarray) -> np.ndarray:
-        u, v = np.broadcast_arrays(np.asarray(u, float), np.asarray(v, float))
-        with np.errstate(invalid="ignore", over="ignore"):
-            return log_prior_uv(priors, u, v) + loglik(u, v)
-
-    return logp
+    return log_posterior_of(functools.partial(log_prior_uv, priors), log_likelihood(pairs))
 
 
 def pooled_log_likelihood(pairs: Pairs) -> float:
