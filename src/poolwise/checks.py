@@ -1,9 +1,10 @@
 """Do the models fit? Posterior predictive checks with statistics that matter for grouped data.
 
 For each statistic ``T``, the replicated data ``y_rep`` (``posterior_predictive`` in the fit's
-DataTree, one binomial draw per group per posterior draw, or one normal draw
-``y_rep ~ N(theta_i, s_i^2)`` for estimates) give the distribution of ``T(y_rep)``, and the
-posterior predictive p-value ``P(T(y_rep) > T(y)) + P(T(y_rep) = T(y)) / 2`` (the mid-p value, so that
+DataTree, one binomial draw per group per posterior draw, one normal draw ``y_rep ~ N(theta_i,
+s_i^2)`` for estimates, or one Poisson draw ``y_rep ~ Poisson(E_i theta_i)`` for event counts in an
+exposure) give the distribution of ``T(y_rep)``, and the posterior predictive p-value
+``P(T(y_rep) > T(y)) + P(T(y_rep) = T(y)) / 2`` (the mid-p value, so that
 discrete statistics such as counts of groups are not biased towards 1). Values near 0 or 1 say the
 model does not reproduce that feature of the data.
 """
@@ -44,19 +45,65 @@ NORMAL_STATISTICS: dict[str, tuple[str, Callable[[np.ndarray, np.ndarray], np.nd
     "significant": ("estimates with |y/s| > 1.96", lambda y, s: np.sum(np.abs(y / s) > 1.96, axis=-1)),
 }
 
+
+def _event_rates(y: np.ndarray, exposure: np.ndarray) -> np.ndarray:
+    """Raw rates ``y / E``; NaN where there is no exposure (any positive exposure, below 1 too)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(exposure > 0, y / np.where(exposure > 0, exposure, 1.0), np.nan)
+
+
+def _dispersion(y: np.ndarray, exposure: np.ndarray) -> np.ndarray:
+    """Pearson's ``X^2 = sum_i (y_i - E_i r)^2 / (E_i r)`` about the pooled rate ``r = sum y / sum E``.
+
+    Over the groups with exposure; about ``G - 1`` (its degrees of freedom) for Poisson counts that
+    share one rate, far above when the rates vary. No event anywhere: nothing varies, ``X^2 = 0``.
+    """
+    seen = exposure > 0
+    e = exposure[seen]
+    y = y[..., seen].astype(float)
+    total = y.sum(axis=-1, keepdims=True)
+    expected = e * total / e.sum()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        terms = np.where(expected > 0, (y - expected) ** 2 / np.where(expected > 0, expected, 1.0), 0.0)
+    return terms.sum(axis=-1)
+
+
+#: The statistics of event counts ``y`` in exposures ``E`` (the gamma-Poisson family), as
+#: name -> (description, function of (y, E)). The rates ``y / E`` are those of the groups with
+#: exposure. Their spread and largest value are what partial pooling shrinks; the groups with no
+#: event test the population's lower tail (a Gamma of small shape puts mass near 0); Pearson's
+#: dispersion about the pooled rate is the classical test of extra-Poisson variation, which one
+#: shared rate (complete pooling) cannot reproduce when the rates differ.
+RATE_STATISTICS: dict[str, tuple[str, Callable[[np.ndarray, np.ndarray], np.ndarray]]] = {
+    "sd_rate": ("spread (sd) of the groups' rates y/E", lambda y, e: np.nanstd(_event_rates(y, e), axis=-1)),
+    "max_rate": ("highest rate y/E", lambda y, e: np.nanmax(_event_rates(y, e), axis=-1)),
+    "no_events": ("groups with no event", lambda y, e: np.sum((y == 0) & (e > 0), axis=-1)),
+    "dispersion": ("Pearson X² about the pooled rate", _dispersion),
+}
+
 #: Statistics that count groups (discrete: the figures bin them by whole numbers).
-COUNTS = frozenset({"all_successes", "no_successes", "significant"})
+COUNTS = frozenset({"all_successes", "no_successes", "significant", "no_events"})
 
 
 def statistics_for(fit: Fit) -> dict[str, tuple[str, Callable[[np.ndarray, np.ndarray], np.ndarray]]]:
-    """Return the statistics that suit the fit's family: :data:`STATISTICS` or :data:`NORMAL_STATISTICS`."""
-    return NORMAL_STATISTICS if fit.family == "normal-normal" else STATISTICS
+    """Return the statistics that suit the fit's family.
+
+    :data:`NORMAL_STATISTICS` for estimates, :data:`RATE_STATISTICS` for event counts in an
+    exposure, :data:`STATISTICS` for binomial counts.
+    """
+    if fit.family == "normal-normal":
+        return NORMAL_STATISTICS
+    return RATE_STATISTICS if fit.family == "gamma-poisson" else STATISTICS
 
 
 def replicated(fit: Fit) -> dict[str, tuple[float, np.ndarray]]:
     """Each statistic's observed value and its values on the replicated data sets."""
     if fit.family == "normal-normal":
         y, spread = fit.data.estimate, fit.data.std_error
+    elif fit.family == "gamma-poisson":
+        y, spread = fit.data.events, fit.data.exposure
+        if not np.any(spread > 0):
+            raise ValueError("no group has any exposure: there is nothing to check")
     else:
         y, spread = fit.data.successes, fit.data.trials
         if not np.any(spread > 0):
@@ -81,9 +128,10 @@ def ppc(fit: Fit) -> pd.DataFrame:
     -------
     pandas.DataFrame
         One row per statistic (:data:`STATISTICS` for counts, :data:`NORMAL_STATISTICS` for
-        estimates): ``description``, ``observed``, ``mean_rep``, ``sd_rep``, the 3% and 97%
-        quantiles of the replicated statistic, and ``p_value`` (mid-p). Groups with no trials are
-        left out of the rate statistics.
+        estimates, :data:`RATE_STATISTICS` for event counts in an exposure): ``description``,
+        ``observed``, ``mean_rep``, ``sd_rep``, the 3% and 97% quantiles of the replicated
+        statistic, and ``p_value`` (mid-p). Groups with no trials (no exposure) are left out of the
+        rate statistics.
     """
     described = statistics_for(fit)
     rows = {}
