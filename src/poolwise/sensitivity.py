@@ -10,6 +10,12 @@ standard deviation across them is reported as prior-driven.
 For estimates with standard errors (normal-normal) the alternatives concern ``tau``, on the scale of
 the data's median standard error ``c``: BDA3's uniform on ``tau``, ``HalfCauchy(c)`` (Gelman 2006),
 a narrower ``HalfNormal(c / 2)`` and a wider ``HalfNormal(10 c)``, with ``mu`` flat throughout.
+
+For event counts in an exposure (gamma-Poisson) the rates are in events per unit of exposure, so a
+prior with a scale (on ``beta`` or on the mean rate ``mu``) is set from the pooled rate ``r``; see
+:func:`gamma_alternatives`. The mean of ``mu`` (and of ``theta_new``) may be infinite there (the BUGS
+prior on ``beta`` leaves ``E[1 / beta]`` infinite), so the table gives their medians, and a move of
+``mu`` is measured on ``log mu``.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import pandas as pd
 
 from . import priors as pr
 from .engines.exact import PoolwiseWarning
+from .families import gamma_poisson
 from .fitting import Fit, fit
 
 #: Shift of a posterior mean, in posterior sds of the reference fit, above which it is prior-driven.
@@ -46,6 +53,65 @@ def normal_alternatives(std_error: np.ndarray) -> dict[str, dict]:
     }
 
 
+def gamma_alternatives(exposure: np.ndarray, events: np.ndarray) -> dict[str, dict]:
+    """Hyperpriors to refit a gamma-Poisson model under, scaled by the pooled rate ``r``.
+
+    ``r`` is the events per unit of exposure over all groups (half an event when there are none),
+    the centre of the engine's own search. The alternatives, and what each asks:
+
+    - the BUGS Pumps priors, ``alpha ~ Exponential(1)``, ``beta ~ Gamma(0.1, 1)`` (the default,
+      hence the usual reference: nothing moves);
+    - the same prior on ``r * beta`` (``beta ~ Gamma(0.1, r)``): ``beta`` is in units of exposure per
+      event, so ``Gamma(0.1, 1)`` means something else in hours than in thousands of hours; this is
+      the BUGS prior in the units where the pooled rate is 1, and says whether the choice of units
+      mattered;
+    - ``mu ~ LogNormal(log r, 2)`` with ``alpha ~ Exponential(1)``: a prior on the population's
+      mean rate instead of ``beta``, within a factor ``exp(1.96 * 2) = 50`` of the pooled rate
+      either way (95%), as an analyst who knows the order of magnitude would state it;
+    - the same ``mu`` with ``alpha ~ HalfCauchy(1)``: ``1 / alpha`` is the rates' squared
+      coefficient of variation, and a half-Cauchy's heavy tail lets the data pull ``alpha`` up
+      towards complete pooling, or down, where ``Exponential(1)`` favours ``alpha < 1`` (a
+      coefficient of variation above 1);
+    - the same ``mu`` with a flatter ``alpha ~ Exponential(0.1)`` (mean 10): nearly flat over the
+      shapes the data can tell apart, so it says how much ``Exponential(1)``'s pull to small
+      ``alpha``, i.e. to less pooling, did.
+
+    ``alpha`` is scale-free (a shape) and needs no scaling.
+    """
+    r = gamma_poisson.pooled_rate(gamma_poisson.Pairs.from_counts(exposure, events))
+    mu = pr.LogNormal(float(np.log(r)), 2.0)
+    return {
+        "BUGS: alpha ~ Exponential(1), beta ~ Gamma(0.1, 1)": {
+            "alpha": pr.Exponential(1.0),
+            "beta": pr.Gamma(0.1, 1.0),
+        },
+        f"BUGS in units of the pooled rate: beta ~ Gamma(0.1, {r:.3g})": {
+            "alpha": pr.Exponential(1.0),
+            "beta": pr.Gamma(0.1, r),
+        },
+        f"mu ~ LogNormal(log {r:.3g}, 2), alpha ~ Exponential(1)": {"mu": mu, "alpha": pr.Exponential(1.0)},
+        f"mu ~ LogNormal(log {r:.3g}, 2), alpha ~ HalfCauchy(1)": {"mu": mu, "alpha": pr.HalfCauchy(1.0)},
+        f"mu ~ LogNormal(log {r:.3g}, 2), alpha ~ Exponential(0.1) (flatter)": {
+            "mu": mu,
+            "alpha": pr.Exponential(0.1),
+        },
+    }
+
+
+def _log_mu_moments(post) -> tuple[float, float]:
+    """Mean and sd of ``log mu`` over a gamma-Poisson grid, whose first coordinate is ``log mu``."""
+    grid = post.grid
+    w = grid.weights.sum(axis=1)
+    mean = float(w @ grid.u)
+    return mean, float(np.sqrt(max(w @ (grid.u - mean) ** 2, 0.0)))
+
+
+def _median(q) -> float:
+    """Median of a reported quantity's (single) entry."""
+    rows = q.mean.size
+    return float(q.marginal.ppf(np.full((rows, 1), 0.5))[q.index[0], 0])
+
+
 def prior_sensitivity(reference: Fit, alternatives: dict[str, dict] | None = None) -> pd.DataFrame:
     """Refit a partial-pooling fit under each alternative hyperprior and tabulate what moves.
 
@@ -54,26 +120,40 @@ def prior_sensitivity(reference: Fit, alternatives: dict[str, dict] | None = Non
     reference : Fit
         A partial-pooling fit; its data are refitted.
     alternatives : dict, optional
-        Label -> priors (as for :func:`poolwise.fit`); :data:`ALTERNATIVES` by default, or
-        :func:`normal_alternatives` for estimates with standard errors.
+        Label -> priors (as for :func:`poolwise.fit`); :data:`ALTERNATIVES` by default,
+        :func:`normal_alternatives` for estimates with standard errors, :func:`gamma_alternatives`
+        for event counts in an exposure.
 
     Returns
     -------
     pandas.DataFrame
         One row per prior: ``mu`` mean and interval bounds, ``kappa`` (``tau`` for estimates with
-        standard errors) median and interval bounds,
+        standard errors, ``alpha`` for rates) median and interval bounds,
         ``theta_new`` mean, ``max_shift`` (largest move of any group's or mu's mean, in the
         reference's posterior sds), ``prior_driven`` (max_shift > SHIFT_WARNING) and the engine's
         ``warnings`` for that prior. ``DataFrame.attrs["prior_driven"]`` is True when any row is.
+        For rates, ``mu_median`` and ``theta_new_median`` replace the means (which may be
+        infinite), a group's move counts only where its mean exists (it has exposure), and mu's is
+        that of the mean of ``log mu``, in its posterior sds.
     """
     if reference.pooling != "partial":
         raise ValueError("prior sensitivity concerns the hyperpriors: give a partial-pooling fit")
-    ref = reference.summary()
-    theta_rows = [r for r in ref.index if r.startswith("theta[")] + ["mu"]
+    rates = reference.family == "gamma-poisson"
     if alternatives is None:
-        counts = reference.family == "beta-binomial"
-        alternatives = ALTERNATIVES if counts else normal_alternatives(reference.data.std_error)
-    spread = "kappa" if reference.family == "beta-binomial" else "tau"
+        if reference.family == "beta-binomial":
+            alternatives = ALTERNATIVES
+        elif rates:
+            alternatives = gamma_alternatives(reference.data.exposure, reference.data.events)
+        else:
+            alternatives = normal_alternatives(reference.data.std_error)
+    spread = {"beta-binomial": "kappa", "gamma-poisson": "alpha"}.get(reference.family, "tau")
+    ref = reference.summary()
+    # Groups whose mean exists (a rate with no exposure has the mean of mu, which may not).
+    theta = reference._posterior.quantities["theta"]
+    exist = np.broadcast_to(theta.moments_exist, theta.mean.shape)[theta.index]
+    theta_rows = [r for r in ref.index if r.startswith("theta[")]
+    theta_rows = [r for r, ok in zip(theta_rows, exist, strict=True) if ok] + ([] if rates else ["mu"])
+    ref_log_mu = _log_mu_moments(reference._posterior) if rates else None
     rows = {}
     for label, priors in alternatives.items():
         with warnings.catch_warnings(record=True) as caught:
@@ -82,17 +162,27 @@ def prior_sensitivity(reference: Fit, alternatives: dict[str, dict] | None = Non
         s = alt.summary()
         lb, ub = s.columns[2], s.columns[3]
         shift = np.abs(s.loc[theta_rows, "mean"] - ref.loc[theta_rows, "mean"]) / ref.loc[theta_rows, "sd"]
-        median = alt._posterior.quantities[spread].marginal.ppf(np.array([[0.5]]))[0, 0]
+        shift = float(np.max(shift.to_numpy(), initial=0.0))
+        quantities = alt._posterior.quantities
+        if rates:
+            # E[mu] and E[theta_new] = E[mu] may be infinite: medians, and mu's move on log mu.
+            log_mu, _ = _log_mu_moments(alt._posterior)
+            shift = max(shift, abs(log_mu - ref_log_mu[0]) / ref_log_mu[1])
+            centre = {"mu_median": _median(quantities["mu"])}
+            new = {"theta_new_median": _median(alt._posterior.new_group)}
+        else:
+            centre = {"mu_mean": s.loc["mu", "mean"]}
+            new = {"theta_new_mean": alt.new_group().summary["mean"]}
         rows[label] = {
-            "mu_mean": s.loc["mu", "mean"],
+            **centre,
             "mu_lb": s.loc["mu", lb],
             "mu_ub": s.loc["mu", ub],
-            f"{spread}_median": median,
+            f"{spread}_median": _median(quantities[spread]),
             f"{spread}_lb": s.loc[spread, lb],
             f"{spread}_ub": s.loc[spread, ub],
-            "theta_new_mean": alt.new_group().summary["mean"],
-            "max_shift": float(shift.max()),
-            "prior_driven": bool(shift.max() > SHIFT_WARNING),
+            **new,
+            "max_shift": shift,
+            "prior_driven": bool(shift > SHIFT_WARNING),
             "warnings": "; ".join(str(w.message) for w in caught),
         }
     table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("prior")
