@@ -300,5 +300,5 @@ def test_report_of_estimates_with_standard_errors():
     for school in schools["school"]:
         assert page.count(f">{school}<") >= 3  # data, shrinkage and estimates tables
     assert "No pooling is not compared: its prior is improper" in page
-    assert "improper under the flat prior on θ" in page  # no pooling's new group
+    assert "no proper prediction: the flat prior on theta is improper" in page  # no pooling's new group
     assert "estimate='y', std_error='sigma'" in html.unescape(page)  # the code that recreates it

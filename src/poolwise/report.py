@@ -52,6 +52,7 @@ _WORDS = {
         "data": "successes y of n trials.",
         "raw": "raw rate",
         "spread": "κ",
+        "spread_name": "kappa",
         "hyper": "concentration κ.",
         "marker": "marker area grows with the square root of the trials",
         "weight": "E[κ/(κ+n) | y]",
@@ -64,6 +65,7 @@ _WORDS = {
         "data": "successes y of n trials.",
         "raw": "raw rate",
         "spread": "σ",
+        "spread_name": "sigma",
         "hyper": "spread σ of the log-odds.",
         "marker": "marker area grows with the square root of the trials",
         "weight": "1 − Var(θ<sub>i</sub> | y) / Var(θ<sub>i</sub> | y<sub>i</sub>)",
@@ -76,6 +78,7 @@ _WORDS = {
         "data": "an estimate and its standard error.",
         "raw": "estimate",
         "spread": "τ",
+        "spread_name": "tau",
         "hyper": "spread τ.",
         "marker": "marker area grows with the estimate's precision",
         "weight": "E[s²/(s²+τ²) | y]",
@@ -88,6 +91,7 @@ _WORDS = {
         "data": "events y in an exposure E; the rate θ is events per unit of exposure.",
         "raw": "raw rate",
         "spread": "α",
+        "spread_name": "alpha",
         "hyper": "shape α (the rates' coefficient of variation is 1/√α).",
         "marker": "marker area grows with the square root of the exposure",
         "weight": "E[β/(β+E) | y]",
@@ -613,13 +617,15 @@ def _questions_section(s: _Study) -> str:
         parts.append(_calls_table(s))
     if s.sensitivity is not None:
         t = s.sensitivity
-        spread = "kappa" if s.binomial else "tau"
+        spread = s.words["spread_name"]
+        # Where a mean may not exist (gamma-Poisson's mu and theta_new) the table has medians.
+        centre = "mean" if "mu_mean" in t else "median"
         rows = [
             [
                 _e(label),
-                f"{row['mu_mean']:.3f} [{row['mu_lb']:.3f}, {row['mu_ub']:.3f}]",
+                f"{row[f'mu_{centre}']:.3g} [{row['mu_lb']:.3g}, {row['mu_ub']:.3g}]",
                 f"{row[f'{spread}_median']:.3g} [{row[f'{spread}_lb']:.3g}, {row[f'{spread}_ub']:.3g}]",
-                f"{row['theta_new_mean']:.3f}",
+                f"{row[f'theta_new_{centre}']:.3g}",
                 f"{row['max_shift']:.2f}" + (" ⚠" if row["prior_driven"] else ""),
             ]
             for label, row in t.iterrows()
@@ -635,9 +641,9 @@ def _questions_section(s: _Study) -> str:
             _table(
                 [
                     "hyperprior",
-                    f"μ mean [{s.what}]",
+                    f"μ {centre} [{s.what}]",
                     f"{s.words['spread']} median [{s.what}]",
-                    "θ<sub>new</sub> mean",
+                    f"θ<sub>new</sub> {centre}",
                     "largest shift (sd)",
                 ],
                 rows,
@@ -989,7 +995,7 @@ def _new_group_section(s: _Study) -> str:
     for p, f in s.fits.items():
         new = new_group_summary(f, s.kind, s.prob)
         if new is None:
-            cells = [f"improper: {_e(display(f.family).improper_new_group)}", "—", "—"]
+            cells = [f"no proper prediction: {_e(display(f.family).improper_new_group)}", "—", "—"]
         else:
             cells = [_n(new["mean"]), _n(new["sd"]), f"[{_n(new[s.lb])}, {_n(new[s.ub])}]"]
         if s.binomial:
