@@ -15,29 +15,34 @@ this module is imported.
 =============================  ====================================================================
 :func:`plot_forest`            every group's interval, no vs partial pooling, complete as a band
 :func:`forest_pages`           the same, ``per_page`` labelled groups per figure
-:func:`plot_shrinkage`         raw rate y/n (estimate) to posterior mean, marker size by trials
-                               (precision), with a table
-:func:`plot_hyper_density`     mu, kappa, alpha, beta (or tau) with mode, mean and interval written on
-:func:`plot_hyper_joint`       the joint posterior of (mu, kappa), or of (mu, tau)
+:func:`plot_shrinkage`         raw rate y/n (estimate, y/E) to posterior mean, marker size by trials
+                               (precision, exposure), with a table
+:func:`plot_hyper_density`     mu, kappa, alpha, beta (tau, sigma) with mode, mean (median where the
+                               mean may be infinite) and interval written on
+:func:`plot_hyper_joint`       the joint posterior of (mu, kappa), (mu, tau), (mu, sigma), (mu, alpha)
 :func:`plot_hyperparameters`   the three above in one figure
-:func:`plot_theta_new`         a new group's success probability (effect) under each pooling
-:func:`plot_y_new`             a new group's successes in ``n`` trials (its estimate, given its s)
+:func:`plot_theta_new`         a new group's success probability (effect, rate) under each pooling
+:func:`plot_y_new`             a new group's successes in ``n`` trials (its estimate, given its s; its
+                               events in an exposure)
 :func:`plot_new_group`         the two above in one figure
 :func:`plot_diagnostics`       the exact grid (line over tau) and its edge mass, or a sampler's traces
-:func:`shrinkage_table`        per-group shrinkage ``E[kappa/(kappa+n) | y]`` (``E[s²/(s²+tau²) | y]``)
+:func:`shrinkage_table`        per-group shrinkage ``E[kappa/(kappa+n) | y]`` (``E[s²/(s²+tau²) | y]``,
+                               ``E[beta/(beta+E) | y]``)
 :func:`predictive_counts`      ``P(y_new = k)`` for ``n`` trials, exact (binomial counts only)
+:func:`predictive_events`      ``P(y_new = k)`` for an exposure ``E``, exact (event counts only)
 :func:`plot_model_diagram`     the model in plate notation (no Graphviz needed)
 :func:`plot_ppc`               posterior predictive checks, replicated statistics against the data
 :func:`plot_meta_forest`       a meta-analysis: studies with weights, pooled diamonds, prediction interval
 :func:`plot_pairwise`          ``P(theta_i > theta_j)`` for every pair of groups, as a heat map
 =============================  ====================================================================
 
-Every figure draws both families: binomial counts (beta-binomial) and estimates with known
-standard errors (normal-normal), each in its own terms (in parentheses above).
+Every figure draws every family, each in its own terms (in parentheses above): binomial counts
+(beta-binomial, logit-normal), estimates with known standard errors (normal-normal), and events in
+an exposure (gamma-Poisson: rates, on log axes when they span decades).
 """
 
 from ._common import COLORS, LABELS
-from ._compute import predictive_counts, shrinkage_table
+from ._compute import predictive_counts, predictive_events, shrinkage_table
 from .checks import plot_ppc
 from .diagnostics import plot_diagnostics
 from .diagram import plot_model_diagram
@@ -66,5 +71,6 @@ __all__ = [
     "plot_theta_new",
     "plot_y_new",
     "predictive_counts",
+    "predictive_events",
     "shrinkage_table",
 ]

@@ -139,6 +139,19 @@ def number(value: float, digits: int = 3) -> str:
     return f"{value:.{digits}f}"
 
 
+def log_ticks(axis, lo: float, hi: float) -> None:
+    """Label a log axis spanning ``lo`` to ``hi`` in plain numbers: 1, 2 and 5 times powers of ten.
+
+    Over more than four decades the powers of ten alone, so that the labels do not crowd.
+    """
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    subs = (1.0, 2.0, 5.0) if hi <= 1e4 * lo else (1.0,)
+    axis.set_major_locator(LogLocator(base=10, subs=subs))
+    axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    axis.set_minor_formatter(NullFormatter())
+
+
 def interval_name(kind: str, prob: float) -> str:
     """``"94% HDI"`` or ``"89.5% ETI"``."""
     return f"{prob * 100:.10g}% {kind.upper()}"

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from ..display import display
 from ..families.normal_normal import log_dtau_du, log_posterior, mu_given_tau, to_tau
 from ..fitting import Fit, _check_ci
 from ..predict import _NOT_EXACT, count_summary, hyper_mixture  # noqa: F401 (re-exported)
@@ -21,7 +22,20 @@ from ..predict import predictive_counts as _predictive_counts
 
 ORDERS = ("raw_rate", "trials", "mean", "name", "data")
 
-# Exceptions by which a Fit says that it has no exact density or grid (a sampling engine).
+#: What ``theta`` is in each family, which sets the figures' axes: a probability per trial (drawn
+#: on [0, 1]), an effect on the estimates' own scale (unbounded), or a rate of events per unit of
+#: exposure (from 0, on a log axis when the rates span decades: see :func:`log_rates`).
+SCALE = {
+    "beta-binomial": "probability",
+    "logit-normal": "probability",
+    "normal-normal": "effect",
+    "gamma-poisson": "rate",
+}
+
+#: Rates whose largest is at least this many times their smallest are drawn on log axes (the
+#: pumps' failure rates run from 0.05 to 2.1 per thousand hours: on a linear axis the four
+#: lowest share its first tenth).
+LOG_SPAN = 10.0
 
 
 def as_fits(fits: Fit | Mapping[str, Fit]) -> dict[str, Fit]:
@@ -49,6 +63,29 @@ def is_normal(fit: Fit) -> bool:
     return getattr(fit, "family", "beta-binomial") == "normal-normal"
 
 
+def scale(fit: Fit) -> str:
+    """Return what the fit's ``theta`` is: ``"probability"``, ``"effect"`` or ``"rate"`` (:data:`SCALE`)."""
+    return SCALE[getattr(fit, "family", "beta-binomial")]
+
+
+def log_rates(rates: np.ndarray) -> bool:
+    """Whether rates read better on a log axis: all positive, the largest :data:`LOG_SPAN` times the smallest.
+
+    NaN (a group with no exposure) is left out; a rate of 0 has no place on a log axis, so any
+    keeps the axis linear.
+    """
+    r = np.asarray(rates, float)
+    r = r[~np.isnan(r)]
+    return bool(r.size > 1 and np.all(r > 0) and np.all(np.isfinite(r)) and r.max() >= LOG_SPAN * r.min())
+
+
+def group_size(table: pd.DataFrame) -> np.ndarray:
+    """How much data each group has: its trials, its exposure, or the precision ``1/s`` of its estimate."""
+    if "std_error" in table.columns:
+        return 1.0 / table["std_error"].to_numpy(float)
+    return table["exposure" if "exposure" in table.columns else "trials"].to_numpy(float)
+
+
 def order_groups(table: pd.DataFrame, order: str, means: pd.Series | None = None) -> np.ndarray:
     """Positions of the groups in display order, first row at the top of a forest.
 
@@ -56,7 +93,8 @@ def order_groups(table: pd.DataFrame, order: str, means: pd.Series | None = None
     alphabetically and ``data`` keeps the input order. Groups without a raw rate (no trials) come
     last; ties are broken by the input order, so the ordering is deterministic. For estimates
     (a table with ``estimate`` and ``std_error``), ``raw_rate`` orders by the estimate and
-    ``trials`` by the precision ``1/s``, their counterparts.
+    ``trials`` by the precision ``1/s``, their counterparts; for event counts (``events`` and
+    ``exposure``), ``raw_rate`` is ``y/E`` and ``trials`` orders by the exposure.
     """
     if order not in ORDERS:
         raise ValueError(f"order must be one of {', '.join(ORDERS)}, got {order!r}")
@@ -65,11 +103,10 @@ def order_groups(table: pd.DataFrame, order: str, means: pd.Series | None = None
         return position
     if order == "name":
         return np.array(sorted(position, key=lambda i: (str(table.index[i]), i)), dtype=np.int64)
-    estimates = "estimate" in table.columns
     if order == "trials":
-        key = 1.0 / table["std_error"].to_numpy(float) if estimates else table["trials"].to_numpy(float)
+        key = group_size(table)
     elif order == "raw_rate":
-        key = table["estimate" if estimates else "raw_rate"].to_numpy(float)
+        key = table["estimate" if "estimate" in table.columns else "raw_rate"].to_numpy(float)
     else:
         key = (table["mean"] if means is None else means).to_numpy(float)
     key = np.where(np.isfinite(key), key, -np.inf)
@@ -92,7 +129,8 @@ def shrinkage_table(
     -------
     pandas.DataFrame
         Indexed by group, in the data's order: ``successes``, ``trials``, ``raw_rate``
-        (``estimate``, ``std_error`` for the normal-normal family), ``none_mean``,
+        (``estimate``, ``std_error`` for the normal-normal family; ``events``, ``exposure``,
+        ``raw_rate`` for the gamma-Poisson family), ``none_mean``,
         ``partial_mean`` with its interval, ``complete_mean``, ``shrinkage`` and ``moved``
         (``partial_mean - raw_rate``, or ``partial_mean - estimate``).
 
@@ -119,45 +157,22 @@ def shrinkage_table(
     variance (under no pooling's :math:`\mathrm{Beta}(1/2 + y_i, 1/2 + n_i - y_i)`) that pooling
     removed, clipped to [0, 1]: for a normal population and a normal likelihood this is
     exactly the weight of the population, :math:`\sigma_i^2 / (\sigma_i^2 + \sigma^2)`.
+
+    For event counts in an exposure :math:`E_i` with a Gamma population (gamma-Poisson), the
+    posterior of :math:`\theta_i` given :math:`(\alpha, \beta)` is
+    :math:`\mathrm{Gamma}(\alpha + y_i, \beta + E_i)`, whose mean is
+    :math:`(1 - B_i)\,y_i/E_i + B_i\,\alpha/\beta` with :math:`B_i = \beta / (\beta + E_i)`:
+    exposure plays the part of trials, and :math:`\beta` that of :math:`\kappa`. ``shrinkage``
+    is :math:`E[\beta / (\beta + E_i) \mid y]` on the exact engine's grid over
+    :math:`(\log\mu, \log\alpha)`, or over the draws; a group with no exposure has :math:`B_i = 1`.
     """
     found = as_fits(fits)
     partial = partial_fit(found, "the shrinkage table")
     kind, prob = _check_ci(ci_kind, ci_prob)
     table = partial.group_table(kind, prob)
     lb, ub = table.columns[-2], table.columns[-1]
-    out = pd.DataFrame(index=table.index)
-    if is_normal(partial):
-        tau, weight, _ = tau_mixture(partial)
-        s2 = table["std_error"].to_numpy(float)[:, None] ** 2
-        factor = (s2 / (s2 + tau[None, :] ** 2)) @ weight / np.sum(weight)
-        observed = "estimate"
-        out["estimate"] = table["estimate"]
-        out["std_error"] = table["std_error"]
-    elif partial.family == "logit-normal":
-        # No closed-form weight given (mu, sigma): on the log-odds scale, where the population is
-        # normal, the share of the own-data variance that pooling removed,
-        # 1 - Var(logit theta_i | y) / Var(logit theta_i | y_i), the latter under no pooling's
-        # Beta(1/2 + y, 1/2 + f) (trigamma(a) + trigamma(b)).
-        y, n = table["successes"].to_numpy(float), table["trials"].to_numpy(float)
-        alone = special.polygamma(1, 0.5 + y) + special.polygamma(1, 0.5 + n - y)
-        pooled = logit_variance(partial)
-        factor = np.where(n > 0, np.clip(1.0 - pooled / alone, 0.0, 1.0), 1.0)
-        observed = "raw_rate"
-        out["successes"] = table["successes"]
-        out["trials"] = table["trials"]
-        out["raw_rate"] = table["raw_rate"]
-    else:
-        alpha, beta, weight, _ = hyper_mixture(partial)
-        kappa = alpha + beta
-        trials = table["trials"].to_numpy(float)
-        factor = np.empty(trials.size)
-        distinct, inverse = np.unique(trials, return_inverse=True)
-        for j, n in enumerate(distinct):  # few distinct sizes even with many groups
-            factor[inverse == j] = np.sum(weight * kappa / (kappa + n)) / np.sum(weight)
-        observed = "raw_rate"
-        out["successes"] = table["successes"]
-        out["trials"] = table["trials"]
-        out["raw_rate"] = table["raw_rate"]
+    columns, observed = OBSERVED[partial.family]
+    out = table[list(columns)].copy()
     if "none" in found:
         out["none_mean"] = found["none"].group_table(kind, prob)["mean"].to_numpy()
     out["partial_mean"] = table["mean"]
@@ -165,9 +180,73 @@ def shrinkage_table(
     out[f"partial_{ub}"] = table[ub]
     if "complete" in found:
         out["complete_mean"] = found["complete"].group_table(kind, prob)["mean"].to_numpy()
-    out["shrinkage"] = factor
+    out["shrinkage"] = _WEIGHT[partial.family](partial, table)
     out["moved"] = table["mean"] - table[observed]
     return out
+
+
+def population_weight(size: np.ndarray, weight: np.ndarray, data: np.ndarray) -> np.ndarray:
+    """``E[c / (c + n_i) | y]`` for each ``n_i`` in ``data``, over nodes ``size`` = c with ``weight``.
+
+    The population's weight against ``n_i`` of a group's own data (trials, or exposure). Computed
+    once per distinct ``n_i``, in blocks, so that many groups cost memory for a block only.
+    """
+    w = np.asarray(weight, float) / np.sum(weight)
+    c = np.asarray(size, float)
+    distinct, inverse = np.unique(np.asarray(data, float), return_inverse=True)
+    out = np.empty(distinct.size)
+    block = max(1, 2**22 // max(c.size, 1))  # about 32 MiB of float64 per block
+    for start in range(0, distinct.size, block):
+        n = distinct[start : start + block, None]
+        out[start : start + block] = (c[None, :] / (c[None, :] + n)) @ w
+    return out[inverse.ravel()]
+
+
+def _beta_binomial_weight(fit: Fit, table: pd.DataFrame) -> np.ndarray:
+    """``E[kappa / (kappa + n_i) | y]``: the Beta population's weight against ``n_i`` trials."""
+    alpha, beta, weight, _ = hyper_mixture(fit)
+    return population_weight(alpha + beta, weight, table["trials"].to_numpy(float))
+
+
+def _gamma_poisson_weight(fit: Fit, table: pd.DataFrame) -> np.ndarray:
+    """``E[beta / (beta + E_i) | y]``: the Gamma population's weight against exposure ``E_i``."""
+    _, beta, weight, _ = hyper_mixture(fit)
+    return population_weight(beta, weight, table["exposure"].to_numpy(float))
+
+
+def _normal_weight(fit: Fit, table: pd.DataFrame) -> np.ndarray:
+    """``E[s_i^2 / (s_i^2 + tau^2) | y]``: the normal population's weight against the estimate."""
+    tau, weight, _ = tau_mixture(fit)
+    s2 = table["std_error"].to_numpy(float)[:, None] ** 2
+    return (s2 / (s2 + tau[None, :] ** 2)) @ weight / np.sum(weight)
+
+
+def _logit_normal_weight(fit: Fit, table: pd.DataFrame) -> np.ndarray:
+    """``1 - Var(logit theta_i | y) / Var(logit theta_i | y_i)``, clipped to [0, 1]."""
+    # No closed-form weight given (mu, sigma): on the log-odds scale, where the population is
+    # normal, the share of the own-data variance that pooling removed, the latter under no
+    # pooling's Beta(1/2 + y, 1/2 + f) (trigamma(a) + trigamma(b)).
+    y, n = table["successes"].to_numpy(float), table["trials"].to_numpy(float)
+    alone = special.polygamma(1, 0.5 + y) + special.polygamma(1, 0.5 + n - y)
+    pooled = logit_variance(fit)
+    return np.where(n > 0, np.clip(1.0 - pooled / alone, 0.0, 1.0), 1.0)
+
+
+#: Each family's shrinkage factor (see :func:`shrinkage_table`).
+_WEIGHT = {
+    "beta-binomial": _beta_binomial_weight,
+    "logit-normal": _logit_normal_weight,
+    "normal-normal": _normal_weight,
+    "gamma-poisson": _gamma_poisson_weight,
+}
+
+#: A group's own data in the shrinkage table, and the observed value its posterior mean moves from.
+OBSERVED = {
+    "beta-binomial": (("successes", "trials", "raw_rate"), "raw_rate"),
+    "logit-normal": (("successes", "trials", "raw_rate"), "raw_rate"),
+    "normal-normal": (("estimate", "std_error"), "estimate"),
+    "gamma-poisson": (("events", "exposure", "raw_rate"), "raw_rate"),
+}
 
 
 def logit_variance(fit: Fit) -> np.ndarray:
@@ -223,14 +302,156 @@ def default_trials(fit: Fit) -> int:
     return max(1, int(np.round(np.median(trials)))) if trials.size else 1
 
 
+#: What each family predicts of a new group's data instead of counts out of trials.
+_COUNTS_INSTEAD = {
+    "normal-normal": "normal-normal: plots.plot_y_new(fits, std_error=...) draws the predictive of a "
+    "new estimate",
+    "gamma-poisson": "gamma-poisson: plots.predictive_events(fit, exposure) gives a new group's events "
+    "in an exposure, and plots.plot_y_new(fits, exposure=...) draws them",
+}
+
+
 @functools.wraps(_predictive_counts)
 def predictive_counts(fit: Fit, trials: int) -> pd.Series:  # noqa: D103 (the wrapped docstring)
-    if is_normal(fit):
+    if fit.family in _COUNTS_INSTEAD:
         raise NotImplementedError(
-            "predictive_counts is for binomial counts (the beta-binomial family); this fit is "
-            "normal-normal: plots.plot_y_new(fits, std_error=...) draws the predictive of a new estimate"
+            "predictive_counts is for binomial counts (the beta-binomial and logit-normal families); "
+            f"this fit is {_COUNTS_INSTEAD[fit.family]}"
         )
     return _predictive_counts(fit, trials)
+
+
+def default_exposure(fit: Fit) -> float:
+    """Return the default exposure of a new group: the median exposure of the groups that have one."""
+    exposure = np.asarray(fit.data.exposure, float)
+    exposure = exposure[exposure > 0]
+    return float(np.median(exposure)) if exposure.size else 1.0
+
+
+def _rate_components(fit: Fit) -> tuple[str, np.ndarray, np.ndarray, np.ndarray]:
+    """Return a new group's rate as a mixture: ``("gamma", a, b, weight)`` or ``("point", theta, _, weight)``.
+
+    Partial pooling: the Gamma population ``Gamma(alpha, beta)`` at the exact grid's cells (or the
+    draws), its lightest cells holding 1e-12 of the mass left out; the closed forms: their one
+    conjugate Gamma; a sampler's other poolings: the draws of ``theta_new`` themselves.
+    """
+    if fit.model.pooling == "partial":
+        alpha, beta, weight, _ = hyper_mixture(fit)
+        order = np.argsort(weight)
+        light = order[np.cumsum(weight[order]) < 1e-12 * weight.sum()]
+        keep = np.ones(weight.size, bool)
+        keep[light] = False
+        return "gamma", alpha[keep], beta[keep], weight[keep] / weight[keep].sum()
+    q = fit._posterior.new_group
+    if q is None:
+        raise ValueError(
+            f"{fit.model.title} with the improper prior theta ~ {fit.model.priors['theta']}: an unseen "
+            "group's rate has no proper distribution, nor have its events"
+        )
+    marginal = q.marginal
+    if hasattr(marginal, "a") and hasattr(marginal, "b"):  # a conjugate Gamma (exact engine)
+        row = int(q.index[0])
+        return "gamma", marginal.a[row : row + 1], marginal.b[row : row + 1], np.ones(1)
+    theta = np.asarray(fit.idata["posterior_predictive"]["theta_new"].values, float).ravel()
+    return "point", theta, theta, np.full(theta.size, 1.0 / theta.size)
+
+
+def _events_cdf(kind: str, a: np.ndarray, b: np.ndarray, w: np.ndarray, exposure: float):
+    from scipy import stats
+
+    if kind == "gamma":  # y | theta ~ Poisson(E theta), theta ~ Gamma(a, b): negative binomial
+        p = b / (b + exposure)
+        return lambda k: float(w @ stats.nbinom.cdf(k, a, p))
+    return lambda k: float(w @ stats.poisson.cdf(k, exposure * a))
+
+
+def predictive_events(fit: Fit, exposure: float, *, mass: float = 0.99, upto: int | None = None) -> pd.Series:
+    r"""Predictive distribution of a new group's events in ``exposure``, up to its ``mass`` quantile.
+
+    Parameters
+    ----------
+    fit : Fit
+        A gamma-Poisson fit, any pooling (no pooling needs a proper prior on ``theta``).
+    exposure : float
+        Exposure :math:`E` of the new group (> 0), in the data's units.
+    mass : float
+        The series runs from 0 to the smallest :math:`K` with :math:`P(y_\mathrm{new} \le K)
+        \ge` ``mass``: the tail has no end, and may be heavy.
+    upto : int, optional
+        Run the series to this :math:`K` instead (to draw several poolings on one axis).
+
+    Returns
+    -------
+    pandas.Series
+        :math:`P(y_\mathrm{new} = k)` for :math:`k = 0, \dots, K`, indexed by ``k``; its ``attrs``
+        hold ``tail`` (:math:`P(y_\mathrm{new} > K)`) and ``exposure``.
+
+    Notes
+    -----
+    Given :math:`\theta_\mathrm{new} \sim \mathrm{Gamma}(a, b)`, the count
+    :math:`y_\mathrm{new} \sim \mathrm{Poisson}(E\,\theta_\mathrm{new})` is negative binomial with
+    :math:`a` and :math:`p = b / (b + E)`, so the predictive is a mixture of negative binomials,
+    computed without sampling: over the exact engine's grid of :math:`(\alpha, \beta)` (partial
+    pooling), or the conjugate :math:`\mathrm{Gamma}(a_0 + \sum y, b_0 + \sum E)` (complete
+    pooling), or the prior (no pooling); a sampler averages over its draws of :math:`(\alpha,
+    \beta)`. Under the default priors :math:`E[y_\mathrm{new}] = E\,E[\mu]` may be infinite:
+    summarise it by quantiles (:func:`events_summary`), not by its mean.
+
+    Raises
+    ------
+    ValueError
+        ``exposure`` not a positive finite number, or no pooling with an improper prior.
+    """
+    from scipy import stats
+
+    if isinstance(exposure, bool) or not (np.isfinite(exposure) and exposure > 0):
+        raise ValueError(f"exposure must be a finite number > 0, got {exposure!r}")
+    if fit.family != "gamma-poisson":
+        raise NotImplementedError(
+            f"predictive_events is for event counts (gamma-poisson); this fit is {fit.family}"
+        )
+    kind, a, b, w = _rate_components(fit)
+    cdf = _events_cdf(kind, a, b, w, float(exposure))
+    if upto is not None:
+        top = int(upto)
+    else:  # the quantile: doubling, then bisection over whole numbers (the cdf is monotone)
+        top = 16
+        while cdf(top) < mass and top < 2**40:
+            top *= 2
+        low = top // 2 if top > 16 else -1
+        while top - low > 1:
+            middle = (low + top) // 2
+            low, top = (middle, top) if cdf(middle) < mass else (low, middle)
+    k = np.arange(top + 1)
+    pmf = np.zeros(k.size)
+    block = max(1, 2**22 // max(a.size, 1))
+    for start in range(0, k.size, block):
+        part = k[start : start + block, None]
+        if kind == "gamma":
+            values = stats.nbinom.pmf(part, a[None, :], (b / (b + exposure))[None, :])
+        else:
+            values = stats.poisson.pmf(part, exposure * a[None, :])
+        pmf[start : start + block] = values @ w
+    out = pd.Series(pmf, index=pd.RangeIndex(k.size, name="k"), name="p")
+    out.attrs.update(tail=max(0.0, 1.0 - cdf(top)), exposure=float(exposure))
+    return out
+
+
+def events_summary(pmf: pd.Series, prob: float) -> dict[str, float]:
+    """Median, equal-tailed interval holding ``prob`` and ``P(y = 0)`` of :func:`predictive_events`.
+
+    The quantiles are exact as long as the series reaches beyond the interval's upper end (its
+    ``mass`` above ``1 - (1 - prob) / 2``); an upper end past the series is reported as NaN.
+    """
+    cum = np.cumsum(pmf.to_numpy())
+    k = pmf.index.to_numpy()
+
+    def quantile(q: float) -> float:
+        at = int(np.searchsorted(cum, q - 1e-12))
+        return float(k[at]) if at < k.size else float("nan")
+
+    tail = (1 - prob) / 2
+    return {"median": quantile(0.5), "lb": quantile(tail), "ub": quantile(1 - tail), "p0": float(pmf.iloc[0])}
 
 
 def new_estimate(fit: Fit, std_error: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
@@ -319,31 +540,51 @@ def hpd_thresholds(weight: np.ndarray, masses: tuple[float, ...]) -> np.ndarray:
     return np.array([flat[min(int(np.searchsorted(cum, m)), flat.size - 1)] for m in masses])
 
 
-def joint_grid(fit: Fit, size: int = 90) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
-    """``(u, v, weight, exact)``: posterior mass of (logit mu, log kappa) on a regular grid.
+def _logit(x: np.ndarray) -> np.ndarray:
+    # Draws that rounded to a bound (mu = 1.0 in float) still carry their mass, just inside it.
+    x = np.clip(x, 1e-12, 1 - 1e-12)
+    return np.log(x) - np.log1p(-x)
 
-    The exact engine's own grid when it has one; otherwise a Gaussian kernel density estimate of
-    the draws, tabulated on a ``size x size`` grid.
+
+def _log(x: np.ndarray) -> np.ndarray:
+    return np.log(np.maximum(x, 1e-300))
+
+
+#: The axes of each family's exact grid over the hyperparameters, as functions of the draws:
+#: ``(name, to the axis)`` for ``u`` and for ``v``.
+GRID_AXES = {
+    "beta-binomial": (("mu", _logit), ("kappa", _log)),
+    "gamma-poisson": (("mu", _log), ("alpha", _log)),
+}
+
+
+def joint_grid(fit: Fit, size: int = 90) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    """``(u, v, weight, exact)``: posterior mass of the exact grid's coordinates on a regular grid.
+
+    The coordinates are (logit mu, log kappa) for the beta-binomial family and (log mu, log alpha)
+    for the gamma-Poisson family (:data:`GRID_AXES`). The exact engine's own grid when it has
+    one; otherwise a Gaussian kernel density estimate of the draws on those coordinates,
+    tabulated on a ``size x size`` grid.
     """
     try:
         grid = fit.hyper_grid()
     except _NOT_EXACT:
-        from scipy import stats
+        pass
+    else:
+        return grid["u"], grid["v"], grid["weight"], True
+    from scipy import stats
 
-        post = fit.idata["posterior"]
-        mu = np.clip(np.asarray(post["mu"].values, float).ravel(), 1e-12, 1 - 1e-12)
-        kappa = np.maximum(np.asarray(post["kappa"].values, float).ravel(), 1e-12)
-        pts = np.vstack([np.log(mu) - np.log1p(-mu), np.log(kappa)])
-        pts = pts[:, np.all(np.isfinite(pts), axis=0)]
-        kde = stats.gaussian_kde(pts)
-        lo, hi = pts.min(axis=1), pts.max(axis=1)
-        pad = 0.15 * (hi - lo)
-        u = np.linspace(lo[0] - pad[0], hi[0] + pad[0], size)
-        v = np.linspace(lo[1] - pad[1], hi[1] + pad[1], size)
-        uu, vv = np.meshgrid(u, v, indexing="ij")
-        dens = kde(np.vstack([uu.ravel(), vv.ravel()])).reshape(uu.shape)
-        return u, v, dens / dens.sum(), False
-    return grid["u"], grid["v"], grid["weight"], True
+    (x_name, to_u), (y_name, to_v) = GRID_AXES[fit.family]
+    pts = np.vstack([to_u(_draws(fit, x_name)), to_v(_draws(fit, y_name))])
+    pts = pts[:, np.all(np.isfinite(pts), axis=0)]
+    kde = stats.gaussian_kde(pts)
+    lo, hi = pts.min(axis=1), pts.max(axis=1)
+    pad = 0.15 * (hi - lo)
+    u = np.linspace(lo[0] - pad[0], hi[0] + pad[0], size)
+    v = np.linspace(lo[1] - pad[1], hi[1] + pad[1], size)
+    uu, vv = np.meshgrid(u, v, indexing="ij")
+    dens = kde(np.vstack([uu.ravel(), vv.ravel()])).reshape(uu.shape)
+    return u, v, dens / dens.sum(), False
 
 
 def joint_normal(fit: Fit, size: int = 200) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
@@ -382,9 +623,9 @@ def density(fit: Fit, name: str, group: str | None = None) -> tuple[np.ndarray, 
     ``exact`` is whether the density is the exact engine's (a sampling engine's own density is a
     kernel estimate too).
 
-    The kernel density estimate is made on the logit (rates) or log (positive parameters) scale
-    and mapped back with its Jacobian, so it respects the parameter's bounds. For the normal-normal
-    family it is made on the effect's own scale, and for ``tau`` reflected at 0.
+    The kernel density estimate is made on the scale :data:`KDE_SCALE` gives the family and the
+    parameter: the logit of probabilities, the log of positive parameters (mapped back with the
+    Jacobian, so it respects the bounds), an effect's own scale, reflected at 0 for ``tau``.
 
     ``tau``'s exact density is evaluated afresh at eight points per cell of the engine's line
     (the engine tabulates it at the nodes only, which draws a visibly polygonal curve), and
@@ -397,6 +638,9 @@ def density(fit: Fit, name: str, group: str | None = None) -> tuple[np.ndarray, 
         logp = log_posterior(post.priors["tau"], post.priors["mu"], post.data)(u)
         f = np.exp(logp - line.log_integral - log_dtau_du(u, post.data.scale))
         return to_tau(u, post.data.scale), f, True
+    fine = _fine_density(fit, name)
+    if fine is not None:
+        return (*fine, True)
     # A sampler's own density of tau is a kernel estimate on log(tau), which spikes at 0 when the
     # posterior holds mass there (eight schools): the estimate below reflects at 0 instead.
     if not (name == "tau" and is_normal(fit)):
@@ -418,29 +662,112 @@ def density(fit: Fit, name: str, group: str | None = None) -> tuple[np.ndarray, 
     else:
         draws = fit.idata["posterior"][name].values
     draws = np.asarray(draws, float).ravel()
-    if is_normal(fit):
-        # Effects are unbounded; tau's density need not vanish at 0: reflect its draws there.
-        if name != "tau":
-            kde = stats.gaussian_kde(draws)
-            x = np.linspace(draws.min() - 0.5 * draws.std(), draws.max() + 0.5 * draws.std(), 400)
-            return x, kde(x), False
+    named, default = KDE_SCALE[fit.family]
+    how = named.get(name, default)
+    if how == "linear":
+        kde = stats.gaussian_kde(draws)
+        x = np.linspace(draws.min() - 0.5 * draws.std(), draws.max() + 0.5 * draws.std(), 400)
+        return x, kde(x), False
+    if how == "reflect":
         kde = stats.gaussian_kde(np.append(draws, -draws))
         x = np.linspace(0.0, draws.max() + 0.5 * draws.std(), 400)
         return x, 2 * kde(x), False
-    rate = name in ("theta", "theta_new", "mu")
-    # Draws that rounded to a bound (theta = 1.0 in float) still carry their mass, just inside it.
-    tiny = 1e-12
-    draws = np.clip(draws, tiny, 1 - tiny) if rate else np.maximum(draws, tiny)
-    z = np.log(draws) - np.log1p(-draws) if rate else np.log(draws)
+    z = _logit(draws) if how == "logit" else _log(draws)
     z = z[np.isfinite(z)]
     kde = stats.gaussian_kde(z)
     grid = np.linspace(z.min() - 0.5 * z.std(), z.max() + 0.5 * z.std(), 400)
     dens = kde(grid)
-    if rate:
+    if how == "logit":
         x = 1 / (1 + np.exp(-grid))
         return x, dens / (x * (1 - x)), False
     x = np.exp(grid)
     return x, dens / x, False
+
+
+#: Exact densities drawn finer than the engine tabulates them, per family: the gamma-Poisson
+#: population's lines span decades (mu's heavy tail reaches 1e3 and more) and a new group's rate
+#: mixture runs from 1e-69 to 1e5 (its density is unbounded at 0 when alpha < 1), so their
+#: nodes are 15% to 30% apart and draw visible corners at the body of the density.
+_FINE = {"gamma-poisson": frozenset({"mu", "alpha", "beta", "theta_new"})}
+
+
+def _fine_density(fit: Fit, name: str, per_node: int = 8) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(x, density)`` of an exact marginal at ``per_node`` points per node spacing, or None.
+
+    The engine's marginal is a cubic spline of the density over its nodes, whose integral gives
+    every quantile; the density drawn is that integral's slope over each sub-interval (public
+    ``cdf``, no private coefficients), at the sub-interval's middle on the unconstrained scale.
+    None where :data:`_FINE` does not ask for it, or the marginal is not such a spline (a closed
+    form, a sampler's draws).
+    """
+    if name not in _FINE.get(fit.family, ()) or fit.engine != "exact" or fit.model.pooling != "partial":
+        return None
+    q = _quantity(fit, name)
+    marginal, row = q.marginal, int(q.index[0])
+    if not hasattr(marginal, "z") or getattr(marginal, "loc", None) is not None:
+        return None
+    z = marginal.z[row]
+    fine = np.linspace(z[0], z[-1], per_node * (z.size - 1) + 1)
+    with np.errstate(over="ignore"):
+        edges = marginal.to_natural(fine)
+        middle = marginal.to_natural(0.5 * (fine[1:] + fine[:-1]))
+    cdf = np.asarray(marginal.cdf(np.broadcast_to(edges, (marginal.z.shape[0], edges.size))), float)[row]
+    mass, width = np.diff(cdf), np.diff(edges)
+    keep = np.isfinite(middle) & np.isfinite(width) & (width > 0)
+    return middle[keep], mass[keep] / width[keep]
+
+
+#: Where a kernel density of draws is made, per family: ``(scale per parameter, default)``. On the
+#: log-odds for probabilities and the log for positive parameters (mapped back with the Jacobian,
+#: so the density respects the bounds), on the parameter's own scale for unbounded ones, and
+#: reflected at 0 for spreads whose density need not vanish there (eight schools' tau).
+KDE_SCALE: dict[str, tuple[dict[str, str], str]] = {
+    "beta-binomial": ({"theta": "logit", "theta_new": "logit", "mu": "logit"}, "log"),
+    "logit-normal": ({"theta": "logit", "theta_new": "logit", "mu": "linear", "sigma": "reflect"}, "log"),
+    "normal-normal": ({"tau": "reflect"}, "linear"),
+    "gamma-poisson": ({}, "log"),
+}
+
+
+def _quantity(fit: Fit, name: str):
+    post = fit._posterior
+    q = post.new_group if name == "theta_new" else post.quantities.get(name)
+    if q is None:
+        raise ValueError(f"{fit.model.title} has no posterior of {name} to summarise")
+    return q
+
+
+def means_exist(fit: Fit, name: str) -> np.ndarray:
+    """Whether each reported entry of ``name`` (every group's ``theta``, else one) has a finite mean.
+
+    Where it may not (the gamma-Poisson population's mean rate ``mu`` under the default priors,
+    a new group's rate, a group with no exposure), a figure shows the median instead: a mean
+    computed on a grid or from draws would be a finite number for an infinite quantity.
+    """
+    if fit.engine == "exact":
+        q = _quantity(fit, name)
+        return np.broadcast_to(q.moments_exist, q.mean.shape)[q.index].copy()
+    # A sampler's means are always finite numbers: ask the family. Under partial pooling with a
+    # Gamma population, mu = alpha/beta and a new group's rate (mu's mean) may have none, nor a
+    # group with no exposure (predicted as a new one).
+    size = fit.data.n_groups if name == "theta" and fit.model.pooling != "complete" else 1
+    if fit.model.pooling != "partial" or not display(fit.family).mean_may_be_infinite:
+        return np.ones(size, bool)
+    if name == "theta":
+        return np.asarray(fit.data.exposure, float) > 0
+    return np.full(size, name not in ("mu", "theta_new"))
+
+
+def medians(fit: Fit, name: str) -> np.ndarray:
+    """Posterior median of each reported entry of ``name``: the fit's own marginal's."""
+    return np.asarray(_quantity(fit, name).quantile(0.5), float)
+
+
+def centre(fit: Fit, name: str, mean: float) -> tuple[str, float]:
+    """``("mean", mean)``, or ``("median", its median)`` where the mean may be infinite."""
+    if bool(np.all(means_exist(fit, name))):
+        return "mean", float(mean)
+    return "median", float(medians(fit, name)[0])
 
 
 def mode(fit: Fit, name: str, x: np.ndarray, f: np.ndarray) -> float:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
 from ..engines.exact import EDGE_MASS
+from ..families.logit_normal import SIGMA_SCALE
 from ..families.normal_normal import log_dtau_du, log_posterior, to_tau, to_u
 from ..fitting import Fit
 from . import _compute as compute
@@ -24,6 +26,15 @@ def _expit(s):
 def _logit(m):
     m = np.clip(m, 1e-300, 1 - 1e-16)
     return np.log(m) - np.log1p(-m)
+
+
+def _exp(s):
+    return np.exp(np.clip(s, -700, 700))
+
+
+def _log(m):
+    # matplotlib asks the inverse of a secondary axis at 0 as well.
+    return np.log(np.maximum(m, 1e-300))
 
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -115,7 +126,7 @@ def plot_diagnostics(fits: Fit | Mapping[str, Fit], *, kind: str = "trace"):
         raise ValueError(f"kind must be 'trace' or 'rank', got {kind!r}")
     if fit.engine == "exact":
         if fit.model.pooling != "partial":
-            shape = "Normal" if compute.is_normal(fit) else "Beta"
+            shape = _CONJUGATE.get(fit.family, "Beta")
             raise ValueError(
                 f"{fit.model.title} is a closed-form conjugate {shape} under the exact engine: "
                 "no grid, no sampler, nothing to diagnose"
@@ -216,13 +227,9 @@ def _line_figure(fit: Fit):
 
 
 def _grid_figure(fit: Fit):
-    logit = fit.family == "logit-normal"
-    if logit:  # the grid over (mu, asinh(sigma / c)), not over (alpha, beta)
-        g = fit._posterior.grid
-        u, v, w = g.u, g.v, g.weights
-    else:
-        grid = fit.hyper_grid()
-        u, v, w = grid["u"], grid["v"], grid["weight"]
+    g = fit._posterior.grid  # every family's grid: cell centres u, v and their probabilities
+    u, v, w = g.u, g.v, g.weights
+    axes_of = _GRIDS[fit.family]
     d = fit.diagnostics
     fig, axes = new_figure((13.0, 4.6), 1, 2, width_ratios=[1.05, 1.0])
     ax, mx = axes[0, 0], axes[0, 1]
@@ -259,17 +266,13 @@ def _grid_figure(fit: Fit):
     ax.set_xlim(ue[0], ue[-1])
     ax.set_ylim(ve[0], ve[-1])
     ax.grid(False)
-    if logit:
-        from ..families.logit_normal import SIGMA_SCALE
-
-        ax.set_xlabel("u = μ (grid axis; μ = population mean log-odds)")
-        ax.set_ylabel(f"v = asinh(σ / {SIGMA_SCALE:g}) (grid axis; σ = sd of the log-odds)")
-    else:
-        ax.set_xlabel("u = logit μ (grid axis; μ = population mean success probability)")
-        ax.set_ylabel("v = log κ (grid axis; κ = prior sample size in trials)")
-        top = ax.secondary_xaxis("top", functions=(_expit, _logit))
-        top.set_xticks(_mu_ticks(_expit(ue[0]), _expit(ue[-1])))
-        top.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    ax.set_xlabel(axes_of.xlabel)
+    ax.set_ylabel(axes_of.ylabel)
+    if axes_of.mu is not None:  # mu itself along the top
+        to_mu, from_mu, ticks, label = axes_of.mu
+        top = ax.secondary_xaxis("top", functions=(to_mu, from_mu))
+        top.set_xticks(ticks(float(ue[0]), float(ue[-1])))
+        top.xaxis.set_major_formatter(FuncFormatter(lambda value, _: label(value)))
         top.set_xlabel("μ", fontsize=8.5)
         top.tick_params(labelsize=7.5)
     nodes = d.get("grid_nodes", f"{u.size}x{v.size}")
@@ -277,8 +280,7 @@ def _grid_figure(fit: Fit):
     ax.text(
         0.02,
         0.02,
-        "black: 95% highest-density region\nred: the edge ring of cells"
-        + ("\n(σ = 0, the bottom edge, is a bound of σ: mass may lie there)" if logit else ""),
+        "black: 95% highest-density region\nred: the edge ring of cells" + axes_of.note,
         transform=ax.transAxes,
         fontsize=7.5,
         color=MUTED,
@@ -296,7 +298,7 @@ def _grid_figure(fit: Fit):
         lw=1.6,
         marker="o",
         ms=2.5,
-        label=f"mass per column (u = {'μ' if logit else 'logit μ'})",
+        label=f"mass per column (u = {axes_of.u})",
     )
     mx.semilogy(
         pos_v,
@@ -306,7 +308,7 @@ def _grid_figure(fit: Fit):
         ls="--",
         marker="s",
         ms=2.2,
-        label=f"mass per row (v = {'asinh σ/c' if logit else 'log κ'})",
+        label=f"mass per row (v = {axes_of.v})",
     )
     mx.axhline(EDGE_MASS, color=ALERT, lw=1.2, label=f"warning level for the edge ring ({EDGE_MASS:g})")
     smallest = min(float(along_u.min()), float(along_v.min()), EDGE_MASS)
@@ -329,10 +331,67 @@ def _grid_figure(fit: Fit):
     return fig
 
 
+def _exp_ticks(lo: float, hi: float) -> list[float]:
+    """Powers of ten for mu on an axis that is linear in log(mu), at most about eight of them."""
+    first, last = int(np.ceil(lo / np.log(10))), int(np.floor(hi / np.log(10)))
+    step = max(1, int(np.ceil((last - first + 1) / 8)))
+    return [10.0**e for e in range(first, last + 1, step)]
+
+
+@dataclass(frozen=True)
+class _GridAxes:
+    """How a family's exact grid is labelled."""
+
+    xlabel: str
+    ylabel: str
+    u: str  # short names of the axes, for the legend
+    v: str
+    # (u -> mu, mu -> u, ticks of mu between two u, tick label) for a top axis of mu
+    mu: tuple | None = None
+    note: str = ""
+
+
+_GRIDS = {
+    "beta-binomial": _GridAxes(
+        "u = logit μ (grid axis; μ = population mean success probability)",
+        "v = log κ (grid axis; κ = prior sample size in trials)",
+        "logit μ",
+        "log κ",
+        (_expit, _logit, lambda lo, hi: _mu_ticks(_expit(lo), _expit(hi)), lambda value: f"{value:g}"),
+    ),
+    "logit-normal": _GridAxes(
+        "u = μ (grid axis; μ = population mean log-odds)",
+        f"v = asinh(σ / {SIGMA_SCALE:g}) (grid axis; σ = sd of the log-odds)",
+        "μ",
+        "asinh σ/c",
+        note="\n(σ = 0, the bottom edge, is a bound of σ: mass may lie there)",
+    ),
+    "gamma-poisson": _GridAxes(
+        "u = log μ (grid axis; μ = α/β = population mean rate)",
+        "v = log α (grid axis; α = shape of the rates' population)",
+        "log μ",
+        "log α",
+        (_exp, _log, _exp_ticks, _power_of_ten),
+        note="\n(it reaches far along u: μ's tail is heavy, its mean may be infinite)",
+    ),
+}
+
+#: The closed form of no and complete pooling, per family (Beta otherwise).
+_CONJUGATE = {"normal-normal": "Normal", "gamma-poisson": "Gamma"}
+
+#: A sampler's hyperparameters traced under partial pooling, per family.
+_SAMPLER_HYPER = {
+    "beta-binomial": ("mu", "kappa"),
+    "normal-normal": ("mu", "tau"),
+    "logit-normal": ("mu", "sigma"),
+    "gamma-poisson": ("mu", "alpha", "beta"),
+}
+
+
 def _sampler_vars(fit: Fit) -> tuple[list[str], dict | None]:
     post = fit.idata["posterior"]
     if fit.model.pooling == "partial":
-        names = [n for n in ("mu", "kappa", "tau") if n in post] or [
+        names = [n for n in _SAMPLER_HYPER.get(fit.family, ()) if n in post] or [
             n for n in ("alpha", "beta") if n in post
         ]
         return names, None

@@ -21,6 +21,22 @@ _GREEK = {
 }
 
 
+#: Each family in the diagram: the likelihood of y_i given theta (``{theta}`` is filled in), the
+#: known constant per group (mathtext), the population of the theta_i, and the parameter drawn
+#: beside mu when its priors are given on (mu, spread).
+_FAMILY = {
+    "beta-binomial": (r"$\sim$ Binomial($n_i$, {theta})", "n_i", r"$\sim$ Beta($\alpha$, $\beta$)", "kappa"),
+    "logit-normal": (
+        r"$\sim$ Binomial($n_i$, {theta})",
+        "n_i",
+        r"logit $\sim$ N($\mu$, $\sigma^2$)",
+        "sigma",
+    ),
+    "normal-normal": (r"$\sim$ N({theta}, $s_i^2$)", "s_i", r"$\sim$ N($\mu$, $\tau^2$)", "tau"),
+    "gamma-poisson": (r"$\sim$ Poisson($E_i\,${theta})", "E_i", r"$\sim$ Gamma($\alpha$, $\beta$)", "alpha"),
+}
+
+
 def _node(ax, x, y, label, note, *, observed=False, constant=False, color=INK, size=12):
     from matplotlib.patches import Circle, FancyBboxPatch
 
@@ -75,13 +91,7 @@ def plot_model_diagram(model: Model, *, n_groups: int | None = None, group_name:
     ax.axis("off")
     color = COLORS[model.pooling]
     priors = model.priors
-    counts = model.family != "normal-normal"
-    population = {
-        "beta-binomial": r"$\sim$ Beta($\alpha$, $\beta$)",
-        "logit-normal": r"logit $\sim$ N($\mu$, $\sigma^2$)",
-        "normal-normal": r"$\sim$ N($\mu$, $\tau^2$)",
-    }[model.family]
-    spread = {"beta-binomial": "kappa", "logit-normal": "sigma", "normal-normal": "tau"}[model.family]
+    likelihood, constant, population, spread = _FAMILY[model.family]
     theta_y, y_y = 0.5, 0.2
     plate = FancyBboxPatch(
         (0.18, 0.05), 0.64, 0.58, boxstyle="round,pad=0.01,rounding_size=0.03", fc="none", ec=MUTED
@@ -133,13 +143,13 @@ def plot_model_diagram(model: Model, *, n_groups: int | None = None, group_name:
     ax.text(
         0.57,
         y_y,
-        rf"$\sim$ Binomial($n_i$, {theta})" if counts else rf"$\sim$ N({theta}, $s_i^2$)",
+        likelihood.format(theta=theta),
         ha="left",
         va="center",
         fontsize=7.5,
         color=MUTED,
     )
-    _node(ax, 0.3, y_y, "n_i" if counts else "s_i", "", constant=True)
+    _node(ax, 0.3, y_y, constant, "", constant=True)
     _arrow(ax, (0.3, y_y), (0.5, y_y))
     ax.set_title(f"{model.title}: model diagram", fontsize=10)
     return ax

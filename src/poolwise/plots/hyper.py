@@ -1,4 +1,4 @@
-"""Hyperparameter posterior: mu and kappa (or tau) with mode, mean and interval, and their joint."""
+"""Hyperparameter posterior: mu and its spread (kappa, tau, sigma, alpha) with mode, mean, interval; joint."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 
 from ..fitting import Fit, _check_ci
 from . import _compute as compute
-from ._common import COLORS, INK, MUTED, interval_name, new_figure, number, styled
+from ._common import COLORS, INK, MUTED, interval_name, log_ticks, new_figure, number, styled
 
 _AXIS = {
     "mu": "μ = α/(α+β): population mean success probability",
@@ -35,15 +35,24 @@ _AXIS_LOGIT = {
     "sigma": "σ: population sd of the log-odds (between groups)",
 }
 _UNIT_LOGIT = {"mu": "per unit of μ", "sigma": "per unit of σ"}
+#: The gamma-Poisson family's hyperparameters: the rates' population Gamma(alpha, beta).
+_AXIS_GAMMA = {
+    "mu": "μ = α/β: population mean rate (events per unit exposure)",
+    "alpha": "α: shape of the rates' population (their CV is 1/√α)",
+    "beta": "β: rate of the population's Gamma (per unit of exposure)",
+}
+_UNIT_GAMMA = {"mu": "per unit of μ", "alpha": "per unit of α", "beta": "per unit of β"}
 
 #: Axis labels and density units of each family's hyperparameters.
 _AXES = {
     "beta-binomial": (_AXIS, _UNIT),
     "normal-normal": (_AXIS_NORMAL, _UNIT_NORMAL),
     "logit-normal": (_AXIS_LOGIT, _UNIT_LOGIT),
+    "gamma-poisson": (_AXIS_GAMMA, _UNIT_GAMMA),
 }
-#: The spread parameter each family shows beside mu.
-SPREAD = {"beta-binomial": "kappa", "normal-normal": "tau", "logit-normal": "sigma"}
+#: The spread parameter each family shows beside mu (for the Gamma, its shape: the smaller alpha,
+#: the more the rates vary; alpha -> inf is complete pooling, as kappa is for the Beta).
+SPREAD = {"beta-binomial": "kappa", "normal-normal": "tau", "logit-normal": "sigma", "gamma-poisson": "alpha"}
 
 #: Probability masses of the joint plot's highest-density regions.
 MASSES = (0.5, 0.8, 0.95, 0.99)
@@ -61,14 +70,17 @@ def plot_hyper_density(
     """Posterior density of one hyperparameter, with its mode, mean and interval written on it.
 
     As the seed analysis writes the MAP of ``mu`` on ``az.plot_posterior``, but exact: the mode is
-    found on the exact density, not on a 1/100-wide histogram of draws.
+    found on the exact density, not on a 1/100-wide histogram of draws. Where the posterior mean
+    may be infinite (the gamma-Poisson population's mean rate ``mu = alpha / beta`` under the
+    default priors), the median is drawn and written instead.
 
     Parameters
     ----------
     fits : FitSet, mapping or Fit
         Must contain the partial-pooling fit.
-    name : {"mu", "kappa", "alpha", "beta"} or {"mu", "tau"}
-        A hyperparameter of the fit's family (beta-binomial, or normal-normal).
+    name : {"mu", "kappa", "alpha", "beta"}, {"mu", "tau"}, {"mu", "sigma"} or {"mu", "alpha", "beta"}
+        A hyperparameter of the fit's family (beta-binomial, normal-normal, logit-normal,
+        gamma-Poisson).
     ci_kind, ci_prob : optional
         Interval kind and probability (94% HDI by default), shaded under the curve.
     ax : matplotlib.axes.Axes, optional
@@ -94,20 +106,29 @@ def plot_hyper_density(
         ax = axes[0, 0]
     color = COLORS["partial"]
     if name != "mu" or normal:  # long tails: show the central 99.8% and the whole interval
-        left, right = compute.mass_window(x, f, 0.001, 0.999)
+        # A tail too heavy for a mean (mu = alpha/beta of the Gamma) would take most of the axis
+        # (pumps: 99.9% below 6, 95% below 1.9): its central 99% then.
+        heavy = not compute.means_exist(fit, name).all()
+        left, right = compute.mass_window(x, f, 0.001, 0.99 if heavy else 0.999)
         # From the last point at or below the window's start to the first at or above its end.
         first = max(int(np.searchsorted(x, min(left, lb), side="right")) - 1, 0)
         last = int(np.searchsorted(x, max(right, ub), side="left")) + 1
         x, f = x[first:last], f[first:last]
     ax.plot(x, f, color=color, lw=1.8)
-    inside = (x >= lb) & (x <= ub)
-    ax.fill_between(x, 0, f, where=inside, color=color, alpha=0.18, lw=0, interpolate=True)
+    # The interval's ends as points of the shaded curve (linear between the drawn points, as the
+    # line is): its edges are then upright, not a slant to the next point outside it.
+    ends = np.array([v for v in (lb, ub) if x[0] < v < x[-1]])
+    xs = np.sort(np.concatenate([x, ends]))
+    fs = np.interp(xs, x, f)
+    inside = (xs >= lb) & (xs <= ub)
+    ax.fill_between(xs, 0, fs, where=inside, color=color, alpha=0.18, lw=0)
     peak = float(np.interp(mode, x, f))
     ax.vlines(mode, 0, peak, color=INK, lw=1.3)
-    ax.vlines(float(row["mean"]), 0, float(np.interp(row["mean"], x, f)), color=INK, lw=1.1, ls="--")
+    how, centre = compute.centre(fit, name, float(row["mean"]))
+    ax.vlines(centre, 0, float(np.interp(centre, x, f)), color=INK, lw=1.1, ls="--")
     sym = _SYMBOL[name]
     what = interval_name(kind, prob)
-    label = f"mode (MAP) {number(mode)}\nmean {number(row['mean'])}\n{what} [{number(lb)}, {number(ub)}]"
+    label = f"mode (MAP) {number(mode)}\n{how} {number(centre)}\n{what} [{number(lb)}, {number(ub)}]"
     # Write the numbers on the side away from the bulk of the density.
     left_side = mode > x[0] + 0.55 * (x[-1] - x[0])
     ax.text(
@@ -143,7 +164,7 @@ def plot_hyper_density(
     ax.text(
         1.0,
         1.008,
-        f"{source}; solid: mode, dashed: mean, shaded: {what}",
+        f"{source}; solid: mode, dashed: {how}, shaded: {what}",
         transform=ax.transAxes,
         ha="right",
         va="bottom",
@@ -160,7 +181,7 @@ def plot_hyper_joint(
     masses: tuple[float, ...] = MASSES,
     ax=None,
 ):
-    """Joint posterior of (mu, kappa) as the exact engine sees it: its grid's highest-density regions.
+    """Draw the joint posterior of (mu, kappa) as the exact engine sees it: its highest-density regions.
 
     The grid lives on (logit mu, log kappa); the regions holding 50%, 80%, 95% and 99% of the
     posterior mass are drawn at their (mu, kappa) positions, kappa on a log axis. A sampling
@@ -169,7 +190,9 @@ def plot_hyper_joint(
     For the normal-normal family the joint of (mu, tau): the engine's line over
     ``u = asinh(tau / c)`` times ``mu | tau, y ~ N(mu_hat(tau), V_mu(tau))`` (BDA3 eq. 5.20), its
     regions found on cells of (mu, u) and drawn at their (mu, tau) positions, tau on a linear
-    axis from 0 (where the posterior of tau often peaks).
+    axis from 0 (where the posterior of tau often peaks). For the gamma-Poisson family the joint of
+    the population's mean rate and shape (mu, alpha), from the grid over (log mu, log alpha), on
+    two log axes.
 
     Parameters
     ----------
@@ -190,31 +213,10 @@ def plot_hyper_joint(
     if ax is None:
         _, axes = new_figure((6.4, 4.6))
         ax = axes[0, 0]
-    if fit.family != "beta-binomial":  # mu on the real line, a spread from 0
-        if compute.is_normal(fit):
-            mu, spread, weight, exact = compute.joint_normal(fit)
-            mu, spread = np.meshgrid(mu, spread, indexing="ij")
-            what, where = "(μ, τ)", "exact line over τ"
-        else:
-            mu, spread, weight, exact = _joint_logit(fit)
-            what, where = "(μ, σ)", "exact grid"
-        names = _regions(ax, mu, spread, weight, masses)
-        region = weight >= compute.hpd_thresholds(weight, (0.999,))[0]
-        x0, x1 = float(mu[region].min()), float(mu[region].max())
-        ax.set_xlim(x0 - 0.04 * (x1 - x0), x1 + 0.04 * (x1 - x0))
-        ax.set_ylim(0.0, 1.04 * float(spread[region].max()))
-        axis = _AXES[fit.family][0]
-        ax.set_xlabel(axis["mu"])
-        ax.set_ylabel(axis[SPREAD[fit.family]])
-    else:
-        u, v, weight, exact = compute.joint_grid(fit)
-        uu, vv = np.meshgrid(u, v, indexing="ij")
-        mu, kappa = 1.0 / (1.0 + np.exp(-uu)), np.exp(vv)
-        names = _regions(ax, mu, kappa, weight, masses)
-        _kappa_axis(ax, mu, kappa, weight)
-        what, where = "(μ, κ)", "exact grid"
+    names, exact, where = _JOINTS[fit.family](ax, fit, masses)
+    symbols = f"(μ, {_SYMBOL[SPREAD[fit.family]]})"
     # Shorter than the densities' titles: the joint panel has a legend and a caption to fit.
-    ax.set_title(f"Joint posterior of {what} — partial pooling", fontsize=10.5, pad=15)
+    ax.set_title(f"Joint posterior of {symbols} — partial pooling", fontsize=10.5, pad=15)
     source = (
         where
         if exact
@@ -250,6 +252,70 @@ def _joint_logit(fit: Fit) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
     counts, xe, ye = np.histogram2d(mu, sigma, bins=40)
     xx, yy = np.meshgrid((xe[:-1] + xe[1:]) / 2, (ye[:-1] + ye[1:]) / 2, indexing="ij")
     return xx, yy, counts / counts.sum(), False
+
+
+def _joint_spread(ax, fit: Fit, masses: tuple[float, ...]) -> tuple[dict, bool, str]:
+    """Draw the joint of mu (on the real line) and a spread (from 0): normal-normal, logit-normal."""
+    if compute.is_normal(fit):
+        mu, spread, weight, exact = compute.joint_normal(fit)
+        mu, spread = np.meshgrid(mu, spread, indexing="ij")
+        where = "exact line over τ"
+    else:
+        mu, spread, weight, exact = _joint_logit(fit)
+        where = "exact grid"
+    names = _regions(ax, mu, spread, weight, masses)
+    region = weight >= compute.hpd_thresholds(weight, (0.999,))[0]
+    x0, x1 = float(mu[region].min()), float(mu[region].max())
+    ax.set_xlim(x0 - 0.04 * (x1 - x0), x1 + 0.04 * (x1 - x0))
+    ax.set_ylim(0.0, 1.04 * float(spread[region].max()))
+    axis = _AXES[fit.family][0]
+    ax.set_xlabel(axis["mu"])
+    ax.set_ylabel(axis[SPREAD[fit.family]])
+    return names, exact, where
+
+
+def _joint_kappa(ax, fit: Fit, masses: tuple[float, ...]) -> tuple[dict, bool, str]:
+    """Draw the joint of (mu, kappa) from the grid over (logit mu, log kappa): beta-binomial."""
+    u, v, weight, exact = compute.joint_grid(fit)
+    uu, vv = np.meshgrid(u, v, indexing="ij")
+    mu, kappa = 1.0 / (1.0 + np.exp(-uu)), np.exp(vv)
+    names = _regions(ax, mu, kappa, weight, masses)
+    _kappa_axis(ax, mu, kappa, weight)
+    return names, exact, "exact grid"
+
+
+def _joint_rate(ax, fit: Fit, masses: tuple[float, ...]) -> tuple[dict, bool, str]:
+    """Draw the joint of (mu, alpha) on log axes from the grid over (log mu, log alpha): gamma-Poisson.
+
+    The grid's cells are equal in (log mu, log alpha), so its highest-density regions are those of
+    the density on the log axes drawn.
+    """
+    u, v, weight, exact = compute.joint_grid(fit)
+    uu, vv = np.meshgrid(u, v, indexing="ij")
+    mu, alpha = np.exp(uu), np.exp(vv)
+    names = _regions(ax, mu, alpha, weight, masses)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    region = weight >= compute.hpd_thresholds(weight, (0.999,))[0]
+    for values, limits, axis in ((mu, ax.set_xlim, ax.xaxis), (alpha, ax.set_ylim, ax.yaxis)):
+        lo, hi = float(values[region].min()), float(values[region].max())
+        pad = max(hi / lo, 1.5) ** 0.05
+        limits(lo / pad, hi * pad)
+        log_ticks(axis, lo / pad, hi * pad)
+    labels = _AXES[fit.family][0]
+    ax.set_xlabel(f"{labels['mu']}, log scale")
+    # Shorter than the density's label: it runs along the joint's (shorter) vertical axis.
+    ax.set_ylabel("α: shape (the rates' CV is 1/√α), log scale")
+    return names, exact, "exact grid over (log μ, log α)"
+
+
+#: How each family's joint posterior of the hyperparameters is drawn.
+_JOINTS = {
+    "beta-binomial": _joint_kappa,
+    "normal-normal": _joint_spread,
+    "logit-normal": _joint_spread,
+    "gamma-poisson": _joint_rate,
+}
 
 
 def _regions(ax, x: np.ndarray, y: np.ndarray, weight: np.ndarray, masses: tuple[float, ...]) -> dict:
