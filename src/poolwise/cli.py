@@ -372,9 +372,10 @@ def build_parser() -> argparse.ArgumentParser:
     describe.add_argument("--pooling", choices=["none", "complete", "partial", "all"], default="all")
     describe.add_argument(
         "--family",
-        choices=["beta-binomial", "normal-normal"],
+        choices=["beta-binomial", "logit-normal", "normal-normal", "gamma-poisson"],
         default="beta-binomial",
-        help="counts (beta-binomial, default) or estimates with standard errors (normal-normal)",
+        help="counts (beta-binomial, default; logit-normal), estimates with standard errors "
+        "(normal-normal) or events in an exposure (gamma-poisson)",
     )
     describe.add_argument("--prior", action="append", type=_prior, default=[], metavar="NAME=PRIOR")
     describe.add_argument("-o", "--output", metavar="FILE.png", help="draw the diagram(s) to PNG/SVG/PDF")
