@@ -449,3 +449,13 @@ def test_hyper_grid_is_over_log_mu_and_log_alpha(partial):
     assert float(grid["alpha"].ravel() @ grid["weight"].ravel()) == pytest.approx(
         f.summary().loc["alpha", "mean"], rel=1e-12
     )
+
+
+def test_no_exposure_anywhere_gives_the_prior_with_warnings_not_a_crash():
+    df = pd.DataFrame({"pump": ["a", "b"], "failures": [0, 0], "hours": [0.0, 0.0]})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        f = fit(df, priors=BUGS_PRIORS)
+    assert any("prior-dominated" in str(w.message) for w in caught)
+    # The data are empty: alpha's posterior is its Exponential(1) prior (mean 1), to the grid's accuracy.
+    assert f.summary().loc["alpha", "mean"] == pytest.approx(1.0, abs=0.01)

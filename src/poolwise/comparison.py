@@ -36,7 +36,7 @@ from scipy import optimize, special
 
 from .data import BinomialData, EstimateData, RateData
 from .engines import exact
-from .families import beta_binomial, gamma_poisson, normal_normal
+from .families import beta_binomial, normal_normal
 from .fitting import Fit, FitSet, fit_all
 from .models import PriorSpec
 
@@ -75,20 +75,15 @@ class Comparison:
         return caption + self.table.to_html(float_format=lambda v: f"{v:.3g}")
 
 
-#: ``log p(y | s)`` of a group of size ``s`` (trials; exposure) whose parameter has the family's
-#: conjugate distribution with parameters ``(a, b)``: the beta-binomial pmf for a ``Beta(a, b)``, the
-#: negative binomial for a ``Gamma(a, b)`` rate. Every predictive below is one of these: the prior's
-#: (no pooling), the others' pooled posterior (complete), or one per grid node (partial).
-_CONJUGATE_PREDICTIVE = {
-    beta_binomial: lambda size, y, a, b: beta_binomial.log_beta_binomial(y, size, a, b),
-    gamma_poisson: lambda size, y, a, b: gamma_poisson.log_negative_binomial(y, size, a, b),
-}
-
-
 def _predictive(post, size: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``log p(y | size)`` under the family's conjugate ``(a, b)``: see :data:`_CONJUGATE_PREDICTIVE`."""
+    """``log p(y | size)`` of a group whose parameter has the family's conjugate ``(a, b)``.
+
+    The beta-binomial pmf for a ``Beta(a, b)``, the negative binomial for a ``Gamma(a, b)`` rate
+    (the family's ``log_marginal``). Every predictive below is one of these: the prior's (no pooling),
+    the others' pooled posterior (complete), or one per grid node (partial).
+    """
     with np.errstate(divide="ignore", invalid="ignore"):  # an improper (a, b) gives NaN, handled by callers
-        return _CONJUGATE_PREDICTIVE[post.family](size, y, a, b)
+        return post.family.log_marginal(y, size, a, b)
 
 
 def _group_columns(post) -> tuple[np.ndarray, np.ndarray]:

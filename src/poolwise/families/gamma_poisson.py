@@ -79,8 +79,9 @@ class Pairs:
 
 def pooled_rate(pairs: Pairs) -> float:
     """Events per unit of exposure over all groups (half an event when there are none)."""
-    events = float(pairs.count @ pairs.events)
-    return max(events, 0.5) / float(pairs.count @ pairs.exposure)
+    events, exposure = float(pairs.count @ pairs.events), float(pairs.count @ pairs.exposure)
+    # Without any exposure the data say nothing about the rate's scale: centre on 1 per unit.
+    return max(events, 0.5) / exposure if exposure > 0 else 1.0
 
 
 def limits(pairs: Pairs) -> Box:
@@ -189,8 +190,8 @@ def log_posterior(priors: dict[str, Prior | JointPrior], pairs: Pairs):
 def pooled_log_likelihood(pairs: Pairs) -> float:
     """Log-likelihood in the complete-pooling limit (alpha -> inf) at the best shared rate."""
     y, e = pairs.events.astype(float), pairs.exposure
-    events = float(pairs.count @ y)
-    rate = events / float(pairs.count @ e)
+    events, exposure = float(pairs.count @ y), float(pairs.count @ e)
+    rate = events / exposure if exposure > 0 else 0.0  # no exposure: no events, likelihood 1
     terms = special.xlogy(y, e * rate) - e * rate - special.gammaln(y + 1)
     return float(pairs.count @ terms)
 
