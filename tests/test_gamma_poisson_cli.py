@@ -46,6 +46,10 @@ def test_cli_fits_the_bundled_pumps(capsys, fits):
     assert f"{mean:.3f}" in out
     # Rates are not success probabilities: the seed's bet (P(theta > 0.5)) is not asked.
     assert "succeeds more often than not" not in out
+    # The new rate's HDI starts at zero (its density is unbounded there), printed as zero, and its
+    # mean, which may not exist, is not printed: the median is.
+    assert "median 0.448, 94% HDI [0.000, 3.095]" in out
+    assert "e-50" not in out
 
 
 def test_cli_json_of_a_file_of_events(tmp_path, capsys, pumps):
@@ -96,6 +100,8 @@ def test_report_describes_events_in_exposure(page, fits):
     # Every pump appears in the data, shrinkage and estimates tables.
     for pump in range(1, 11):
         assert text.count(f">{pump}<") >= 3
+    # mu's mean may not exist: not shown in the hyperparameter table.
+    assert "7.46e+04" not in text
     # The new group's rate may have no mean: the card shows its median.
     assert "θnew median" in text.replace("<sub>", "").replace("</sub>", "")
     median = float(fits["partial"]._new_group_quantity().quantile(0.5)[0])

@@ -18,7 +18,7 @@ from .fitting import DRAWS_GROUP_LIMIT, FitSet, _check_ci
 from .models import BINOMIAL_FAMILIES
 from .plots._compute import shrinkage_table
 from .questions import prob_above
-from .render import printable
+from .render import bounds, printable
 
 #: Differences in elpd within this many standard errors are called "not clearly different".
 SE_MULTIPLE = 2.0
@@ -151,7 +151,7 @@ def new_group(fits: FitSet) -> Finding:
         median = float(fit._new_group_quantity().quantile(0.5)[0])
         return Finding(
             "new group",
-            f"A new group's {shown.theta} lies between {_fmt(s[lb])} and {_fmt(s[ub])} under partial "
+            f"A new group's {shown.theta} lies between {' and '.join(bounds(s[lb], s[ub]))} under partial "
             f"pooling ({interval}), with median {_fmt(median)}.",
             {"median": median, "lb": s[lb], "ub": s[ub]},
             "new-group figure",

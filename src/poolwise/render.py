@@ -56,6 +56,17 @@ def _number(value: float, digits: int = 3) -> str:
     return f"{value:.{digits}f}" if abs(value) < 10 else f"{value:.{max(digits - 1, 1)}f}"
 
 
+def bounds(lo: float, hi: float) -> tuple[str, str]:
+    """Format an interval's two ends; an end below 1e-6 of the larger one's size prints as zero.
+
+    An HDI that starts at a bound (a rate's or a scale's zero, where the density is largest) is found
+    to the search's precision, 1e-8 in probability, so it may end at 4.7e-50 or 3.6e-8: the zero it
+    means, far below the three digits printed.
+    """
+    size = max(abs(lo), abs(hi))
+    return _number(0.0 if abs(lo) < 1e-6 * size else lo), _number(0.0 if abs(hi) < 1e-6 * size else hi)
+
+
 def _heading(title: str) -> str:
     return f"── {title} ".ljust(62, "─")
 
@@ -125,7 +136,7 @@ def to_dict(fits: FitSet, ci_kind: str | None = None, ci_prob: float | None = No
                 name: {
                     **_jsonable(row.to_dict()),
                     "mode": f.mode(name),
-                    "mean_exists": _moments_exist(f, name),
+                    "mean_exists": moments_exist(f, name),
                 }
                 for name, row in hyper.iterrows()
             }
@@ -166,7 +177,7 @@ def new_group_summary(f: Fit, kind: str, prob: float):
         raise
 
 
-def _moments_exist(f: Fit, name: str) -> bool:
+def moments_exist(f: Fit, name: str) -> bool:
     """Whether a parameter's posterior mean is sure to exist (False: only its quantiles are shown)."""
     q = f._posterior.quantities.get(name)
     return q is None or bool(np.all(q.moments_exist))
@@ -224,11 +235,10 @@ def to_text(
             for name in HYPERPARAMETERS[f.family]:
                 row = summary.loc[name]
                 # A mean that may be infinite (the box's value) is not printed as if it were one.
-                mean, sd = (row["mean"], row["sd"]) if _moments_exist(f, name) else (math.nan, math.nan)
-                lines.append(
-                    f"  {name:<15} {_number(mean):>8} {_number(sd):>8} "
-                    f"{_number(row[lb]):>9} {_number(row[ub]):>9} {_number(f.mode(name)):>8}"
-                )
+                mean, sd = (row["mean"], row["sd"]) if moments_exist(f, name) else (math.nan, math.nan)
+                lo, hi = bounds(row[lb], row[ub])
+                mode = _number(f.mode(name))
+                lines.append(f"  {name:<15} {_number(mean):>8} {_number(sd):>8} {lo:>9} {hi:>9} {mode:>8}")
             lines.append(f"  {display(f.family).hyper_note}")
         new = new_group_summary(f, kind, prob)
         rule = display(f.family).new_group_rule[pooling]
@@ -242,7 +252,7 @@ def to_text(
             lines += [
                 "",
                 f"  new group ({rule}): {center}, "
-                f"{pct} {kind.upper()} [{_number(new[lb])}, {_number(new[ub])}]",
+                f"{pct} {kind.upper()} [{', '.join(bounds(new[lb], new[ub]))}]",
             ]
         if pooling == "partial":
             mu = summary.loc["mu"]

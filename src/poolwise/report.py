@@ -32,7 +32,15 @@ from .display import display
 from .fitting import DRAWS_GROUP_LIMIT, Fit, FitSet, _check_ci, ci_columns
 from .plots import _compute as compute
 from .plots.pairwise import PAIRWISE_PLOT_LIMIT
-from .render import HYPERPARAMETERS, _number, data_columns, new_group_summary, printable
+from .render import (
+    HYPERPARAMETERS,
+    _number,
+    bounds,
+    data_columns,
+    moments_exist,
+    new_group_summary,
+    printable,
+)
 
 __all__ = ["render_html", "write_report"]
 
@@ -692,7 +700,7 @@ def _glance(s: _Study) -> str:
     key = "partial" if "partial" in s.fits else next(iter(s.fits))
     new = new_group_summary(s.fits[key], s.kind, s.prob)
     if new is not None:
-        detail = f"{s.what} [{_n(new[s.lb])}, {_n(new[s.ub])}]"
+        detail = f"{s.what} [" + ", ".join(_e(b) for b in bounds(new[s.lb], new[s.ub])) + "]"
         if s.binomial:
             counts = compute.count_summary(s.counts[key], s.prob)
             detail += (
@@ -921,8 +929,8 @@ def _estimates_section(s: _Study) -> str:
                 [
                     _formula(name),
                     _e(meaning[name]),
-                    _n(r["mean"]),
-                    _n(r["sd"]),
+                    # A mean that may be infinite (mu = alpha/beta) is not shown as if it were one.
+                    *([_n(r["mean"]), _n(r["sd"])] if moments_exist(s.partial, name) else ["—", "—"]),
                     f"[{_n(r[s.lb])}, {_n(r[s.ub])}]",
                     _n(_mode(s.partial, name)),
                 ]
@@ -997,7 +1005,11 @@ def _new_group_section(s: _Study) -> str:
         if new is None:
             cells = [f"no proper prediction: {_e(display(f.family).improper_new_group)}", "—", "—"]
         else:
-            cells = [_n(new["mean"]), _n(new["sd"]), f"[{_n(new[s.lb])}, {_n(new[s.ub])}]"]
+            interval = "[" + ", ".join(_e(b) for b in bounds(new[s.lb], new[s.ub])) + "]"
+            if display(f.family).mean_may_be_infinite and p == "partial":
+                cells = [f"median {_n(_median(f))}", "—", interval]
+            else:
+                cells = [_n(new["mean"]), _n(new["sd"]), interval]
         if s.binomial:
             c = compute.count_summary(s.counts[p], s.prob)
             cells += [f"{c['mean']:.1f} <span class=ci>({c['sd']:.1f})</span>", f"[{c['lb']:,}, {c['ub']:,}]"]
