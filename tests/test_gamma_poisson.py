@@ -459,3 +459,37 @@ def test_no_exposure_anywhere_gives_the_prior_with_warnings_not_a_crash():
     assert any("prior-dominated" in str(w.message) for w in caught)
     # The data are empty: alpha's posterior is its Exponential(1) prior (mean 1), to the grid's accuracy.
     assert f.summary().loc["alpha", "mean"] == pytest.approx(1.0, abs=0.01)
+
+
+def test_events_in_a_new_exposure_match_brute_force(partial, brute):
+    """A new pump's failures in 10 thousand hours: a mixture of negative binomials. P(no failure)
+    and the cdf at the interval's ends against the reference grid."""
+    from poolwise.predict import events_table
+
+    f, _ = partial
+    table = events_table({"partial": f}, 10.0, 0.9)
+    row = table.loc["partial"]
+    p = brute.beta / (brute.beta + 10.0)
+    assert row["p0"] == pytest.approx(float((p**brute.alpha) @ brute.w), abs=ENGINE_TOL + REF_ERR)
+
+    def cdf(k):
+        return float(stats.nbinom.cdf(k, brute.alpha, p) @ brute.w)
+
+    # Equal-tailed: the lower end is the smallest k with cdf >= 5%, the upper with cdf >= 95%.
+    assert cdf(row["lb"]) >= 0.05 - 1e-4 and (row["lb"] == 0 or cdf(row["lb"] - 1) < 0.05 + 1e-4)
+    assert cdf(row["ub"]) >= 0.95 - 1e-4 and cdf(row["ub"] - 1) < 0.95 + 1e-4
+    assert cdf(row["median"]) >= 0.5 - 1e-4 and cdf(row["median"] - 1) < 0.5 + 1e-4
+    pmf = table.attrs["pmf"]["partial"]
+    assert pmf.sum() >= 0.999 - 1e-9  # the distribution reaches past the interval
+
+
+def test_events_in_a_new_exposure_leave_out_an_improper_no_pooling():
+    from poolwise.predict import events_table
+
+    fits = pw.fit_all(pumps(), **COLUMNS, poolings=("none", "complete"), random_seed=1)
+    table = events_table(fits, 10.0)
+    assert list(table.index) == ["complete"]
+    assert "improper" in table.attrs["excluded"]["none"]
+    # Complete pooling: one negative binomial, Gamma(1/2 + sum y, sum E) mixed over Poisson(10 theta).
+    a, b = 0.5 + FAILURES.sum(), HOURS.sum()
+    assert table.loc["complete", "p0"] == pytest.approx((b / (b + 10.0)) ** a, rel=1e-10)

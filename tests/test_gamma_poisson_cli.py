@@ -133,3 +133,14 @@ def test_describe_states_the_gamma_poisson_model(capsys, tmp_path):
     for line in ("y_i ~ Poisson(E_i theta_i)", "theta_i ~ Gamma(alpha, beta)", "alpha ~ Exponential(lam=1)"):
         assert line in out
     assert out_png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_cli_predicts_events_in_a_new_exposure(capsys):
+    assert main(["fit", "--dataset", "pumps", "--seed", "1", "--new-exposure", "10", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    rows = {row["pooling"]: row for row in doc["new_group_counts"]}
+    assert set(rows) == {"complete", "partial"} and rows["partial"]["exposure"] == 10.0
+    assert "improper" in doc["new_group_counts_excluded"]["none"]
+    assert sum(rows["partial"]["pmf"]) == pytest.approx(1.0, abs=1e-3)
+    assert main(["fit", "--dataset", "spacex", "--new-exposure", "10"]) == 2
+    assert "for event counts" in capsys.readouterr().err

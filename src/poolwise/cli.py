@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import sys
 import warnings
@@ -64,6 +65,16 @@ def _whole(minimum: int):
         return value
 
     return parse
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text!r}")
+    return value
 
 
 _positive_int = _whole(1)
@@ -225,6 +236,12 @@ def _add_fit_options(parser: argparse.ArgumentParser) -> None:
         metavar="M",
         help="also predict an unseen group's successes in M trials (the report's figure uses M too; "
         "default there: the median group's trials)",
+    )
+    parser.add_argument(
+        "--new-exposure",
+        type=_positive_float,
+        metavar="E",
+        help="for event counts: also predict an unseen group's events in exposure E (in the data's units)",
     )
     parser.add_argument(
         "--heldout-successes",
@@ -504,6 +521,7 @@ def _run_fit(args: argparse.Namespace) -> int:
         new_groups=args.new_group,
         heldout=heldout,
         new_trials=args.new_trials,
+        new_exposure=args.new_exposure,
         ci_kind=args.ci_kind,
         ci_prob=args.ci_prob,
     )
@@ -526,6 +544,7 @@ def _run_fit(args: argparse.Namespace) -> int:
                 ci_kind=args.ci_kind,
                 ci_prob=args.ci_prob,
                 new_trials=args.new_trials,
+                new_exposure=args.new_exposure,
                 data_code=code,
                 study=answers,
             )

@@ -228,7 +228,8 @@ class Study:
     heldout : pandas.DataFrame or None
         Held-out scores of every pooling, when later counts were given.
     counts : pandas.DataFrame or None
-        A new group's successes in a chosen number of trials under every pooling, when asked.
+        A new group's successes in a chosen number of trials (events in a chosen exposure) under
+        every pooling, when asked.
     """
 
     comparison: Comparison | None = None
@@ -250,6 +251,7 @@ def study(
     new_groups: list[tuple[int, int]] | None = None,
     heldout: tuple | None = None,
     new_trials: int | None = None,
+    new_exposure: float | None = None,
     ci_kind: str | None = None,
     ci_prob: float | None = None,
 ) -> Study:
@@ -267,6 +269,8 @@ def study(
         Later counts for the same groups, one per group in the data's order, to score every pooling.
     new_trials : int, optional
         Predict an unseen group's successes in this many trials under every pooling.
+    new_exposure : float, optional
+        Predict an unseen group's events in this exposure under every pooling (gamma-Poisson).
     ci_kind, ci_prob : optional
         Interval of the new groups' predictions and of the rank intervals (probability only).
 
@@ -276,7 +280,7 @@ def study(
     What needs every group's draws is skipped above DRAWS_GROUP_LIMIT groups, the pairwise table above
     PAIRWISE_LIMIT.
     """
-    from .predict import counts_table, heldout_table, new_groups_table
+    from .predict import counts_table, events_table, heldout_table, new_groups_table
     from .questions import rank_table
     from .sensitivity import prior_sensitivity
 
@@ -289,6 +293,8 @@ def study(
         raise ValueError(
             f"held-out counts and predicted counts are for binomial counts; this fit is {family}"
         )
+    if new_exposure is not None and family != "gamma-poisson":
+        raise ValueError(f"a new group's events in an exposure are for event counts; this fit is {family}")
     if family == "normal-normal" and new_groups:
         raise ValueError(
             "new groups with observed trials are for binomial counts or events; these data are estimates "
@@ -323,4 +329,6 @@ def study(
     later = heldout_table(fits, *heldout) if heldout is not None else None
     new = new_groups_table(fits, new_groups, ci_kind, ci_prob) if new_groups else None
     predicted = counts_table(fits, new_trials, prob) if new_trials is not None else None
+    if new_exposure is not None:
+        predicted = events_table(fits, new_exposure, prob)
     return Study(comparison, found, sensitivity, calls, ranked, pairs, new, later, predicted)

@@ -365,7 +365,9 @@ def study_text(answers, *, pairwise: bool = False) -> str:
                 f"{row['prob_eb']:>8.3f} {row['q_value_eb']:>11.3g}"
             )
         lines += _more(len(calls))
-    if answers.counts is not None:
+    if answers.counts is not None and "exposure" in answers.counts:
+        lines += _events_lines(answers.counts)
+    elif answers.counts is not None:
         counts = answers.counts
         m = int(counts["trials"].iloc[0])
         lines += ["", _heading(f"a new group's successes in {m:,} trials")]
@@ -402,6 +404,21 @@ def study_text(answers, *, pairwise: bool = False) -> str:
     return "\n".join(lines) + ("\n" if lines else "")
 
 
+def _events_lines(events: pd.DataFrame) -> list[str]:
+    """Write a new group's events in an exposure, per pooling: median, interval and P(no event)."""
+    exposure = float(events["exposure"].iloc[0]) if len(events) else math.nan
+    label = f"{events.attrs['prob'] * 100:.10g}% equal-tailed"
+    lines = ["", _heading(f"a new group's events in exposure {exposure:g}")]
+    lines.append(f"  {'pooling':<10} {'median':>8} {label:>22} {'P(none)':>8}")
+    for pooling, row in events.iterrows():
+        interval = f"{int(row['lb']):,} – {int(row['ub']):,}"
+        lines.append(f"  {pooling:<10} {int(row['median']):>8,} {interval:>22} {row['p0']:>8.3f}")
+    for pooling, reason in events.attrs.get("excluded", {}).items():
+        lines.append(f"  {pooling} pooling: {reason}")
+    lines.append("  (a mean may be infinite under these priors: the median and interval are exact)")
+    return lines
+
+
 def _group_records(frame: pd.DataFrame) -> list[dict]:
     return _records(frame.reset_index().rename(columns={frame.index.name: "group"}))
 
@@ -428,6 +445,8 @@ def study_dict(answers) -> dict:
         out["new_group_counts"] = [
             {**row, "pmf": pmf[row["pooling"]].tolist()} for row in _records(answers.counts.reset_index())
         ]
+        if answers.counts.attrs.get("excluded"):
+            out["new_group_counts_excluded"] = dict(answers.counts.attrs["excluded"])
     if answers.sensitivity is not None:
         out["prior_sensitivity"] = _records(answers.sensitivity.reset_index())
     if answers.comparison is not None:

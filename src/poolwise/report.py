@@ -353,7 +353,14 @@ class _Study:
     """Everything the page needs, computed once."""
 
     def __init__(
-        self, fits: Mapping[str, Fit], kind: str, prob: float, trials: int | None, study: explain.Study | None
+        self,
+        fits: Mapping[str, Fit],
+        kind: str,
+        prob: float,
+        trials: int | None,
+        study: explain.Study | None,
+        *,
+        exposure: float | None = None,
     ):
         self.fits = {p: fits[p] for p in _POOLINGS if p in fits}
         self.fits.update({p: f for p, f in fits.items() if p not in self.fits})
@@ -369,6 +376,7 @@ class _Study:
         self.binomial = isinstance(self.data, BinomialData)
         self.rates = isinstance(self.data, RateData)
         self.words = _WORDS[self.first.family]
+        self.exposure = exposure
         self.trials = self.counts = None
         if self.binomial:
             self.trials = compute.default_trials(self.first) if trials is None else trials
@@ -982,10 +990,13 @@ def _new_group_section(s: _Study) -> str:
             "beta-binomials.",
         )
     elif s.rates:
+        where = f"the median {s.group}'s" if s.exposure is None else f"E = {s.exposure:g}"
         fig = _figure(
-            lambda: plots.plot_new_group(s.fits, ci_kind=s.kind, ci_prob=s.prob),
+            lambda: plots.plot_new_group(s.fits, exposure=s.exposure, ci_kind=s.kind, ci_prob=s.prob),
             "Prediction for a new group",
-            f"The rate θ<sub>new</sub> of a {s.group} not in the data (events per unit of exposure).",
+            f"Left: the rate θ<sub>new</sub> of a {s.group} not in the data (events per unit of exposure). "
+            f"Right: its events in an exposure ({where}), "
+            "an exact mixture of negative binomials.",
         )
     else:
         fig = _figure(
@@ -1224,6 +1235,7 @@ def render_html(
     ci_kind: str = "hdi",
     ci_prob: float = 0.94,
     new_trials: int | None = None,
+    new_exposure: float | None = None,
     order: str = "raw_rate",
     per_page: int = 40,
     max_pages: int = 15,
@@ -1244,6 +1256,9 @@ def render_html(
         Interval probability.
     new_trials : int, optional
         Trials of the new group whose successes are predicted; by default the median group's.
+    new_exposure : float, optional
+        Exposure of the new group whose events are predicted (event counts); by default the median
+        group's.
     order : {"raw_rate", "trials", "mean", "name", "data"}
         Row order of the forest plot.
     per_page : int
@@ -1270,7 +1285,7 @@ def render_html(
         raise ValueError(f"order must be one of {', '.join(compute.ORDERS)}, got {order!r}")
     if isinstance(per_page, bool) or not isinstance(per_page, int) or per_page < 1:
         raise ValueError(f"per_page must be a whole number >= 1, got {per_page!r}")
-    s = _Study(found, kind, prob, new_trials, study)
+    s = _Study(found, kind, prob, new_trials, study, exposure=new_exposure)
     heading = title or s.data.source or "poolwise report"
 
     sections = [
@@ -1413,7 +1428,8 @@ def write_report(
     title, ci_kind, ci_prob
         As for :func:`render_html`.
     **options
-        ``new_trials``, ``order``, ``per_page``, ``max_pages``, ``data_code`` of :func:`render_html`.
+        ``new_trials``, ``new_exposure``, ``order``, ``per_page``, ``max_pages``, ``data_code`` of
+        :func:`render_html`.
 
     Returns
     -------

@@ -17,7 +17,7 @@ from scipy import special
 from ..display import display
 from ..families.normal_normal import log_dtau_du, log_posterior, mu_given_tau, to_tau
 from ..fitting import Fit, _check_ci
-from ..predict import _NOT_EXACT, count_summary, hyper_mixture  # noqa: F401 (re-exported)
+from ..predict import _NOT_EXACT, count_summary, events_summary, hyper_mixture, predictive_events  # noqa: F401
 from ..predict import predictive_counts as _predictive_counts
 
 ORDERS = ("raw_rate", "trials", "mean", "name", "data")
@@ -326,132 +326,6 @@ def default_exposure(fit: Fit) -> float:
     exposure = np.asarray(fit.data.exposure, float)
     exposure = exposure[exposure > 0]
     return float(np.median(exposure)) if exposure.size else 1.0
-
-
-def _rate_components(fit: Fit) -> tuple[str, np.ndarray, np.ndarray, np.ndarray]:
-    """Return a new group's rate as a mixture: ``("gamma", a, b, weight)`` or ``("point", theta, _, weight)``.
-
-    Partial pooling: the Gamma population ``Gamma(alpha, beta)`` at the exact grid's cells (or the
-    draws), its lightest cells holding 1e-12 of the mass left out; the closed forms: their one
-    conjugate Gamma; a sampler's other poolings: the draws of ``theta_new`` themselves.
-    """
-    if fit.model.pooling == "partial":
-        alpha, beta, weight, _ = hyper_mixture(fit)
-        order = np.argsort(weight)
-        light = order[np.cumsum(weight[order]) < 1e-12 * weight.sum()]
-        keep = np.ones(weight.size, bool)
-        keep[light] = False
-        return "gamma", alpha[keep], beta[keep], weight[keep] / weight[keep].sum()
-    q = fit._posterior.new_group
-    if q is None:
-        raise ValueError(
-            f"{fit.model.title} with the improper prior theta ~ {fit.model.priors['theta']}: an unseen "
-            "group's rate has no proper distribution, nor have its events"
-        )
-    marginal = q.marginal
-    if hasattr(marginal, "a") and hasattr(marginal, "b"):  # a conjugate Gamma (exact engine)
-        row = int(q.index[0])
-        return "gamma", marginal.a[row : row + 1], marginal.b[row : row + 1], np.ones(1)
-    theta = np.asarray(fit.idata["posterior_predictive"]["theta_new"].values, float).ravel()
-    return "point", theta, theta, np.full(theta.size, 1.0 / theta.size)
-
-
-def _events_cdf(kind: str, a: np.ndarray, b: np.ndarray, w: np.ndarray, exposure: float):
-    from scipy import stats
-
-    if kind == "gamma":  # y | theta ~ Poisson(E theta), theta ~ Gamma(a, b): negative binomial
-        p = b / (b + exposure)
-        return lambda k: float(w @ stats.nbinom.cdf(k, a, p))
-    return lambda k: float(w @ stats.poisson.cdf(k, exposure * a))
-
-
-def predictive_events(fit: Fit, exposure: float, *, mass: float = 0.99, upto: int | None = None) -> pd.Series:
-    r"""Predictive distribution of a new group's events in ``exposure``, up to its ``mass`` quantile.
-
-    Parameters
-    ----------
-    fit : Fit
-        A gamma-Poisson fit, any pooling (no pooling needs a proper prior on ``theta``).
-    exposure : float
-        Exposure :math:`E` of the new group (> 0), in the data's units.
-    mass : float
-        The series runs from 0 to the smallest :math:`K` with :math:`P(y_\mathrm{new} \le K)
-        \ge` ``mass``: the tail has no end, and may be heavy.
-    upto : int, optional
-        Run the series to this :math:`K` instead (to draw several poolings on one axis).
-
-    Returns
-    -------
-    pandas.Series
-        :math:`P(y_\mathrm{new} = k)` for :math:`k = 0, \dots, K`, indexed by ``k``; its ``attrs``
-        hold ``tail`` (:math:`P(y_\mathrm{new} > K)`) and ``exposure``.
-
-    Notes
-    -----
-    Given :math:`\theta_\mathrm{new} \sim \mathrm{Gamma}(a, b)`, the count
-    :math:`y_\mathrm{new} \sim \mathrm{Poisson}(E\,\theta_\mathrm{new})` is negative binomial with
-    :math:`a` and :math:`p = b / (b + E)`, so the predictive is a mixture of negative binomials,
-    computed without sampling: over the exact engine's grid of :math:`(\alpha, \beta)` (partial
-    pooling), or the conjugate :math:`\mathrm{Gamma}(a_0 + \sum y, b_0 + \sum E)` (complete
-    pooling), or the prior (no pooling); a sampler averages over its draws of :math:`(\alpha,
-    \beta)`. Under the default priors :math:`E[y_\mathrm{new}] = E\,E[\mu]` may be infinite:
-    summarise it by quantiles (:func:`events_summary`), not by its mean.
-
-    Raises
-    ------
-    ValueError
-        ``exposure`` not a positive finite number, or no pooling with an improper prior.
-    """
-    from scipy import stats
-
-    if isinstance(exposure, bool) or not (np.isfinite(exposure) and exposure > 0):
-        raise ValueError(f"exposure must be a finite number > 0, got {exposure!r}")
-    if fit.family != "gamma-poisson":
-        raise NotImplementedError(
-            f"predictive_events is for event counts (gamma-poisson); this fit is {fit.family}"
-        )
-    kind, a, b, w = _rate_components(fit)
-    cdf = _events_cdf(kind, a, b, w, float(exposure))
-    if upto is not None:
-        top = int(upto)
-    else:  # the quantile: doubling, then bisection over whole numbers (the cdf is monotone)
-        top = 16
-        while cdf(top) < mass and top < 2**40:
-            top *= 2
-        low = top // 2 if top > 16 else -1
-        while top - low > 1:
-            middle = (low + top) // 2
-            low, top = (middle, top) if cdf(middle) < mass else (low, middle)
-    k = np.arange(top + 1)
-    pmf = np.zeros(k.size)
-    block = max(1, 2**22 // max(a.size, 1))
-    for start in range(0, k.size, block):
-        part = k[start : start + block, None]
-        if kind == "gamma":
-            values = stats.nbinom.pmf(part, a[None, :], (b / (b + exposure))[None, :])
-        else:
-            values = stats.poisson.pmf(part, exposure * a[None, :])
-        pmf[start : start + block] = values @ w
-    out = pd.Series(pmf, index=pd.RangeIndex(k.size, name="k"), name="p")
-    out.attrs.update(tail=max(0.0, 1.0 - cdf(top)), exposure=float(exposure))
-    return out
-
-
-def events_summary(pmf: pd.Series, prob: float) -> dict[str, float]:
-    """Median, equal-tailed interval holding ``prob`` and ``P(y = 0)`` of :func:`predictive_events`.
-
-    The quantiles are exact as long as the series reaches beyond the interval's upper end (its
-    ``mass`` above ``1 - (1 - prob) / 2``); an upper end past the series is reported as NaN.
-    """
-    cum = np.cumsum(pmf.to_numpy())
-    k = pmf.index.to_numpy()
-
-    def quantile(q: float) -> float:
-        at = int(np.searchsorted(cum, q - 1e-12))
-        return float(k[at]) if at < k.size else float("nan")
-
-    tail = (1 - prob) / 2
-    return {"median": quantile(0.5), "lb": quantile(tail), "ub": quantile(1 - tail), "p0": float(pmf.iloc[0])}
 
 
 def new_estimate(fit: Fit, std_error: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
