@@ -316,7 +316,7 @@ def study(
             ranked = rank_table(partial, prob)
         if data.n_groups <= PAIRWISE_LIMIT:
             pairs = partial.pairwise()
-        if partial.engine == "exact" and partial.family != "logit-normal":
+        if partial.engine == "exact":
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # the verdict is shown; the refits' own notes are not
                 sensitivity = prior_sensitivity(partial)

@@ -16,6 +16,9 @@ prior with a scale (on ``beta`` or on the mean rate ``mu``) is set from the pool
 :func:`gamma_alternatives`. The mean of ``mu`` (and of ``theta_new``) may be infinite there (the BUGS
 prior on ``beta`` leaves ``E[1 / beta]`` infinite), so the table gives their medians, and a move of
 ``mu`` is measured on ``log mu``.
+
+For the logit-normal binomial (``logit theta_i ~ N(mu, sigma^2)``) the alternatives are the
+weakly-informative priors other packages use on the logit scale; see :data:`LOGIT_ALTERNATIVES`.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from . import priors as pr
 from .engines.exact import PoolwiseWarning
 from .families import gamma_poisson
 from .fitting import Fit, fit
+from .models import resolve_priors
 
 #: Shift of a posterior mean, in posterior sds of the reference fit, above which it is prior-driven.
 SHIFT_WARNING = 0.5
@@ -39,6 +43,21 @@ ALTERNATIVES: dict[str, dict] = {
     "HalfNormal(1) (narrower)": {"alpha": pr.HalfNormal(1), "beta": pr.HalfNormal(1)},
     "HalfNormal(100) (wider)": {"alpha": pr.HalfNormal(100), "beta": pr.HalfNormal(100)},
     "mu ~ Beta(1, 1), kappa ~ Exponential(0.01)": {"mu": pr.Beta(1, 1), "kappa": pr.Exponential(0.01)},
+}
+
+
+#: Logit-normal alternatives: the default (McElreath's intercept, a brms-style HalfNormal(1) on
+#: sigma); rstanarm's decov for one varying intercept, Exponential(1); a heavier-tailed
+#: HalfCauchy(1); a wider HalfNormal(2.5); and rstanarm's wider intercept prior Normal(0, 2.5).
+LOGIT_ALTERNATIVES: dict[str, dict] = {
+    "mu ~ Normal(0, 1.5), sigma ~ HalfNormal(1) (default)": {
+        "mu": pr.Normal(0, 1.5),
+        "sigma": pr.HalfNormal(1),
+    },
+    "sigma ~ Exponential(1) (rstanarm)": {"mu": pr.Normal(0, 1.5), "sigma": pr.Exponential(1)},
+    "sigma ~ HalfCauchy(1) (heavier tail)": {"mu": pr.Normal(0, 1.5), "sigma": pr.HalfCauchy(1)},
+    "sigma ~ HalfNormal(2.5) (wider)": {"mu": pr.Normal(0, 1.5), "sigma": pr.HalfNormal(2.5)},
+    "mu ~ Normal(0, 2.5) (rstanarm's intercept)": {"mu": pr.Normal(0, 2.5), "sigma": pr.HalfNormal(1)},
 }
 
 
@@ -98,6 +117,15 @@ def gamma_alternatives(exposure: np.ndarray, events: np.ndarray) -> dict[str, di
     }
 
 
+def _same_priors(reference: Fit, priors: dict) -> bool:
+    """Whether ``priors`` (complete, as objects) are the reference fit's own."""
+    try:
+        resolved = resolve_priors("partial", priors, family=reference.family)
+    except pr.PriorError:
+        return False
+    return resolved == reference.model.priors
+
+
 def _log_mu_moments(post) -> tuple[float, float]:
     """Mean and sd of ``log mu`` over a gamma-Poisson grid, whose first coordinate is ``log mu``."""
     grid = post.grid
@@ -142,11 +170,15 @@ def prior_sensitivity(reference: Fit, alternatives: dict[str, dict] | None = Non
     if alternatives is None:
         if reference.family == "beta-binomial":
             alternatives = ALTERNATIVES
+        elif reference.family == "logit-normal":
+            alternatives = LOGIT_ALTERNATIVES
         elif rates:
             alternatives = gamma_alternatives(reference.data.exposure, reference.data.events)
         else:
             alternatives = normal_alternatives(reference.data.std_error)
-    spread = {"beta-binomial": "kappa", "gamma-poisson": "alpha"}.get(reference.family, "tau")
+    spread = {"beta-binomial": "kappa", "gamma-poisson": "alpha", "logit-normal": "sigma"}.get(
+        reference.family, "tau"
+    )
     ref = reference.summary()
     # Groups whose mean exists (a rate with no exposure has the mean of mu, which may not).
     theta = reference._posterior.quantities["theta"]
@@ -156,9 +188,19 @@ def prior_sensitivity(reference: Fit, alternatives: dict[str, dict] | None = Non
     ref_log_mu = _log_mu_moments(reference._posterior) if rates else None
     rows = {}
     for label, priors in alternatives.items():
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", PoolwiseWarning)
-            alt = fit(reference.data, pooling="partial", priors=priors, random_seed=reference.random_seed)
+        if reference.engine == "exact" and _same_priors(reference, priors):
+            alt, notes = reference, list(reference.warnings)  # the reference itself: no refit needed
+        else:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", PoolwiseWarning)
+                alt = fit(
+                    reference.data,
+                    pooling="partial",
+                    priors=priors,
+                    family=reference.family,
+                    random_seed=reference.random_seed,
+                )
+            notes = [str(w.message) for w in caught]
         s = alt.summary()
         lb, ub = s.columns[2], s.columns[3]
         shift = np.abs(s.loc[theta_rows, "mean"] - ref.loc[theta_rows, "mean"]) / ref.loc[theta_rows, "sd"]
@@ -183,7 +225,7 @@ def prior_sensitivity(reference: Fit, alternatives: dict[str, dict] | None = Non
             **new,
             "max_shift": shift,
             "prior_driven": bool(shift > SHIFT_WARNING),
-            "warnings": "; ".join(str(w.message) for w in caught),
+            "warnings": "; ".join(notes),
         }
     table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("prior")
     table.attrs["prior_driven"] = bool(table["prior_driven"].any())
