@@ -340,11 +340,17 @@ def theta_mixture(
     """
     n = np.asarray(trials, float)[:, None]
     y = np.asarray(successes, float)[:, None]
-    m, sg = mu[None, :], sigma[None, :]
-    log_total, first, second = conditional_moments(n, y, m, sg)
+    rows = n.shape[0]
+    log_total, first, second = np.empty((3, rows, weight.size))
+    block = max(1, CHUNK // rows)  # rows x block x 2 GL_NODES elements per temporary
+    for k in range(0, weight.size, block):
+        part = slice(k, k + block)
+        log_total[:, part], first[:, part], second[:, part] = conditional_moments(
+            n, y, mu[None, part], sigma[None, part]
+        )
     mean = first @ weight
     var = np.maximum(second @ weight - mean**2, 0.0)
-    n, y, m, sg = _broadcast(n, y, m, sg)
+    n, y, m, sg = _broadcast(n, y, mu[None, :], sigma[None, :])
     dhat, s = _offset_mode(n, y, m, sg)
     zhat = m + dhat
     centre = zhat @ weight
