@@ -11,7 +11,11 @@ the same edge-mass and prior-domination checks (``sigma = 0``, complete pooling,
 boundary of the grid, not an edge). Every ``theta_i`` is a mixture over the grid cells
 of its non-conjugate conditional ``p(z | y_i, mu, sigma)``, tabulated on the logit scale as a
 :class:`~poolwise._core.marginal.GridMarginal`; ``theta_new`` is the mixture of the
-``N(mu, sigma^2)`` populations on that scale.
+``N(mu, sigma^2)`` populations on that scale. Where ``sigma`` is below the grid's spacing in ``mu``
+(groups that hardly differ pile sigma's posterior up there) the conditionals are narrower than the
+cells, and their sum over the nodes a comb whose quantiles would converge only as the spacing
+shrinks (a 256 x 256 grid for ten such groups): those columns of cells are integrated over ``mu``
+instead (:func:`poolwise.families.logit_normal.theta_mixture`), and converge with the moments.
 
 No and complete pooling are the beta-binomial family's conjugate closed forms
 (:func:`poolwise.engines.exact.fit_closed_form`).
@@ -179,7 +183,7 @@ def _group_level(grid: gridlib.Grid2D, pairs: Pairs) -> dict[str, Quantity]:
     u, v, w = _prune(grid)
     trials = np.append(pairs.trials, 0)
     successes = np.append(pairs.successes, 0)
-    mean, sd, marginal = family.theta_mixture(u, family.to_sigma(v), w, trials, successes)
+    mean, sd, marginal = family.theta_mixture(u, family.to_sigma(v), w, trials, successes, spacing=grid.hu)
     return {
         "theta": Quantity("theta", mean, sd, marginal, pairs.inverse),
         "theta_new": Quantity("theta_new", mean, sd, marginal, np.array([pairs.trials.size])),

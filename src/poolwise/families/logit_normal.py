@@ -51,7 +51,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import special
+from scipy import interpolate, special
 
 from .._core.grid import Box
 from .._core.marginal import GridMarginal
@@ -82,9 +82,19 @@ TAIL_NATS = 34.0
 #: Weight of the narrowest mixture components that the tabulation spacing must resolve.
 NARROW_MASS = 0.01
 
+#: Columns of mixture components whose sigma is below this many grid spacings of mu are integrated
+#: over mu, not summed (:func:`theta_mixture`): the sum's aliasing error there is 2 exp(-2 pi^2) ~ 5e-9.
+NARROW_SPACINGS = 1.0
+
+#: Gauss-Hermite nodes of that integral over t = (z - mu) / sigma.
+HERMITE_NODES = 24
+
 _GL_X, _GL_W = special.roots_legendre(GL_NODES)
 #: Gauss-Legendre on (0, 1): nodes and log weights.
 _T, _LOG_W = (1.0 + _GL_X) / 2, np.log(_GL_W / 2)
+_GH_X, _GH_W = special.roots_hermitenorm(HERMITE_NODES)
+#: Gauss-Hermite for a standard normal: nodes and log weights (summing to one).
+_GH_T, _GH_LOG_W = _GH_X, np.log(_GH_W / math.sqrt(2 * math.pi))
 
 
 def _log_expit(z: np.ndarray) -> np.ndarray:
@@ -313,15 +323,40 @@ def theta_mixture(
     weight: np.ndarray,
     trials: np.ndarray,
     successes: np.ndarray,
+    *,
+    spacing: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray, GridMarginal]:
-    """Posterior of ``theta`` for each ``(n, y)`` row: a mixture over hyperparameter nodes.
+    r"""Posterior of ``theta`` for each ``(n, y)`` row: a mixture over hyperparameter nodes.
 
     Component ``k`` of row ``p`` is ``p(z | y_p, mu_k, sigma_k) = e^{h(z)} / ∫ e^h``. The moments of
-    ``theta = expit(z)`` are exact mixtures of the components' Gauss-Hermite moments. The density
-    is tabulated on the logit scale ``z`` from the leftmost to the rightmost point at which a
-    component has fallen :data:`TAIL_NATS` below its peak, at a spacing of at most 1/8 of the
-    mixture's Laplace standard deviation and 1/4 of the Laplace scale below which only
-    :data:`NARROW_MASS` of the components' weight lies (128 to 4096 nodes).
+    ``theta = expit(z)`` are exact mixtures of the components' quadrature moments (smooth functions
+    of ``mu`` and ``sigma``, so the grid's midpoint rule integrates them to its own accuracy).
+
+    The density is another matter where ``sigma`` is small. As a function of ``mu`` the
+    component's density at a point ``z`` is a Gaussian of width ``sigma``, and the midpoint rule
+    over nodes ``spacing`` apart aliases it by ``2 exp(-2 pi^2 sigma^2 / spacing^2)`` (5e-9 at
+    ``sigma = spacing``, order one below): the sum is a comb of spikes at the nodes, not the smooth
+    mixture it stands for, and its quantiles converge only as fast as ``spacing`` shrinks. So in each
+    column of cells (one ``sigma``) with ``sigma < NARROW_SPACINGS * spacing`` the sum over ``mu`` is
+    replaced by the integral it approximates. With ``l(z) = y log expit z + (n - y) log expit(-z)``,
+
+    .. math::
+
+        \sum_k w_k\, p(z | y, \mu_k, \sigma) = e^{l(z)} \sum_k \text{spacing}\; e^{A_k}
+            N(z | \mu_k, \sigma^2) \approx e^{l(z)} \int e^{A(\mu)} N(z | \mu, \sigma^2)\, d\mu,
+        \qquad A_k = \log w_k + \log(\sigma \sqrt{2\pi}) - \log \int e^{h_k} - \log \text{spacing},
+
+    where ``e^{A(mu)}`` is the posterior of the hyperparameters without the row's own likelihood
+    (the other groups' and the prior's: smooth on the scale the grid resolves). ``A`` is the cubic
+    spline through the column's nodes (``-inf`` beyond half a spacing from its outer nodes, where
+    the grid's cells end) and the integral over ``t = (z - mu) / sigma`` Gauss-Hermite of
+    :data:`HERMITE_NODES` nodes. Columns with ``sigma`` of ``spacing`` or more keep the sum.
+
+    The density is tabulated on the logit scale ``z`` from the leftmost to the rightmost point at
+    which a component has fallen :data:`TAIL_NATS` below its peak, at a spacing of at most 1/8 of
+    the mixture's Laplace standard deviation and 1/4 of the width below which only
+    :data:`NARROW_MASS` of the components' weight lies (128 to 4096 nodes). A component's width is
+    its Laplace scale, or in a column integrated over ``mu`` the spread of that column's mixture.
 
     Parameters
     ----------
@@ -330,6 +365,9 @@ def theta_mixture(
     trials, successes : ndarray
         Shape ``(P,)``; ``(0, 0)`` gives the predictive of a new group, ``logit theta ~`` the
         mixture of ``N(mu_k, sigma_k^2)``.
+    spacing : float, optional
+        The nodes' spacing in ``mu``, if they lie on a lattice of such spacing in each column of
+        equal ``sigma`` (a grid's pruned cells); without it every column keeps the sum.
 
     Returns
     -------
@@ -355,24 +393,95 @@ def theta_mixture(
     zhat = m + dhat
     centre = zhat @ weight
     sd_mix = np.sqrt(np.maximum((s**2 + (zhat - centre[:, None]) ** 2) @ weight, 0.0))
-    order = np.argsort(s, axis=1)
+    columns = _NarrowColumns(mu, sigma, weight, log_total, spacing)
+    width = s if spacing is None else _column_spread(sigma, weight, zhat, s)
+    order = np.argsort(width, axis=1)
     first_narrow = np.argmax(np.cumsum(weight[order], axis=1) >= NARROW_MASS, axis=1)
-    s_narrow = np.take_along_axis(s, np.take_along_axis(order, first_narrow[:, None], axis=1), axis=1)[:, 0]
+    w_narrow = np.take_along_axis(width, np.take_along_axis(order, first_narrow[:, None], axis=1), axis=1)
     lo = (m + _tail_offset(n, y, m, sg, dhat, s, -1.0)).min(axis=1)
     hi = (m + _tail_offset(n, y, m, sg, dhat, s, 1.0)).max(axis=1)
-    step = np.minimum(sd_mix / 8, s_narrow / 4)
+    step = np.minimum(sd_mix / 8, w_narrow[:, 0] / 4)
     need = np.clip(np.ceil((hi - lo) / step), 128, 4096).astype(int) + 1
     h = (hi - lo) / (need - 1)
+    wide = np.flatnonzero(~columns.narrow)
     pdf = np.zeros((lo.size, need.max()))
     for p in range(lo.size):  # a row at a time, components in blocks of CHUNK * 64 elements
         z = (lo[p] + h[p] * np.arange(need[p]))[:, None]
         block = max(1, CHUNK * 64 // need[p])
-        for k in range(0, weight.size, block):
-            part = slice(k, k + block)
+        for k in range(0, wide.size, block):
+            part = wide[k : k + block]
             log_f = log_kernel(z, n[p, part], y[p, part], m[p, part], sg[p, part]) - log_total[p, part]
             pdf[p, : need[p]] += np.exp(log_f) @ weight[part]
+        if columns.narrow.any():
+            pdf[p, : need[p]] += columns.density(p, z[:, 0], n[p, 0], y[p, 0])
     marginal = GridMarginal(lo, h, pdf, special.expit, _log_dtheta_dz, special.logit)
     return mean, np.sqrt(var), marginal
+
+
+def _column_spread(sigma, weight, zhat, s) -> np.ndarray:
+    """Return the standard deviation of the mixture of ``z`` in each cell's column (equal ``sigma``)."""
+    out = np.empty_like(s)
+    for value in np.unique(sigma):
+        cells = np.flatnonzero(sigma == value)
+        w = weight[cells] / weight[cells].sum()
+        centre = zhat[:, cells] @ w
+        spread = np.sqrt(np.maximum((s[:, cells] ** 2 + (zhat[:, cells] - centre[:, None]) ** 2) @ w, 0.0))
+        out[:, cells] = spread[:, None]
+    return out
+
+
+class _NarrowColumns:
+    """The columns of cells that :func:`theta_mixture` integrates over ``mu``, splined per row."""
+
+    def __init__(self, mu, sigma, weight, log_total, spacing):
+        narrow = np.zeros(mu.size, bool)
+        if spacing is not None:
+            narrow = (sigma < NARROW_SPACINGS * spacing) & (weight > 0)
+        self.cells, knots, splines = [], [], []
+        for value in np.unique(sigma[narrow]):
+            cells = np.flatnonzero(narrow & (sigma == value))
+            cells = cells[np.argsort(mu[cells])]
+            if cells.size < 2:  # a lone cell has no neighbour to spline with: it keeps the sum
+                narrow[cells] = False
+                continue
+            a = np.log(weight[cells]) + np.log(value * math.sqrt(2 * math.pi)) - log_total[:, cells]
+            self.cells.append(cells)
+            knots.append(mu[cells])
+            splines.append(interpolate.CubicSpline(mu[cells], a - math.log(spacing), axis=1).c)
+        self.narrow = narrow
+        if not self.cells:
+            return
+        self.sigma = np.array([sigma[c[0]] for c in self.cells])
+        # Column j's knots are shifted by j * shift, so that one sorted array serves all columns.
+        self.shift = float(mu.max() - mu.min()) + 4 * spacing + 1.0
+        shifted = [k[:-1] + j * self.shift for j, k in enumerate(knots)]
+        self.left = np.concatenate(shifted)
+        self.knot = np.concatenate([k[:-1] for k in knots])
+        sizes = np.array([k.size - 1 for k in knots])
+        self.first = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        self.last = self.first + sizes - 1
+        self.lo = np.array([k[0] for k in knots]) - spacing / 2
+        self.hi = np.array([k[-1] for k in knots]) + spacing / 2
+        self.coef = np.concatenate(splines, axis=1)  # (4, intervals, rows)
+
+    def density(self, row: int, z: np.ndarray, trials: float, successes: float) -> np.ndarray:
+        """Return the columns' density at ``z`` for one row, ``e^{l(z)} ∫ e^{A} N(z | mu, sigma^2) dmu``."""
+        out = np.empty(z.size)
+        step = max(1, CHUNK * 16 // (self.sigma.size * HERMITE_NODES))
+        for start in range(0, z.size, step):
+            part = z[start : start + step]
+            x = part[:, None, None] - self.sigma[None, :, None] * _GH_T  # (z, columns, nodes)
+            column = np.arange(self.sigma.size)[None, :, None]
+            pos = np.searchsorted(self.left, x + column * self.shift, side="right") - 1
+            pos = np.clip(pos, self.first[column], self.last[column])
+            dt = x - self.knot[pos]
+            c = self.coef[:, pos, row]
+            value = ((c[0] * dt + c[1]) * dt + c[2]) * dt + c[3]
+            inside = (x >= self.lo[column]) & (x <= self.hi[column])
+            value = np.where(inside, value + _GH_LOG_W, -np.inf)
+            log_l = successes * _log_expit(part) + (trials - successes) * _log_expit(-part)
+            out[start : start + step] = np.exp(log_l + special.logsumexp(value, axis=(1, 2)))
+        return out
 
 
 def _log_dtheta_dz(z: np.ndarray) -> np.ndarray:
