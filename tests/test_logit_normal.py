@@ -609,12 +609,22 @@ def test_questions_from_draws_and_marginals(partial):
     assert set(f.ppc().index) >= {"sd_rate", "min_rate", "max_rate"}
 
 
-@pytest.mark.parametrize("method", ["predict_new", "hyper_grid"])
-def test_beta_population_questions_name_the_family(partial, method):
+def test_beta_population_questions_name_the_family(partial):
     f, _ = partial
-    args = {"predict_new": (1, 2), "predictive_counts": (3,)}.get(method, ())
     with pytest.raises(NotImplementedError, match="logit-normal"):
-        getattr(f, method)(*args)
+        f.hyper_grid()
+
+
+def test_a_new_group_with_data_is_the_group_it_would_be_in_a_refit(partial):
+    """A new hospital that has seen 2 deaths in 30 operations: reweighting the grid by its marginal
+    likelihood must give what a refit with it as a thirteenth hospital gives its theta. Both are exact
+    to the engine's tol (1e-4 relative above 1), hence within 2e-4."""
+    f, _ = partial
+    got = f.predict_new(2, 30)
+    data = pd.concat([surgical(), pd.DataFrame({"hospital": ["new"], "n": [30], "r": [2]})])
+    refit = fit(data, pooling="partial").summary(ci_kind="hdi", ci_prob=0.94).loc["theta[new]"]
+    for column in ("mean", "sd", "hdi94_lb", "hdi94_ub"):
+        assert got[column] == pytest.approx(refit[column], abs=2e-4), column
 
 
 def test_predictive_counts_match_the_draws(partial):

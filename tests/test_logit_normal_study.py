@@ -68,9 +68,9 @@ def test_cli_json_names_mu_and_sigma(capsys):
     assert "logit(theta_i) ~ Normal(mu, sigma^2)" in doc["models"]["partial"]["equations"]
 
 
-def test_cli_refuses_what_needs_a_beta_population_and_predicts_counts(capsys):
-    assert main(["fit", "--dataset", "surgical", "--family", "logit-normal", "--new-group", "2/3"]) == 2
-    assert "beta-binomial" in capsys.readouterr().err
+def test_cli_predicts_new_groups_and_counts(capsys):
+    assert main(["fit", "--dataset", "surgical", "--family", "logit-normal", "--new-group", "2/30"]) == 0
+    assert "2/30 partial" in capsys.readouterr().out
     args = ["fit", "--dataset", "surgical", "--family", "logit-normal", "--new-trials", "100", "--json"]
     assert main(args) == 0
     rows = {r["pooling"]: r for r in json.loads(capsys.readouterr().out)["new_group_counts"]}

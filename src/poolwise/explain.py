@@ -300,11 +300,6 @@ def study(
             "new groups with observed trials are for binomial counts or events; these data are estimates "
             "with standard errors"
         )
-    if family == "logit-normal" and new_groups:
-        raise ValueError(
-            "new groups with observed trials need the beta-binomial family (a Beta population); "
-            "this fit is logit-normal"
-        )
     bet_on = None
     if binomial:  # the seed's question: does it succeed more often than not?
         with_trials = np.flatnonzero(data.trials > 0)

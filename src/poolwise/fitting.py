@@ -495,8 +495,11 @@ class Fit:
         """
         from .predict import new_group_with_data
 
-        if self.family != "gamma-poisson":  # a Gamma population is conjugate too
-            self._beta_binomial_only("predict_new")
+        if self.family == "normal-normal":
+            raise NotImplementedError(
+                "predict_new is for counts (successes of trials, events in an exposure); this fit is "
+                "normal-normal"
+            )
         return new_group_with_data(self, successes, trials)
 
     def predictive_counts(self, trials: int) -> pd.Series:

@@ -109,6 +109,8 @@ def new_group_with_data(
                 "has no proper posterior"
             )
         mean, sd = marginal.mean, marginal.sd
+    elif fit.family == "logit-normal":
+        mean, sd, marginal = _logit_normal_new_group(fit, y, n)
     else:
         # The hyperparameters' posterior (grid nodes, or a sampler's draws) reweighted by the new data.
         alpha, beta, weight, is_exact = hyper_mixture(fit)
@@ -126,6 +128,45 @@ def new_group_with_data(
     return pd.Series(
         {"mean": mean[0], "sd": sd[0], lb: lo[0], ub: hi[0]}, name=f"theta_new | {y[0]}/{n[0]:g}"
     )
+
+
+def _logit_normal_new_group(fit: Fit, y: np.ndarray, n: np.ndarray):
+    """Predict a new group's theta under logit-normal partial pooling, its counts joining the data.
+
+    The nodes of ``(mu, sigma)`` (the exact grid's, or a sampler's draws) are reweighted by the new
+    group's marginal likelihood (the family's quadrature); the grid is refitted with the new group if
+    the reweighted posterior reaches its edge. Then ``theta`` is the family's mixture over the nodes.
+    """
+    from .engines import exact_logit
+    from .families import logit_normal
+
+    mu, sigma, weight, is_exact = _logit_nodes(fit)
+    with np.errstate(divide="ignore"):
+        log_w = np.log(weight) + logit_normal.log_group_marginal(n[0], y[0], mu, sigma)
+    log_w -= special.logsumexp(log_w)
+    if is_exact:
+        grid = fit._posterior.grid
+        edge = exact.ring_mass(grid, log_w, bounded_v=exact_logit.starts_at_zero(grid))
+        if edge > exact.EDGE_MASS:
+            trials_all, successes_all = np.append(fit.data.trials, n), np.append(fit.data.successes, y)
+            refit = exact_logit.fit_partial(fit.model.priors, trials_all, successes_all)
+            mu, sigma, log_w = exact_logit.grid_nodes(refit.grid)
+    weight = np.exp(log_w)
+    keep = weight > 1e-14 * weight.max()  # nodes that cannot move any probability
+    return logit_normal.theta_mixture(mu[keep], sigma[keep], weight[keep] / weight[keep].sum(), n, y)
+
+
+def _logit_nodes(fit: Fit) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    """``(mu, sigma, weight, exact)`` over a logit-normal fit's hyperparameters: grid or draws."""
+    from .engines import exact_logit
+
+    if fit.engine == "exact":
+        mu, sigma, log_w = exact_logit.grid_nodes(fit._posterior.grid)
+        return mu, sigma, np.exp(log_w), True
+    post = fit.idata["posterior"]
+    mu = np.asarray(post["mu"].values, float).ravel()
+    sigma = np.asarray(post["sigma"].values, float).ravel()
+    return mu, sigma, np.full(mu.size, 1.0 / mu.size), False
 
 
 def _data_columns(fit: Fit) -> tuple[np.ndarray, np.ndarray]:
@@ -364,17 +405,9 @@ def _logit_normal_counts(fit: Fit, n: int) -> np.ndarray:
     Each term is the family's quadrature of the binomial over ``logit theta ~ N(mu_g, sigma_g^2)``,
     on the exact engine's grid; a sampling engine's draws of ``(mu, sigma)`` with equal weights.
     """
-    from .engines import exact_logit
     from .families import logit_normal
 
-    if fit.engine == "exact":
-        mu, sigma, log_w = exact_logit.grid_nodes(fit._posterior.grid)
-        weight = np.exp(log_w)
-    else:
-        post = fit.idata["posterior"]
-        mu = np.asarray(post["mu"].values, float).ravel()
-        sigma = np.asarray(post["sigma"].values, float).ravel()
-        weight = np.full(mu.size, 1.0 / mu.size)
+    mu, sigma, weight, _ = _logit_nodes(fit)
     keep = weight > 1e-14 * weight.max()  # nodes that cannot move any probability
     mu, sigma, weight = mu[keep], sigma[keep], weight[keep]
     k = np.arange(n + 1)
