@@ -144,3 +144,21 @@ def test_cli_predicts_events_in_a_new_exposure(capsys):
     assert sum(rows["partial"]["pmf"]) == pytest.approx(1.0, abs=1e-3)
     assert main(["fit", "--dataset", "spacex", "--new-exposure", "10"]) == 2
     assert "for event counts" in capsys.readouterr().err
+
+
+def test_cli_scores_held_out_events(tmp_path, capsys, pumps, fits):
+    """Later failures in later hours, columns of the same table: each pooling's summed log predictive
+    density is the library's, and the text shows it."""
+    from poolwise.predict import heldout_table
+
+    later = pumps.assign(later=[2, 0, 3, 9, 1, 12, 0, 2, 1, 15], later_hours=pumps["hours"] / 2)
+    path = tmp_path / "later.csv"
+    later.to_csv(path, index=False)
+    args = ["fit", str(path), "--group", "pump", "--events", "failures", "--exposure", "hours", "--seed", "1"]
+    assert main([*args, "--heldout-events", "later", "--heldout-exposure", "later_hours", "--json"]) == 0
+    rows = {row["pooling"]: row for row in json.loads(capsys.readouterr().out)["heldout"]}
+    want = heldout_table(fits, later["later"].to_numpy(), later["later_hours"].to_numpy())
+    for pooling in ("none", "complete", "partial"):
+        assert rows[pooling]["lpd"] == pytest.approx(want.loc[pooling, "lpd"], rel=1e-10)
+    assert main([*args, "--heldout-events", "later"]) == 2
+    assert "must be given together" in capsys.readouterr().err

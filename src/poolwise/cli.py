@@ -251,6 +251,12 @@ def _add_fit_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--heldout-trials", metavar="COLUMN", help="see --heldout-successes")
     parser.add_argument(
+        "--heldout-events",
+        metavar="COLUMN",
+        help="with --heldout-exposure: later events of the same groups in later exposures (event counts)",
+    )
+    parser.add_argument("--heldout-exposure", metavar="COLUMN", help="see --heldout-events")
+    parser.add_argument(
         "--pairwise",
         action="store_true",
         help="print P(theta_i > theta_j) for every pair (up to 12 groups; --json has it up to 200)",
@@ -489,21 +495,32 @@ def _fit(args: argparse.Namespace):
 
 
 def _heldout(args: argparse.Namespace):
-    """Validate the later counts named by --heldout-successes/--heldout-trials, if given."""
-    columns = (args.heldout_successes, args.heldout_trials)
-    if columns == (None, None):
+    """Validate the later counts named by --heldout-successes/--heldout-trials (or -events/-exposure)."""
+    counts = (args.heldout_successes, args.heldout_trials)
+    events = (args.heldout_events, args.heldout_exposure)
+    if counts == (None, None) and events == (None, None):
         return None
+    if counts != (None, None) and events != (None, None):
+        raise ValueError("give --heldout-successes/--heldout-trials or --heldout-events/--heldout-exposure")
+    options = (
+        "--heldout-successes, --heldout-trials"
+        if counts != (None, None)
+        else "--heldout-events, --heldout-exposure"
+    )
+    columns = counts if counts != (None, None) else events
     if None in columns:
-        raise ValueError("--heldout-successes and --heldout-trials must be given together")
-    from .data import DataError, binomial_data
+        raise ValueError(f"{options.replace(', ', ' and ')} must be given together")
+    from .data import DataError, binomial_data, rate_data
 
     data, cols, _ = _columns(args)
+    sep = getattr(args, "sep", None)
     try:
-        later = binomial_data(
-            data, group=cols["group"], successes=columns[0], trials=columns[1], sep=getattr(args, "sep", None)
-        )
+        if columns is events:
+            later = rate_data(data, group=cols["group"], events=columns[0], exposure=columns[1], sep=sep)
+            return later.events, later.exposure
+        later = binomial_data(data, group=cols["group"], successes=columns[0], trials=columns[1], sep=sep)
     except DataError as err:
-        raise ValueError(f"held-out counts (--heldout-successes, --heldout-trials): {err}") from err
+        raise ValueError(f"held-out counts ({options}): {err}") from err
     return later.successes, later.trials
 
 

@@ -266,7 +266,8 @@ def study(
         New groups that have shown these counts (events and exposures, for gamma-Poisson fits),
         predicted under every pooling.
     heldout : (successes, trials), optional
-        Later counts for the same groups, one per group in the data's order, to score every pooling.
+        Later counts for the same groups (events and exposures, for event counts), one per group in
+        the data's order, to score every pooling.
     new_trials : int, optional
         Predict an unseen group's successes in this many trials under every pooling.
     new_exposure : float, optional
@@ -289,10 +290,10 @@ def study(
     few = data.n_groups <= DRAWS_GROUP_LIMIT
     family = next(iter(fits.values())).family
     binomial = family in BINOMIAL_FAMILIES
-    if not binomial and (heldout is not None or new_trials is not None):
-        raise ValueError(
-            f"held-out counts and predicted counts are for binomial counts; this fit is {family}"
-        )
+    if family == "normal-normal" and heldout is not None:
+        raise ValueError("held-out counts are for binomial counts or events; these data are estimates")
+    if not binomial and new_trials is not None:
+        raise ValueError(f"predicted counts in trials are for binomial counts; this fit is {family}")
     if new_exposure is not None and family != "gamma-poisson":
         raise ValueError(f"a new group's events in an exposure are for event counts; this fit is {family}")
     if family == "normal-normal" and new_groups:
