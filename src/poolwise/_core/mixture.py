@@ -58,12 +58,26 @@ def spacing(mz: np.ndarray, vz: np.ndarray, weight: np.ndarray) -> tuple[np.ndar
     """
     mean_z = mz @ weight
     sd_mix = np.sqrt(np.maximum((vz + (mz - mean_z[:, None]) ** 2) @ weight, 0.0))
-    sd_z = np.sqrt(vz)
-    order = np.argsort(sd_z, axis=1)
-    cumulative = np.cumsum(weight[order], axis=1)
-    first = np.argmax(cumulative >= NARROW_MASS, axis=1)
-    sd_narrow = np.take_along_axis(sd_z, np.take_along_axis(order, first[:, None], axis=1), axis=1)[:, 0]
-    return mean_z, sd_mix, np.minimum(sd_mix / 8, sd_narrow / 4)
+    return mean_z, sd_mix, np.minimum(sd_mix / 8, narrow_width(np.sqrt(vz), weight) / 4)
+
+
+def narrow_width(width: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Per row, the component width below which only :data:`NARROW_MASS` of the weight lies.
+
+    ``width`` has shape ``(P, K)``, ``weight`` shape ``(K,)``; the result shape ``(P,)``.
+    """
+    order = np.argsort(width, axis=1)
+    first = np.argmax(np.cumsum(weight[order], axis=1) >= NARROW_MASS, axis=1)
+    return np.take_along_axis(width, np.take_along_axis(order, first[:, None], axis=1), axis=1)[:, 0]
+
+
+def node_count(lo: np.ndarray, hi: np.ndarray, step: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Count the nodes per row (129 to 4097) covering ``[lo, hi]`` at most ``step`` apart.
+
+    Returns the counts and the spacing per row.
+    """
+    need = np.clip(np.ceil((hi - lo) / step), 128, 4096).astype(int) + 1
+    return need, (hi - lo) / (need - 1)
 
 
 def tabulate(
@@ -86,8 +100,7 @@ def tabulate(
     h, pdf : numpy.ndarray
         Spacing per row, and the density at ``lo[p] + h[p] * j``, shape ``(P, X)``.
     """
-    need = np.clip(np.ceil((hi - lo) / step), 128, 4096).astype(int) + 1
-    h = (hi - lo) / (need - 1)
+    need, h = node_count(lo, hi, step)
     pdf = np.zeros((lo.size, need.max()))
     for p in range(lo.size):  # rows one at a time keep memory at X*K, not P*X*K
         z = lo[p] + h[p] * np.arange(need[p])

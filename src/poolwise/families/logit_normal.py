@@ -53,6 +53,7 @@ import math
 import numpy as np
 from scipy import interpolate, special
 
+from .._core import mixture as mixturelib
 from .._core.grid import Box
 from .._core.marginal import GridMarginal
 from ..priors import Prior
@@ -78,9 +79,6 @@ CHUNK = 2**16
 
 #: Nats below its peak at which a conditional density's tabulation may end (e^-34 ~ 2e-15).
 TAIL_NATS = 34.0
-
-#: Weight of the narrowest mixture components that the tabulation spacing must resolve.
-NARROW_MASS = 0.01
 
 #: Columns of mixture components whose sigma is below this many grid spacings of mu are integrated
 #: over mu, not summed (:func:`theta_mixture`): the sum's aliasing error there is 2 exp(-2 pi^2) ~ 5e-9.
@@ -354,9 +352,10 @@ def theta_mixture(
 
     The density is tabulated on the logit scale ``z`` from the leftmost to the rightmost point at
     which a component has fallen :data:`TAIL_NATS` below its peak, at a spacing of at most 1/8 of
-    the mixture's Laplace standard deviation and 1/4 of the width below which only
-    :data:`NARROW_MASS` of the components' weight lies (128 to 4096 nodes). A component's width is
-    its Laplace scale, or in a column integrated over ``mu`` the spread of that column's mixture.
+    the mixture's Laplace standard deviation and 1/4 of the width below which only 1% of the
+    components' weight lies (:func:`~poolwise._core.mixture.narrow_width`; 128 to 4096 nodes). A
+    component's width is its Laplace scale, or in a column integrated over ``mu`` the spread of that
+    column's mixture.
 
     Parameters
     ----------
@@ -395,14 +394,10 @@ def theta_mixture(
     sd_mix = np.sqrt(np.maximum((s**2 + (zhat - centre[:, None]) ** 2) @ weight, 0.0))
     columns = _NarrowColumns(mu, sigma, weight, log_total, spacing)
     width = s if spacing is None else _column_spread(sigma, weight, zhat, s)
-    order = np.argsort(width, axis=1)
-    first_narrow = np.argmax(np.cumsum(weight[order], axis=1) >= NARROW_MASS, axis=1)
-    w_narrow = np.take_along_axis(width, np.take_along_axis(order, first_narrow[:, None], axis=1), axis=1)
     lo = (m + _tail_offset(n, y, m, sg, dhat, s, -1.0)).min(axis=1)
     hi = (m + _tail_offset(n, y, m, sg, dhat, s, 1.0)).max(axis=1)
-    step = np.minimum(sd_mix / 8, w_narrow[:, 0] / 4)
-    need = np.clip(np.ceil((hi - lo) / step), 128, 4096).astype(int) + 1
-    h = (hi - lo) / (need - 1)
+    step = np.minimum(sd_mix / 8, mixturelib.narrow_width(width, weight) / 4)
+    need, h = mixturelib.node_count(lo, hi, step)
     wide = np.flatnonzero(~columns.narrow)
     pdf = np.zeros((lo.size, need.max()))
     for p in range(lo.size):  # a row at a time, components in blocks of CHUNK * 64 elements

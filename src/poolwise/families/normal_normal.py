@@ -49,6 +49,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
+from .._core import mixture as mixturelib
 from .._core.marginal import GridMarginal, NormalRows
 from ..priors import Flat, Normal, Prior
 
@@ -61,9 +62,6 @@ CHUNK = 2**21
 
 #: Mixture mass that a tabulated mixture may leave beyond its ends.
 TAIL_MASS = 1e-13
-
-#: Weight of the narrowest mixture components that the tabulation spacing must resolve.
-NARROW_MASS = 0.01
 
 
 @dataclass(frozen=True)
@@ -213,9 +211,10 @@ def mixture(
     """Rows of normal mixtures: exact moments, and the density tabulated for quantiles and intervals.
 
     Row ``p`` is tabulated on a uniform grid of ``z = asinh((x - m_p) / c_p)``, with ``m_p`` the
-    mixture's mean and ``c_p`` the standard deviation below which only :data:`NARROW_MASS` of the
-    components' weight lies: linear within a few ``c_p`` of the centre, logarithmic beyond, so that
-    components of very different spreads (``tau`` near 0 and far out in its tail) are all resolved.
+    mixture's mean and ``c_p`` the standard deviation below which only 1% of the components' weight
+    lies (:func:`poolwise._core.mixture.narrow_width`): linear within a few ``c_p`` of the centre,
+    logarithmic beyond, so that components of very different spreads (``tau`` near 0 and far out in
+    its tail) are all resolved.
     The spacing is a quarter of the smallest ``sd_k / sqrt(c_p^2 + (m_k - m_p)^2)`` (each
     component's spread over the local stretch of the map), at most 1/8 of the mixture's standard
     deviation near the centre; the grid spans all but :data:`TAIL_MASS` of the mass on either side
@@ -238,9 +237,7 @@ def mixture(
     centre = mean @ weight
     sd_mix = np.sqrt(np.maximum((var + (mean - centre[:, None]) ** 2) @ weight, 0.0))
     sd = np.sqrt(var)
-    order = np.argsort(sd, axis=1)
-    first = np.argmax(np.cumsum(weight[order], axis=1) >= NARROW_MASS, axis=1)
-    scale = np.take_along_axis(sd, np.take_along_axis(order, first[:, None], axis=1), axis=1)[:, 0]
+    scale = mixturelib.narrow_width(sd, weight)
     # Each component reaches as far out as it holds more than TAIL_MASS / K beyond: a far-flung
     # component of negligible weight must not stretch the grid.
     reach = np.maximum(-special.ndtri(np.minimum(TAIL_MASS / (weight.size * weight), 0.5)), 0.0)
