@@ -349,33 +349,54 @@ def fit_partial_pairs(
     )
     notes = []
     if not info.converged:
-        notes.append(
-            f"the grid did not converge: summaries still moved by {change:.2g} (> tol={tol:g}) at "
-            f"{info.n}x{info.n} nodes; the posterior may be improper or too heavy-tailed for a mean"
-        )
+        notes.append(not_converged_note("grid", change, tol, f"{info.n}x{info.n} nodes"))
     if info.edge_mass > EDGE_MASS:
         notes.append(
             f"posterior mass {info.edge_mass:.2g} lies at the edge of the hyperparameter grid "
             f"({family.SHAPE_NAME} from 2e-9 to 7e10): the posterior is improper or dominated by the "
             "prior in that direction; choose a proper, informative prior on the hyperparameters"
         )
-    # The likelihood's maximum may lie where the prior has put no grid: search the whole plane.
-    loglik = family.log_likelihood(pairs)
-    best = gridlib.find_mode(loglik, limits)
-    # Complete pooling is the limit of an infinite shape, just beyond the search limits: gain >= 0.
-    gain = max(0.0, float(loglik(best[:1], best[1:])[0]) - family.pooled_log_likelihood(pairs))
-    if gain < POOLING_EVIDENCE:
-        notes.append(
-            f"prior-dominated: the data are consistent with no variation between groups (the best "
-            f"hierarchical fit beats complete pooling by only {gain:.2g} nats of likelihood), so how "
-            f"strongly groups are pooled ({family.SHAPE_NAME}'s upper tail) comes from the prior; "
-            "check how the answer moves under other hyperpriors"
-        )
+    # Complete pooling is the limit of an infinite shape, just beyond the search limits.
+    notes += prior_dominated_notes(
+        family.log_likelihood(pairs),
+        limits,
+        family.pooled_log_likelihood(pairs),
+        f"{family.SHAPE_NAME}'s upper tail",
+        "other hyperpriors",
+    )
     for note in notes:
         warnings.warn(note, PoolwiseWarning, stacklevel=3)
     return ExactPosterior(
         "partial", quantities, new, pairs, grid=grid, grid_info=info, warnings=tuple(notes), family=family
     )
+
+
+def not_converged_note(what: str, change: float, tol: float, where: str, subject: str = "posterior") -> str:
+    """Say that a refinement stopped before its summaries stopped moving by ``tol``."""
+    return (
+        f"the {what} did not converge: summaries still moved by {change:.2g} (> tol={tol:g}) at "
+        f"{where}; the {subject} may be improper or too heavy-tailed for a mean"
+    )
+
+
+def prior_dominated_notes(loglik, limits: gridlib.Box, pooled: float, tail: str, others: str) -> list[str]:
+    """Say when the data cannot tell partial from complete pooling (``[]`` when they can).
+
+    ``loglik`` is the hyperparameters' log-likelihood, searched over the whole plane within
+    ``limits`` (its maximum may lie where the prior put no grid); ``pooled`` is complete pooling's,
+    a limit just beyond them, so the gain is >= 0. Below :data:`POOLING_EVIDENCE` the prior sets how
+    strongly groups are pooled: ``tail`` names that part of it, ``others`` what to try instead.
+    """
+    best = gridlib.find_mode(loglik, limits)
+    gain = max(0.0, float(loglik(best[:1], best[1:])[0]) - pooled)
+    if gain >= POOLING_EVIDENCE:
+        return []
+    return [
+        f"prior-dominated: the data are consistent with no variation between groups (the best "
+        f"hierarchical fit beats complete pooling by only {gain:.2g} nats of likelihood), so how "
+        f"strongly groups are pooled ({tail}) comes from the prior; check how the answer moves under "
+        f"{others}"
+    ]
 
 
 def ring_mass(grid: gridlib.Grid2D, log_weight: np.ndarray, *, bounded_v: bool = False) -> np.ndarray:

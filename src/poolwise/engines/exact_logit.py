@@ -38,13 +38,14 @@ from ..priors import HalfCauchy, HalfFlat, HalfNormal, Uniform
 from .exact import (
     EDGE_MASS,
     LEVELS,
-    POOLING_EVIDENCE,
     GridInfo,
     PoolwiseWarning,
     Quantity,
     _prune,
     _refine,
     grid_diagnostics,
+    not_converged_note,
+    prior_dominated_notes,
 )
 
 #: Nats below the peak at which the grid's box ends (e^-20 ~ 2e-9; the beta-binomial's 30 would
@@ -230,10 +231,7 @@ def fit_partial(
     )
     notes = []
     if not info.converged:
-        notes.append(
-            f"the grid did not converge: summaries still moved by {change:.2g} (> tol={tol:g}) at "
-            f"{info.n}x{info.n} nodes; the posterior may be improper or too heavy-tailed for a mean"
-        )
+        notes.append(not_converged_note("grid", change, tol, f"{info.n}x{info.n} nodes"))
     if info.edge_mass > EDGE_MASS or at_limit:
         top = family.to_sigma(limits.v_hi)
         notes.append(
@@ -241,18 +239,14 @@ def fit_partial(
             f"{limits.u_lo:g} to {limits.u_hi:g}, sigma up to {top:.3g}): the posterior is improper or "
             "dominated by the prior in that direction; choose a proper, informative prior on mu and sigma"
         )
-    # The likelihood's maximum may lie where the prior has put no grid: search the whole plane.
-    loglik = family.log_likelihood(pairs)
-    best = gridlib.find_mode(loglik, limits)
-    # Complete pooling is the limit sigma -> 0, just beyond the search limits: gain >= 0.
-    gain = max(0.0, float(loglik(best[:1], best[1:])[0]) - family.pooled_log_likelihood(pairs))
-    if gain < POOLING_EVIDENCE:
-        notes.append(
-            f"prior-dominated: the data are consistent with no variation between groups (the best "
-            f"hierarchical fit beats complete pooling by only {gain:.2g} nats of likelihood), so how "
-            "strongly groups are pooled (sigma's lower tail) comes from the prior; check how the "
-            "answer moves under other priors on sigma"
-        )
+    # Complete pooling is the limit sigma -> 0, just beyond the search limits.
+    notes += prior_dominated_notes(
+        family.log_likelihood(pairs),
+        limits,
+        family.pooled_log_likelihood(pairs),
+        "sigma's lower tail",
+        "other priors on sigma",
+    )
     for note in notes:
         warnings.warn(note, PoolwiseWarning, stacklevel=3)
     return LogitPosterior(

@@ -23,7 +23,16 @@ from .._core import line as linelib
 from .._core.marginal import GridMarginal, NormalRows
 from ..families import normal_normal as family
 from ..priors import HalfFlat, PriorError
-from .exact import EDGE_MASS, PRUNE_MASS, GridInfo, PoolwiseWarning, Quantity, _refine, grid_diagnostics
+from .exact import (
+    EDGE_MASS,
+    PRUNE_MASS,
+    GridInfo,
+    PoolwiseWarning,
+    Quantity,
+    _refine,
+    grid_diagnostics,
+    not_converged_note,
+)
 
 #: Nodes of the line over ``u = asinh(tau / c)`` tried in turn (intervals; the nodes are one more).
 LEVELS = (32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048)
@@ -200,10 +209,7 @@ def fit_partial(priors: dict, data: family.Estimates, *, tol: float = 1e-4) -> N
     )
     notes = []
     if not info.converged:
-        notes.append(
-            f"the line over tau did not converge: summaries still moved by {change:.2g} (> tol={tol:g}) "
-            f"at {info.n} nodes; the posterior of tau may be improper or too heavy-tailed for a mean"
-        )
+        notes.append(not_converged_note("line over tau", change, tol, f"{info.n} nodes", "posterior of tau"))
     if at_limit or info.edge_mass > EDGE_MASS:
         notes.append(
             f"posterior mass {info.edge_mass:.2g} lies at the edge of the line over tau (up to "
