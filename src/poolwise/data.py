@@ -525,13 +525,8 @@ def binomial_data(
             f"group={group!r}, successes={successes!r}, trials={trials!r}"
         )
 
-    frame, source = _frame(data, sep)
-    check = _Checker(source, columns, first_row)
-    group_col = check.column(frame, group)
-    successes_col = check.column(frame, successes)
-    trials_col = check.column(frame, trials)
-    check.found_all(frame)
-    check.not_empty(frame)
+    check, found, source = _read_columns(data, sep, columns, None, first_row)
+    group_col, successes_col, trials_col = found["group"], found["successes"], found["trials"]
 
     labels, label_missing = _labels(group_col)
     succ_values, succ_status = _counts(successes_col)
@@ -649,22 +644,14 @@ def estimate_data(
     if len(set(columns.values())) < len(columns):
         given = ", ".join(f"{arg}={col!r}" for arg, col in columns.items())
         raise ValueError(f"{_and(columns)} must name different columns; got {given}")
-    if source is not None and not isinstance(data, pd.DataFrame):
-        raise ValueError("source= only applies when data is a DataFrame; a file names itself")
-
-    frame, read_from = _frame(data, sep)
-    check = _Checker(read_from or source, columns, first_row)
-    group_col = check.column(frame, group) if group is not None else None
-    estimate_col = check.column(frame, estimate)
-    spread_col = check.column(frame, spread_column)
-    check.found_all(frame)
-    check.not_empty(frame)
+    check, found, origin = _read_columns(data, sep, columns, source, first_row)
+    group_col, estimate_col, spread_col = found.get("group"), found["estimate"], found[spread]
 
     if group_col is not None:
         labels, label_missing = _labels(group_col)
         check.missing(group, label_missing, group_col)
     else:
-        labels = np.array([f"study {first_row + i}" for i in range(len(frame))], dtype=object)
+        labels = np.array([f"study {first_row + i}" for i in range(len(estimate_col))], dtype=object)
     y, y_status = _reals(estimate_col)
     values, spread_status = _reals(spread_col)
     check.missing(estimate, y_status == _MISSING, estimate_col)
@@ -700,7 +687,7 @@ def estimate_data(
         estimate_column=estimate,
         spread_column=spread_column,
         spread=spread,
-        source=read_from or source,
+        source=origin,
     )
 
 
@@ -786,16 +773,8 @@ def rate_data(
     if len(set(columns.values())) < len(columns):
         given = ", ".join(f"{arg}={col!r}" for arg, col in columns.items())
         raise ValueError(f"{_and(columns)} must name three different columns; got {given}")
-    if source is not None and not isinstance(data, pd.DataFrame):
-        raise ValueError("source= only applies when data is a DataFrame; a file names itself")
-
-    frame, read_from = _frame(data, sep)
-    check = _Checker(read_from or source, columns, first_row)
-    group_col = check.column(frame, group)
-    events_col = check.column(frame, events)
-    exposure_col = check.column(frame, exposure)
-    check.found_all(frame)
-    check.not_empty(frame)
+    check, found, origin = _read_columns(data, sep, columns, source, first_row)
+    group_col, events_col, exposure_col = found["group"], found["events"], found["exposure"]
 
     labels, label_missing = _labels(group_col)
     event_values, event_status = _counts(events_col)
@@ -830,8 +809,27 @@ def rate_data(
         group_column=group,
         events_column=events,
         exposure_column=exposure,
-        source=read_from or source,
+        source=origin,
     )
+
+
+def _read_columns(
+    data, sep: str | None, columns: dict[str, str], source: str | None, first_row: int
+) -> tuple["_Checker", dict[str, pd.Series], str | None]:
+    """Read the table and find its columns: the opening every validator shares.
+
+    Returns the checker (whose errors name the file, or ``source`` for a DataFrame read elsewhere),
+    the columns by role, and that file's name.
+    """
+    if source is not None and not isinstance(data, pd.DataFrame):
+        raise ValueError("source= only applies when data is a DataFrame; a file names itself")
+    frame, read_from = _frame(data, sep)
+    origin = read_from or source
+    check = _Checker(origin, columns, first_row)
+    found = {role: check.column(frame, name) for role, name in columns.items()}
+    check.found_all(frame)
+    check.not_empty(frame)
+    return check, found, origin
 
 
 def _default_group_column(*taken: str) -> str:
