@@ -64,6 +64,9 @@ _PLAIN_DECIMAL: Final = r"[ \t]*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-
 # Allowed standard errors and variances: the variance s**2 and the weight 1/s**2 must both be
 # normal float64 numbers, or the weights of a meta-analysis overflow or lose all precision.
 _TINY: Final = float(np.finfo(np.float64).tiny)
+#: Largest magnitude of an estimate: squared differences of two such estimates stay finite.
+ESTIMATE_LIMIT: Final = 1e150
+
 _SPREAD_RANGE: Final = {
     "variance": (_TINY, 1 / _TINY),
     "std_error": (float(np.sqrt(_TINY)), float(np.sqrt(1 / _TINY))),
@@ -659,6 +662,16 @@ def estimate_data(
     if group_col is not None:
         check.unique(group, labels)
     check.numbers(estimate, "estimates must be finite numbers", y_status == _BAD, estimate_col)
+    check.in_range(
+        estimate,
+        y,
+        estimate_col,
+        -ESTIMATE_LIMIT,
+        ESTIMATE_LIMIT,
+        rule=f"estimates must lie within ±{ESTIMATE_LIMIT:.3g}, where the spread between them and its "
+        "square are float64 numbers; rescale the column (e.g. to thousands or millions)",
+        signed=True,
+    )
     what = "standard errors" if spread == "std_error" else "variances"
     check.numbers(spread_column, f"{what} must be finite numbers > 0", spread_status == _BAD, spread_col)
     low, high = _SPREAD_RANGE[spread]
@@ -981,7 +994,15 @@ class _Checker:
         *,
         rule: str,
         allow_zero: bool = False,
+        signed: bool = False,
     ) -> None:
+        """Refuse values outside ``[low, high]`` (``signed``: magnitudes above ``high``)."""
+        if signed:
+            rows = np.flatnonzero(np.abs(values) > high)
+            reasons = [f"is beyond ±{high:.3g}" for _ in rows[:_SHOWN]]
+            if rows.size:
+                self._raise_rows(column, rows, raw, reasons, noun="values out of range", rule=rule)
+            return
         outside = (values < low) | (values > high)
         if allow_zero:
             outside &= values != 0

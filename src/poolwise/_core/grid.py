@@ -135,7 +135,8 @@ def find_mode(logp: LogDensity, limits: Box) -> np.ndarray:
     for n in (41, 21, 21):
         u, v = box.nodes(n)
         uu, vv = np.meshgrid(u, v, indexing="ij")
-        values = np.asarray(logp(uu, vv), dtype=float)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # far corners: -inf or nan
+            values = np.asarray(logp(uu, vv), dtype=float)
         values = np.where(np.isfinite(values), values, -np.inf)
         if not np.any(np.isfinite(values)):
             raise FloatingPointError("the log posterior is -inf or nan everywhere on the search box")
@@ -215,7 +216,8 @@ def locate(logp: LogDensity, limits: Box, *, n: int = 48, threshold: float = THR
         box = new
     # Trim to the rows and columns that hold mass, keeping one cell of margin, so that the
     # resolution goes where the posterior is.
-    keep = grid.logp > cut
+    # >=: where the log density is ~1e300 below zero, subtracting the threshold changes nothing
+    keep = grid.logp >= cut
     rows = np.flatnonzero(keep.any(axis=1))
     cols = np.flatnonzero(keep.any(axis=0))
     hu, hv = grid.hu, grid.hv

@@ -133,9 +133,9 @@ class GridMarginal:
     ``even_start`` says that the first node is a boundary at which the density is an even function
     of ``z`` (a scale parameter's density at zero): the spline then has zero slope there instead
     of the natural end condition, which keeps its O(h^4) accuracy up to that boundary.
-    ``loc`` and ``scale`` (per row) place row ``p`` at ``loc[p] + scale[p] * to_natural(z)``, so
-    that one transform (e.g. ``sinh``: fine near the centre, logarithmic in heavy tails) serves
-    rows of different centres and spreads; the default is the identity.
+    ``loc`` and ``scale`` (per row) make the tabulated coordinate a stretched one, ``y``, with
+    ``z = loc[p] + scale[p] * sinh(y)`` in row ``p`` (fine near the centre, logarithmic in heavy
+    tails: :mod:`poolwise._core.mixture`); the natural value is then ``to_natural(z)``.
     """
 
     z0: np.ndarray
@@ -148,15 +148,32 @@ class GridMarginal:
     loc: np.ndarray | None = None
     scale: np.ndarray | None = None
 
-    def _natural(self, z: np.ndarray, rows: np.ndarray | int | slice = slice(None)) -> np.ndarray:
-        """``to_natural(z)`` placed by ``loc`` and ``scale`` (rows of ``z`` are ``rows``)."""
-        x = self.to_natural(z)
-        if self.loc is None:
-            return x
+    def _placed(self, rows: np.ndarray | int | slice) -> tuple[np.ndarray, np.ndarray]:
         loc, scale = self.loc[rows], self.scale[rows]
         if np.ndim(loc):
             loc, scale = loc[:, None], scale[:, None]
-        return loc + scale * x
+        return loc, scale
+
+    def _unstretched(self, y: np.ndarray, rows: np.ndarray | int | slice = slice(None)) -> np.ndarray:
+        """Map tabulated coordinates ``y`` to ``z`` (rows of ``y`` are ``rows``)."""
+        if self.loc is None:
+            return y
+        loc, scale = self._placed(rows)
+        return loc + scale * np.sinh(y)
+
+    def _natural(self, y: np.ndarray, rows: np.ndarray | int | slice = slice(None)) -> np.ndarray:
+        """Map tabulated coordinates ``y`` to natural values (rows of ``y`` are ``rows``)."""
+        with np.errstate(over="ignore"):  # a heavy tail's far quantile beyond 1e308 is inf, honestly
+            return self.to_natural(self._unstretched(y, rows))
+
+    def _log_dx_dy(self, y: np.ndarray, rows: np.ndarray | int | slice = slice(None)) -> np.ndarray:
+        """``log |dx/dy|``: the natural transform's Jacobian, and the stretch's."""
+        out = self.log_dx_dz(self._unstretched(y, rows))
+        if self.loc is None:
+            return out
+        _, scale = self._placed(rows)
+        a = np.abs(y)
+        return out + np.log(scale) + a + np.log1p(np.exp(-2 * a)) - np.log(2.0)
 
     def __post_init__(self) -> None:
         n = self.pdf.shape[1]
@@ -217,10 +234,11 @@ class GridMarginal:
         if self.from_natural is None:
             raise ValueError("this marginal was built without the inverse of its transform")
         x = np.asarray(x, float)
-        if self.loc is not None:
-            x = (x - self.loc[:, None]) / self.scale[:, None]
-        with np.errstate(divide="ignore"):
-            t = (self.from_natural(x) - self.z0[:, None]) / self.h[:, None]
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            z = self.from_natural(x)
+            if self.loc is not None:
+                z = np.arcsinh((z - self.loc[:, None]) / self.scale[:, None])
+            t = (z - self.z0[:, None]) / self.h[:, None]
         n_nodes = self._nodes.shape[1]
         cell = np.clip(np.floor(np.nan_to_num(t, posinf=n_nodes, neginf=-1.0)), 0, n_nodes - 2).astype(int)
         rows = np.arange(cell.shape[0])[:, None]
@@ -233,16 +251,14 @@ class GridMarginal:
         live = np.arange(z.size) <= np.flatnonzero(self.pdf[row] > 0).max(initial=0)
         z = z[live]
         with np.errstate(over="ignore"):  # mass piled within rounding of a bound: inf, honestly
-            f = np.maximum(self.pdf[row][live], 0.0) / self._total[row] * np.exp(-self.log_dx_dz(z))
-        if self.scale is not None:
-            f = f / self.scale[row]
+            f = np.maximum(self.pdf[row][live], 0.0) / self._total[row] * np.exp(-self._log_dx_dy(z, row))
         return self._natural(z, row), f
 
     def mode(self) -> np.ndarray:
         """Mode of each row on the natural scale (parabolic refinement of the tabulated maximum)."""
         z = self.z
         with np.errstate(divide="ignore"):
-            logf = np.log(self.pdf) - self.log_dx_dz(z)
+            logf = np.log(self.pdf) - self._log_dx_dy(z)
         top = np.argmax(logf, axis=1)
         j = np.clip(top, 1, z.shape[1] - 2)
         rows = np.arange(z.shape[0])

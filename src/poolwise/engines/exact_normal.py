@@ -86,8 +86,8 @@ class NormalPosterior:
         s2, t2 = data.s[None, :] ** 2, tau[:, None] ** 2
         v = s2 + t2
         # theta_i | mu, tau, y ~ N((1 - B) y + B mu, (1 - B) s^2), B = s^2 / (s^2 + tau^2)
-        mean = (t2 * data.y[None, :] + s2 * mu[:, None]) / v
-        theta = rng.normal(mean, np.sqrt(t2 * s2 / v))
+        keep, shrink = t2 / v, s2 / v  # as ratios: t2 * y overflows for estimates of 1e140
+        theta = rng.normal(keep * data.y[None, :] + shrink * mu[:, None], np.sqrt(keep * s2))
         return {"theta": theta, "mu": mu, "tau": tau}
 
 
@@ -161,10 +161,11 @@ def fit_partial(priors: dict, data: family.Estimates, *, tol: float = 1e-4) -> N
     logp = family.log_posterior(priors["tau"], priors["mu"], data)
     lower, upper = priors["tau"].bounds
     limit_lo = float(family.to_u(max(lower, 0.0), scale))
-    limit_hi = float(min(family.to_u(upper, scale), family.U_MAX))
+    u_max = data.u_max
+    limit_hi = float(min(family.to_u(upper, scale), u_max))
     lo, hi, _, at_hi = linelib.locate(logp, limit_lo, limit_hi)
-    # Mass at tau's natural bounds (0, or the prior's) is legitimate; at U_MAX it is not.
-    at_limit = at_hi and limit_hi == family.U_MAX
+    # Mass at tau's natural bounds (0, or the prior's) is legitimate; at u_max it is not.
+    at_limit = at_hi and limit_hi == u_max
 
     @functools.cache  # the two refinements below share their lines
     def evaluate(n: int) -> linelib.Line:
@@ -213,7 +214,7 @@ def fit_partial(priors: dict, data: family.Estimates, *, tol: float = 1e-4) -> N
     if at_limit or info.edge_mass > EDGE_MASS:
         notes.append(
             f"posterior mass {info.edge_mass:.2g} lies at the edge of the line over tau (up to "
-            f"{family.to_tau(family.U_MAX, scale):.2g}): the posterior is improper or dominated by the "
+            f"{family.to_tau(u_max, scale):.2g}): the posterior is improper or dominated by the "
             "prior there; choose a proper, informative prior on tau"
         )
     for note in notes:

@@ -270,21 +270,6 @@ def _log_sigmoid(z: np.ndarray) -> np.ndarray:
     return -np.logaddexp(0.0, -z)
 
 
-def _lower_tail(a: np.ndarray, b: np.ndarray, lbeta: np.ndarray):
-    """Bounds on ``log P(logit theta < z)`` under ``Beta(a, b)``: ``theta^a / (a B(a, b))``.
-
-    The density is ``theta^(a-1) (1-theta)^(b-1) / B``; ``(1-theta)^(b-1) <= 1`` when ``b >= 1``,
-    and ``<= 2`` below ``theta = 1/2`` when ``b < 1`` (no bound is claimed above it).
-    """
-    base = -np.log(a) - lbeta + np.where(b < 1, np.log(2.0), 0.0)
-
-    def log_bound(z: np.ndarray) -> np.ndarray:
-        bound = base + a * _log_sigmoid(z)[:, None]
-        return np.where((b >= 1) | (z[:, None] <= 0), bound, 0.0)
-
-    return log_bound
-
-
 def moments_exist(pairs: Pairs) -> np.ndarray:
     """Per pair, whether its rate's posterior mean is sure to be finite: always, in [0, 1]."""
     return np.ones(pairs.count.size, bool)
@@ -325,7 +310,12 @@ def theta_mixture(
 
 
 def mixture(a: np.ndarray, b: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray, GridMarginal]:
-    """Mixtures of ``Beta(a[p, k], b[p, k])`` with weights ``weight[k]``: see :func:`theta_mixture`."""
+    """Mixtures of ``Beta(a[p, k], b[p, k])`` with weights ``weight[k]``: see :func:`theta_mixture`.
+
+    Tabulated on the logit scale, where each Beta is log-concave, by
+    :func:`poolwise._core.mixture.stretch`: its heavy tails (``a`` or ``b`` near 0, mass piled at
+    a bound) and its narrow components (a billion trials) both resolved.
+    """
     s = a + b
     m = a / s
     mean = m @ weight
@@ -333,18 +323,25 @@ def mixture(a: np.ndarray, b: np.ndarray, weight: np.ndarray) -> tuple[np.ndarra
     lbeta = special.betaln(a, b)
     # Moments of z = logit(theta): E = digamma(a) - digamma(b), Var = trigamma(a) + trigamma(b).
     mz = special.digamma(a) - special.digamma(b)
-    vz = special.polygamma(1, a) + special.polygamma(1, b)
-    mean_z, sd_mix, step = mixturelib.spacing(mz, vz, weight)
-    wide = 50.0 * sd_mix + 50.0
-    lo = mixturelib.tail_point(_lower_tail(a, b, lbeta), weight, mean_z - wide, mean_z)
-    hi = -mixturelib.tail_point(_lower_tail(b, a, lbeta), weight, -mean_z - wide, -mean_z)
+    sz = np.sqrt(special.polygamma(1, a) + special.polygamma(1, b))
+    nodes = mixturelib.stretch(mz, sz, weight)
 
     # log density of z under Beta(a, b) is a log s(z) + b log s(-z) - log B(a, b): one product.
-    def basis(z: np.ndarray) -> np.ndarray:
-        return np.stack([_log_sigmoid(z), _log_sigmoid(-z), np.ones(z.size)], axis=1)
+    def log_density(z: np.ndarray, row: int, k: np.ndarray) -> np.ndarray:
+        basis = np.stack([_log_sigmoid(z), _log_sigmoid(-z), np.ones(z.size)], axis=1)
+        return basis @ np.stack([a[row, k], b[row, k], -lbeta[row, k]])
 
-    h, pdf = mixturelib.tabulate(lo, hi, step, basis, np.stack([a, b, -lbeta], axis=1), weight)
-    marginal = GridMarginal(lo, h, pdf, special.expit, _log_dtheta_dz, special.logit)
+    pdf = mixturelib.tabulate(nodes, log_density, weight, mz, sz)
+    marginal = GridMarginal(
+        nodes.y0,
+        nodes.h,
+        pdf,
+        special.expit,
+        _log_dtheta_dz,
+        special.logit,
+        loc=nodes.centre,
+        scale=nodes.scale,
+    )
     return mean, np.sqrt(np.maximum(var, 0.0)), marginal
 
 

@@ -85,9 +85,16 @@ def pooled_rate(pairs: Pairs) -> float:
 
 
 def limits(pairs: Pairs) -> Box:
-    """Search limits for ``(log mu, log alpha)``, centred on the pooled rate."""
+    """Search limits for ``(log mu, log alpha)``: the pooled rate and every group's raw rate, widened.
+
+    A population's mean rate lies among its groups' rates; an exposure of 1e300 beside one of 2
+    puts them 300 decades apart, far beyond any fixed width around the pooled rate.
+    """
     centre = np.log(pooled_rate(pairs))
-    return Box(centre - _LOG_RATE_HALF_WIDTH, centre + _LOG_RATE_HALF_WIDTH, *_LOG_SHAPE_LIMITS)
+    seen = pairs.exposure > 0
+    raw = np.log(np.maximum(pairs.events[seen], 0.5)) - np.log(pairs.exposure[seen])
+    lo, hi = min(centre, raw.min(initial=centre)), max(centre, raw.max(initial=centre))
+    return Box(lo - _LOG_RATE_HALF_WIDTH, hi + _LOG_RATE_HALF_WIDTH, *_LOG_SHAPE_LIMITS)
 
 
 def _identity(z: np.ndarray) -> np.ndarray:
@@ -220,27 +227,12 @@ def draw(rng: np.random.Generator, a: np.ndarray, b: np.ndarray, size=None) -> n
     return rng.gamma(a, 1.0 / np.asarray(b), size=size)
 
 
-def _lower_tail(a: np.ndarray, log_b: np.ndarray, log_gamma_a1: np.ndarray):
-    """Bounds on ``log P(log lambda < z)`` under ``Gamma(a, b)``: ``(b e^z)^a / Gamma(a + 1)``."""
-
-    def log_bound(z: np.ndarray) -> np.ndarray:
-        return a * (log_b + z[:, None]) - log_gamma_a1
-
-    return log_bound
-
-
-def _upper_tail(a: np.ndarray, log_b: np.ndarray):
-    """Chernoff bounds on ``log P(log lambda > -z)``: ``exp(a - x) (x / a)^a`` for ``x = b e^-z > a``."""
-
-    def log_bound(z: np.ndarray) -> np.ndarray:
-        x = np.exp(log_b - z[:, None])
-        return np.where(x > a, a - x + a * (np.log(x) - np.log(a)), 0.0)
-
-    return log_bound
-
-
 def mixture(a: np.ndarray, b: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray, GridMarginal]:
     """Mixtures of ``Gamma(a[p, k], b[p, k])`` with weights ``weight[k]``, tabulated in ``log lambda``.
+
+    Each Gamma is log-concave in ``log lambda``; the tabulation is
+    :func:`poolwise._core.mixture.stretch`'s (heavy left tails where ``a`` is near 0 resolved beside
+    narrow components).
 
     Returns
     -------
@@ -251,24 +243,24 @@ def mixture(a: np.ndarray, b: np.ndarray, weight: np.ndarray) -> tuple[np.ndarra
     """
     m = a / b
     mean = m @ weight
-    var = (a / (b * b) + (m - mean[:, None]) ** 2) @ weight
+    var = (m / b + (m - mean[:, None]) ** 2) @ weight  # a / b^2, which overflows for b of 1e300
     log_b = np.log(b)
     lgamma_a = special.gammaln(a)
     # Moments of z = log(lambda): E = digamma(a) - log b, Var = trigamma(a).
     mz = special.digamma(a) - log_b
-    vz = special.polygamma(1, a)
-    mean_z, sd_mix, step = mixturelib.spacing(mz, vz, weight)
-    wide = 50.0 * sd_mix + 50.0
-    lo = mixturelib.tail_point(_lower_tail(a, log_b, lgamma_a + np.log(a)), weight, mean_z - wide, mean_z)
-    hi = -mixturelib.tail_point(_upper_tail(a, log_b), weight, -mean_z - wide, -mean_z)
+    sz = np.sqrt(special.polygamma(1, a))
+    nodes = mixturelib.stretch(mz, sz, weight)
 
     # log density of z under Gamma(a, b) is a z - b e^z + a log b - lgamma(a): one product.
-    def basis(z: np.ndarray) -> np.ndarray:
-        return np.stack([z, -np.exp(z), np.ones(z.size)], axis=1)
+    def log_density(z: np.ndarray, row: int, k: np.ndarray) -> np.ndarray:
+        # e^z capped below overflow: -inf * b would be nan where b underflowed to 0
+        basis = np.stack([z, -np.exp(np.minimum(z, 709.0)), np.ones(z.size)], axis=1)
+        return basis @ np.stack([a[row, k], b[row, k], a[row, k] * log_b[row, k] - lgamma_a[row, k]])
 
-    coef = np.stack([a, b, a * log_b - lgamma_a], axis=1)
-    h, pdf = mixturelib.tabulate(lo, hi, step, basis, coef, weight)
-    marginal = GridMarginal(lo, h, pdf, np.exp, _identity, np.log)
+    pdf = mixturelib.tabulate(nodes, log_density, weight, mz, sz)
+    marginal = GridMarginal(
+        nodes.y0, nodes.h, pdf, np.exp, _identity, np.log, loc=nodes.centre, scale=nodes.scale
+    )
     return mean, np.sqrt(np.maximum(var, 0.0)), marginal
 
 

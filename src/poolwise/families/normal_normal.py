@@ -47,21 +47,21 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
 
 from .._core import mixture as mixturelib
 from .._core.marginal import GridMarginal, NormalRows
 from ..priors import Flat, Normal, Prior
 
-#: Upper end of ``u = asinh(tau / c)``: ``tau`` up to ~1e10 median standard errors. A posterior still
-#: holding mass there is improper (BDA3's uniform prior with fewer than 3 groups) or prior-dominated.
+#: Upper end of ``u = asinh(tau / c)``: ``tau`` up to ~1e10 median standard errors (or 1e10 times
+#: the estimates' spread, when that is larger; see :attr:`Estimates.u_max`). A posterior still holding
+#: mass there is improper (BDA3's uniform prior with fewer than 3 groups) or prior-dominated.
 U_MAX = 24.0
+
+#: Largest ``tau`` the line reaches, whatever the estimates: ``tau^2`` must stay finite in sums.
+TAU_CEILING = 1e150
 
 #: Elements (nodes x groups) evaluated at once, which bounds memory with many groups.
 CHUNK = 2**21
-
-#: Mixture mass that a tabulated mixture may leave beyond its ends.
-TAIL_MASS = 1e-13
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,17 @@ class Estimates:
     def scale(self) -> float:
         """``c`` of the coordinate ``u = asinh(tau / c)``: the median standard error."""
         return float(np.median(self.s))
+
+    @property
+    def u_max(self) -> float:
+        """Upper end of ``u``: :data:`U_MAX`, or ``tau`` up to 1e10 times the estimates' spread.
+
+        Estimates 1e300 apart need a ``tau`` of that order; it is capped at :data:`TAU_CEILING`
+        (a posterior still heavy there is reported at the edge).
+        """
+        spread = float(np.ptp(self.y)) if self.y.size else 0.0
+        tau = min(1e10 * max(self.scale, spread), TAU_CEILING)
+        return max(U_MAX, float(np.arcsinh(tau / self.scale)))
 
 
 def to_tau(u: np.ndarray, scale: float) -> np.ndarray:
@@ -136,7 +147,8 @@ def log_marginal(tau: np.ndarray, data: Estimates, mu_prior: Prior) -> np.ndarra
         v = s2[None, :] + tau[part, None] ** 2
         precision = (1.0 / v).sum(axis=1) + extra_precision
         mu_hat = ((data.y / v).sum(axis=1) + extra_weighted) / precision
-        quad = (((data.y[None, :] - mu_hat[:, None]) ** 2) / v).sum(axis=1)
+        with np.errstate(over="ignore"):  # a residual beyond 1e154 sds: density 0, -inf honestly
+            quad = (((data.y[None, :] - mu_hat[:, None]) / np.sqrt(v)) ** 2).sum(axis=1)
         value = -0.5 * np.log(precision) - 0.5 * np.log(v).sum(axis=1) - 0.5 * quad
         if extra_precision:
             m0, s0 = mu_prior.mu, mu_prior.sigma
@@ -210,15 +222,10 @@ def mixture(
 ) -> tuple[np.ndarray, np.ndarray, GridMarginal]:
     """Rows of normal mixtures: exact moments, and the density tabulated for quantiles and intervals.
 
-    Row ``p`` is tabulated on a uniform grid of ``z = asinh((x - m_p) / c_p)``, with ``m_p`` the
-    mixture's mean and ``c_p`` the standard deviation below which only 1% of the components' weight
-    lies (:func:`poolwise._core.mixture.narrow_width`): linear within a few ``c_p`` of the centre,
-    logarithmic beyond, so that components of very different spreads (``tau`` near 0 and far out in
-    its tail) are all resolved.
-    The spacing is a quarter of the smallest ``sd_k / sqrt(c_p^2 + (m_k - m_p)^2)`` (each
-    component's spread over the local stretch of the map), at most 1/8 of the mixture's standard
-    deviation near the centre; the grid spans all but :data:`TAIL_MASS` of the mass on either side
-    (128 to 4096 nodes).
+    Row ``p`` is tabulated by :func:`poolwise._core.mixture.stretch` on a uniform grid of ``y``,
+    ``x = c_p + s_p sinh(y)``, linear within ``s_p`` (the sd below which only 1% of the
+    components' weight lies) of the narrow components and logarithmic beyond, so that components of
+    very different spreads (``tau`` near 0 and far out in its tail) are all resolved.
 
     Parameters
     ----------
@@ -237,28 +244,23 @@ def mixture(
     centre = mean @ weight
     sd_mix = np.sqrt(np.maximum((var + (mean - centre[:, None]) ** 2) @ weight, 0.0))
     sd = np.sqrt(var)
-    scale = mixturelib.narrow_width(sd, weight)
-    # Each component reaches as far out as it holds more than TAIL_MASS / K beyond: a far-flung
-    # component of negligible weight must not stretch the grid.
-    reach = np.maximum(-special.ndtri(np.minimum(TAIL_MASS / (weight.size * weight), 0.5)), 0.0)
-    reach = np.where(weight > 0, reach, 0.0)
-    lo = np.arcsinh(((mean - reach * sd).min(axis=1) - centre) / scale)
-    hi = np.arcsinh(((mean + reach * sd).max(axis=1) - centre) / scale)
-    local = sd / np.sqrt(scale[:, None] ** 2 + (mean - centre[:, None]) ** 2)
-    step = np.minimum(local.min(axis=1) / 4, sd_mix / (8 * scale))
-    need = np.clip(np.ceil((hi - lo) / step), 128, 4096).astype(int) + 1
-    h = (hi - lo) / (need - 1)
-    pdf = np.zeros((lo.size, need.max()))
+    nodes = mixturelib.stretch(mean, sd, weight)
     inv_sd = 1.0 / sd
-    scaled_weight = weight[None, :] * inv_sd
-    for p in range(lo.size):  # one row at a time keeps memory at X * K
-        z = lo[p] + h[p] * np.arange(need[p])
-        x = centre[p] + scale[p] * np.sinh(z)
-        standard = (x[:, None] - mean[p][None, :]) * inv_sd[p][None, :]
-        # density in z: f(x) dx/dz, dx/dz = c cosh z (c cancels on normalising)
-        pdf[p, : z.size] = (np.exp(-0.5 * standard * standard) @ scaled_weight[p]) * np.cosh(z)
-    marginal = GridMarginal(lo, h, pdf, np.sinh, _log_cosh, np.arcsinh, loc=centre, scale=scale)
+    log_norm = -np.log(sd) - 0.5 * math.log(2 * math.pi)
+
+    def log_density(x: np.ndarray, row: int, k: np.ndarray) -> np.ndarray:
+        standard = (x[:, None] - mean[row, k][None, :]) * inv_sd[row, k][None, :]
+        return -0.5 * standard * standard + log_norm[row, k][None, :]
+
+    pdf = mixturelib.tabulate(nodes, log_density, weight, mean, sd)
+    marginal = GridMarginal(
+        nodes.y0, nodes.h, pdf, _identity, np.zeros_like, _identity, loc=nodes.centre, scale=nodes.scale
+    )
     return centre, sd_mix, marginal
+
+
+def _identity(x: np.ndarray) -> np.ndarray:
+    return x
 
 
 def _log_cosh(z: np.ndarray) -> np.ndarray:
