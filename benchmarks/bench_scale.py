@@ -4,8 +4,8 @@ Each measurement runs in its own Python process, so that its peak memory (ru_max
 One row per size: distinct (n, y) pairs, then wall time and peak resident memory of each path:
 
 - memory: ``pw.fit(df)`` (partial pooling) and ``fit.group_table()`` (every group's summary);
-- stream: ``poolwise.stream.fit_parquet`` on one Parquet file, writing every group's summary;
-- dask: ``poolwise.distributed.fit_dask`` on a LocalCluster of 2 worker processes (1 thread each)
+- stream: ``poolwise.fitting.stream.fit_parquet`` on one Parquet file, writing every group's summary;
+- dask: ``poolwise.fitting.distributed.fit_dask`` on a LocalCluster of 2 worker processes (1 thread each)
   over a directory of Parquet files (one partition each), writing every group's summary; peak memory
   of the driver and of the larger worker. Cluster start-up is not in the time (printed apart);
 - nuts: ``pw.fit(df, engine="nuts")``, the seed's centred model, PyMC compilation included, for the
@@ -53,15 +53,15 @@ if mode == "memory":
     fit = pw.fit(df, random_seed=0)
     table = fit.group_table()
     out["seconds"] = time.perf_counter() - start
-    out["pairs"] = int(fit._posterior.pairs.count.size)
+    out["pairs"] = int(fit.posterior.pairs.count.size)
 elif mode == "stream":
-    from poolwise.stream import fit_parquet
+    from poolwise.fitting.stream import fit_parquet
     start = time.perf_counter()
     out["pairs"] = fit_parquet(path, path + ".out.parquet").n_pairs
     out["seconds"] = time.perf_counter() - start
 elif mode == "dask":
     from distributed import Client, LocalCluster
-    from poolwise.distributed import fit_dask, read_parquet
+    from poolwise.fitting.distributed import fit_dask, read_parquet
     start = time.perf_counter()
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
             Client(cluster) as client:
@@ -82,7 +82,7 @@ elif mode == "nuts":
     out["divergences"] = int(fit.diagnostics["divergences"])
     out["r_hat_max"] = float(fit.diagnostics["r_hat_max"])
 else:  # logo
-    from poolwise.comparison import compare
+    from poolwise.analysis.comparison import compare
     fits = pw.fit_all(df, random_seed=0)
     start = time.perf_counter()
     compare(fits, psis=False)
@@ -90,7 +90,7 @@ else:  # logo
     start = time.perf_counter()
     compare(fits, psis=True)
     out["psis_seconds"] = time.perf_counter() - start - out["seconds"]
-    out["pairs"] = int(fits["partial"]._posterior.pairs.count.size)
+    out["pairs"] = int(fits["partial"].posterior.pairs.count.size)
 out["rss_mib"] = peak_mib()
 print(json.dumps(out))
 """

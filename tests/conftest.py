@@ -17,6 +17,13 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
+def _outside_the_checkout(tmp_path_factory, monkeypatch):
+    """Run every test in a fresh temporary directory, so that nothing a test writes by a relative
+    path (the CLI's default ``poolwise-report.html``, a figure) lands in the checkout."""
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
+
+
+@pytest.fixture(autouse=True)
 def _close_figures():
     """Close any matplotlib figures a test left open (without importing matplotlib otherwise)."""
     yield

@@ -7,8 +7,8 @@ seeds are fixed, so a run is deterministic. Each test that expects a failure inj
 import numpy as np
 import pytest
 
-from poolwise import calibration
-from poolwise.calibration import check_calibration
+from poolwise.analysis import calibration
+from poolwise.analysis.calibration import check_calibration
 from poolwise.cli import main
 
 DESIGNS = {
@@ -114,9 +114,9 @@ def test_nuts_with_the_wrong_prior_is_caught(monkeypatch):
     # default HalfNormal(10), as if the user's priors were not passed on. The hyperparameters'
     # ranks pile up at the top (chi-square p-values near 1e-28 here), so 30 simulations are plenty;
     # marginal parametrisation, for speed (about 20 s).
-    from poolwise import models
     from poolwise import priors as pr
     from poolwise.engines import nuts
+    from poolwise.families import models
 
     original = nuts.build_model
     wrong = {"alpha": pr.HalfNormal(2.0), "beta": pr.HalfNormal(2.0)}

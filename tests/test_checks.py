@@ -7,8 +7,8 @@ import pytest
 from scipy import special
 
 import poolwise as pw
-from poolwise.checks import ppc
-from poolwise.sensitivity import prior_sensitivity
+from poolwise.analysis.checks import ppc
+from poolwise.analysis.sensitivity import prior_sensitivity
 
 SPACEX = {"group": "Mission", "successes": "y", "trials": "N"}
 RATS = {"group": "experiment", "successes": "y", "trials": "n"}

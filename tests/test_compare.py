@@ -1,11 +1,12 @@
 """Model comparison: exact LOGO-CV against closed forms and against refitting without the group."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import special, stats
 
 import poolwise as pw
-from poolwise.comparison import exact_logo, stacking_weights
+from poolwise.analysis.comparison import exact_logo, stacking_weights
 
 SPACEX = {"group": "Mission", "successes": "y", "trials": "N"}
 SURGICAL = {"group": "hospital", "successes": "r", "trials": "n"}
@@ -70,7 +71,7 @@ def test_stacking_puts_all_weight_on_a_model_that_dominates_every_point():
 @pytest.mark.filterwarnings("ignore:prior-dominated:poolwise.PoolwiseWarning")
 @pytest.mark.parametrize("family", ["beta-binomial", "logit-normal"])
 def test_reweighting_and_refitting_paths_agree(monkeypatch, family):
-    from poolwise import comparison as cmp
+    from poolwise.analysis import comparison as cmp
 
     fit = pw.fit(pw.datasets.load("surgical"), **SURGICAL, family=family, random_seed=0)
     reweighted, refits = cmp._grid_logo(fit)
@@ -79,3 +80,16 @@ def test_reweighting_and_refitting_paths_agree(monkeypatch, family):
     refitted, refits = cmp._grid_logo(fit)
     assert refits == len(reweighted)
     np.testing.assert_allclose(reweighted, refitted, atol=1e-4)
+
+
+def test_compare_takes_the_family_from_a_dataframe():
+    # issue 14: a logit-normal comparison asked from the table itself is the comparison of the
+    # logit-normal fits (same seed, so the PSIS columns agree too), not the beta-binomial one
+    data = pw.datasets.load("spacex")
+    columns = {"group": "Mission", "successes": "y", "trials": "N"}
+    asked = pw.compare(data, **columns, family="logit-normal", random_seed=7)
+    fits = pw.fit_all(data, **columns, family="logit-normal", random_seed=7)
+    assert {f.family for f in fits.values()} == {"logit-normal"}
+    pd.testing.assert_frame_equal(asked.table, pw.compare(fits).table)
+    beta = pw.compare(data, **columns, random_seed=7).table
+    assert not np.allclose(asked.table.loc["partial", "elpd_logo"], beta.loc["partial", "elpd_logo"])

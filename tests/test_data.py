@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from poolwise.data import BinomialData, DataError, binomial_data, read_table
+from poolwise.data import BinomialData, binomial_data, read_table
+from poolwise.errors import DataError
 
 SPACEX = pd.DataFrame(
     {

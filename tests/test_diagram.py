@@ -7,8 +7,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
-from poolwise.models import build  # noqa: E402
-from poolwise.plots import plot_model_diagram  # noqa: E402
+from poolwise.families.models import build  # noqa: E402
+from poolwise.presentation.plots import plot_model_diagram  # noqa: E402
 
 
 def _texts(ax):

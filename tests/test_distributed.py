@@ -20,7 +20,7 @@ distributed = pytest.importorskip("distributed")
 dd = pytest.importorskip("dask.dataframe")
 
 from poolwise.cli import main  # noqa: E402
-from poolwise.distributed import fit_dask, read_parquet  # noqa: E402
+from poolwise.fitting.distributed import fit_dask, read_parquet  # noqa: E402
 
 COLUMNS = {"group": "unit", "successes": "hits", "trials": "tries"}
 
@@ -123,7 +123,7 @@ def test_duplicates_across_partitions_and_missing_columns(client, table, tmp_pat
 
 
 def test_refuses_a_partition_that_changed_between_passes(table):
-    from poolwise.distributed import _partition
+    from poolwise.fitting.distributed import _partition
 
     with pytest.raises(RuntimeError, match="partitioned the data differently"):
         _partition(table.iloc[:10], np.array([0, 9]), list(COLUMNS.values()), None, {"number": 0})

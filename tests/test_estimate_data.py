@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from poolwise.data import DataError, EstimateData, estimate_data
+from poolwise.data import EstimateData, estimate_data
+from poolwise.errors import DataError
 
 # BDA3 Table 5.2, the rounded eight schools.
 SCHOOLS = pd.DataFrame(

@@ -3,9 +3,9 @@
 import pytest
 
 import poolwise as pw
-from poolwise import explain
-from poolwise.plots import shrinkage_table
-from poolwise.questions import prob_above
+from poolwise.analysis.questions import prob_above
+from poolwise.presentation import explain
+from poolwise.presentation.plots import shrinkage_table
 
 SPACEX = {"group": "Mission", "successes": "y", "trials": "N"}
 RATS = {"group": "experiment", "successes": "y", "trials": "n"}

@@ -426,7 +426,7 @@ def test_new_group_with_events_in_the_closed_forms():
 def test_heldout_events_score_the_exact_predictive(partial, brute):
     """Later events y' in exposure E' for every pump: log p(y' | y) is the negative binomial of
     Gamma(alpha + y_i, beta + E_i) averaged over the hyperparameters' posterior."""
-    from poolwise.predict import heldout
+    from poolwise.analysis.predict import heldout
 
     f, _ = partial
     later_y, later_e = np.array([2, 0, 3, 9, 1, 12, 0, 2, 1, 15]), HOURS / 2
@@ -464,7 +464,7 @@ def test_no_exposure_anywhere_gives_the_prior_with_warnings_not_a_crash():
 def test_events_in_a_new_exposure_match_brute_force(partial, brute):
     """A new pump's failures in 10 thousand hours: a mixture of negative binomials. P(no failure)
     and the cdf at the interval's ends against the reference grid."""
-    from poolwise.predict import events_table
+    from poolwise.analysis.predict import events_table
 
     f, _ = partial
     table = events_table({"partial": f}, 10.0, 0.9)
@@ -484,7 +484,7 @@ def test_events_in_a_new_exposure_match_brute_force(partial, brute):
 
 
 def test_events_in_a_new_exposure_leave_out_an_improper_no_pooling():
-    from poolwise.predict import events_table
+    from poolwise.analysis.predict import events_table
 
     fits = pw.fit_all(pumps(), **COLUMNS, poolings=("none", "complete"), random_seed=1)
     table = events_table(fits, 10.0)

@@ -149,7 +149,7 @@ def test_cli_predicts_events_in_a_new_exposure(capsys):
 def test_cli_scores_held_out_events(tmp_path, capsys, pumps, fits):
     """Later failures in later hours, columns of the same table: each pooling's summed log predictive
     density is the library's, and the text shows it."""
-    from poolwise.predict import heldout_table
+    from poolwise.analysis.predict import heldout_table
 
     later = pumps.assign(later=[2, 0, 3, 9, 1, 12, 0, 2, 1, 15], later_hours=pumps["hours"] / 2)
     path = tmp_path / "later.csv"

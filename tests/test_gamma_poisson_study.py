@@ -15,9 +15,9 @@ from scipy import integrate, special, stats
 
 import poolwise as pw
 from poolwise import checks
-from poolwise.comparison import _grid_logo, compare, exact_logo
+from poolwise.analysis.comparison import _grid_logo, compare, exact_logo
+from poolwise.analysis.sensitivity import gamma_alternatives, prior_sensitivity
 from poolwise.engines import exact
-from poolwise.sensitivity import gamma_alternatives, prior_sensitivity
 
 PUMPS = {"group": "pump", "events": "failures", "exposure": "hours"}
 
@@ -204,7 +204,7 @@ def test_no_pooling_under_jeffreys_prior_has_no_held_out_predictive(fits):
 
 
 def test_reweighting_and_refitting_paths_agree(monkeypatch, fits):
-    from poolwise import comparison as cmp
+    from poolwise.analysis import comparison as cmp
 
     reweighted, refits = _grid_logo(fits["partial"])
     assert refits == 0  # every leave-one-out posterior sits well inside the pumps' grid
@@ -455,7 +455,7 @@ def test_expected_groups_without_events_match_the_exact_posterior(fits, pooling)
     # E[#groups with y_rep = 0] = sum_i E[exp(-E_i theta_i)], and for theta ~ Gamma(a, b) that is
     # (b / (b + E_i))^a: exact from the engine's components, against the replicated draws.
     fit = fits[pooling]
-    a, b, log_w, index = exact.components(fit._posterior)
+    a, b, log_w, index = exact.components(fit.posterior)
     e = fit.data.exposure
     p_zero = (b[index] / (b[index] + e[:, None])) ** a[index] @ np.exp(log_w)
     expected = p_zero.sum()
@@ -481,7 +481,7 @@ def test_the_ppc_figure_draws_the_rate_statistics(fits):
     import matplotlib
 
     matplotlib.use("Agg")
-    from poolwise.plots import plot_ppc
+    from poolwise.presentation.plots import plot_ppc
 
     fig = plot_ppc(fits)
     titles = [ax.get_title(loc="right") for ax in fig.axes if ax.get_title(loc="right")]

@@ -1,4 +1,4 @@
-"""Tests for poolwise._io: atomic writes and CSV-injection defence."""
+"""Tests for poolwise._core.io: atomic writes and CSV-injection defence."""
 
 import io
 import os
@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from poolwise._io import atomic_write_bytes, atomic_write_text, csv_safe
+from poolwise._core.io import atomic_write_bytes, atomic_write_text, csv_safe
 
 
 def test_write_text_creates_file_and_leaves_no_temporary(tmp_path: Path) -> None:

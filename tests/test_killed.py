@@ -1,7 +1,7 @@
 """A run killed with SIGKILL while writing leaves the previous output or none, never half a file.
 
 Each test runs the ``poolwise`` command in a child process whose writer is made to stop halfway:
-the atomic writer (:mod:`poolwise._io`, behind the CSV table and the HTML report) writes half of
+the atomic writer (:mod:`poolwise._core.io`, behind the CSV table and the HTML report) writes half of
 its content to the temporary file and then waits, as does the Parquet writer of ``poolwise stream``
 after its first batch. The child says so through a file, and only then is it killed, so the kill
 always lands mid-write and the test is deterministic. Afterwards the destination must be absent or
@@ -38,7 +38,7 @@ def stop_here(size):
 
 
 if mode == "atomic":
-    import poolwise._io as io_module
+    import poolwise._core.io as io_module
 
     ours = set()
     create = io_module._create_temporary
@@ -85,7 +85,7 @@ else:
 if argv[0] == "--table":  # the writer alone: a CSV table of many rows, as the CLI writes it
     import pandas as pd
 
-    from poolwise._io import atomic_write_text, csv_safe
+    from poolwise._core.io import atomic_write_text, csv_safe
 
     rows = int(argv[2])
     table = pd.DataFrame({"group": [f"=g{i}" for i in range(rows)], "mean": [i / rows for i in range(rows)]})

@@ -513,7 +513,7 @@ def test_near_zero_sigma_converges_on_a_coarse_grid(near_zero):
     assert [str(w.message).split(":")[0] for w in caught] == ["prior-dominated"]
     assert f.diagnostics["converged"]
     assert int(f.diagnostics["group_grid_nodes"].split("x")[0]) <= 48
-    assert f._posterior.quantities["theta"].marginal.pdf.shape[1] <= 2048
+    assert f.posterior.quantities["theta"].marginal.pdf.shape[1] <= 2048
 
 
 def test_near_zero_reference_is_converged():
@@ -536,8 +536,8 @@ def test_near_zero_sigma_matches_brute_force(near_zero):
     mean, sd = ref.moments()
     summary = f.summary(ci_kind="eti", ci_prob=0.95)
     new = f.new_group(ci_kind="eti", ci_prob=0.95).summary
-    theta = f._posterior.quantities["theta"]
-    median = np.append(theta.quantile(0.5), f._posterior.new_group.quantile(0.5))
+    theta = f.posterior.quantities["theta"]
+    median = np.append(theta.quantile(0.5), f.posterior.new_group.quantile(0.5))
     rows = [summary.loc[f"theta[g{i}]"] for i in range(10)] + [new]
     bad = []
     for i, row in enumerate(rows):
@@ -596,8 +596,8 @@ def test_questions_from_draws_and_marginals(partial):
     table = f.group_table()
     assert list(table.columns[:5]) == ["successes", "trials", "raw_rate", "mean", "sd"]
     above = f.prob_above(0.1)
-    cdf = f._posterior.quantities["theta"].marginal.cdf(np.full((13, 1), 0.1))[:, 0]
-    np.testing.assert_allclose(above.to_numpy(), 1 - cdf[f._posterior.quantities["theta"].index], rtol=EXACT)
+    cdf = f.posterior.quantities["theta"].marginal.cdf(np.full((13, 1), 0.1))[:, 0]
+    np.testing.assert_allclose(above.to_numpy(), 1 - cdf[f.posterior.quantities["theta"].index], rtol=EXACT)
     assert f.prob_best()["prob"].sum() == pytest.approx(1.0)
     assert f.ranks()["mean_rank"].between(1, 12).all()
     pairs = f.pairwise().to_numpy()

@@ -11,7 +11,7 @@ from scipy import stats
 import poolwise as pw
 from poolwise import predict, report
 from poolwise.cli import main
-from poolwise.plots import shrinkage_table
+from poolwise.presentation.plots import shrinkage_table
 
 SURGICAL = {"group": "hospital", "successes": "r", "trials": "n"}
 
@@ -89,7 +89,7 @@ def test_report_draws_every_figure(fits):
 
 
 def test_prior_sensitivity_refits_under_other_logit_scale_priors(fits):
-    from poolwise.sensitivity import LOGIT_ALTERNATIVES, prior_sensitivity
+    from poolwise.analysis.sensitivity import LOGIT_ALTERNATIVES, prior_sensitivity
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", pw.PoolwiseWarning)

@@ -2,7 +2,7 @@
 
 Every expected value is computed here, by code written for the test (matrix algebra, a general
 optimiser, a hand-written bisection), or copied from a cited publication; none comes from
-poolwise.meta.
+poolwise.analysis.meta.
 
 Tolerances:
 - closed forms and the same formula in other algebra: 1e-10 relative (float64 rounding of sums
@@ -24,9 +24,9 @@ import pytest
 from scipy import optimize, stats
 
 import poolwise as pw
+from poolwise.analysis.meta import MetaAnalysis
 from poolwise.data import estimate_data
-from poolwise.engines.exact import PoolwiseWarning
-from poolwise.meta import MetaAnalysis
+from poolwise.errors import PoolwiseWarning
 
 ALGEBRA = 1e-10
 OPTIMISER = 1e-6
@@ -634,11 +634,11 @@ def test_forest_needs_a_meta_analysis(agg) -> None:
 @pytest.mark.parametrize("name", ["bcg", "beta_blockers", "crins2014"])
 def test_reml_root_finding_fallback_agrees_with_fisher_scoring(name: str, monkeypatch) -> None:
     # Should Fisher scoring run out of iterations, the score's root is found by Brent's method.
-    import poolwise.meta
+    import poolwise.analysis.meta
 
     y, v, columns = dataset(name)
     scoring = pw.meta_analysis(pw.datasets.load(name), **columns).tau2
-    monkeypatch.setattr(poolwise.meta, "_REML_MAXITER", 1)
+    monkeypatch.setattr(poolwise.analysis.meta, "_REML_MAXITER", 1)
     fallback = pw.meta_analysis(pw.datasets.load(name), **columns).tau2
     assert fallback == pytest.approx(scoring, rel=1e-9)
     assert ref_restricted_loglik(y, v, fallback) >= ref_restricted_loglik(y, v, ref_reml(y, v)) - 1e-12

@@ -3,7 +3,7 @@
 import pytest
 
 from poolwise import priors as pr
-from poolwise.models import build, resolve_priors
+from poolwise.families.models import build, resolve_priors
 
 
 def test_defaults_are_the_seed_analysis():

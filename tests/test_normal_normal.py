@@ -475,7 +475,7 @@ def test_questions_from_draws_and_marginals():
     assert list(table.columns[:4]) == ["estimate", "std_error", "mean", "sd"]
     # P(theta_i > 0) is exact: 1 - F_i(0) from the tabulated mixture
     above = f.prob_above(0.0)
-    cdf = f._posterior.quantities["theta"].marginal.cdf(np.zeros((8, 1)))[:, 0]
+    cdf = f.posterior.quantities["theta"].marginal.cdf(np.zeros((8, 1)))[:, 0]
     np.testing.assert_allclose(above.to_numpy(), 1 - cdf, rtol=EXACT)
     assert ((0.5 < above) & (above < 1)).all()
     # thresholds are effect sizes, not rates

@@ -12,8 +12,8 @@ import pytest
 from scipy import integrate, stats
 
 import poolwise as pw
+from poolwise.analysis.comparison import compare, exact_logo
 from poolwise.cli import main
-from poolwise.comparison import compare, exact_logo
 
 SCHOOLS = pw.datasets.info("eight_schools").columns
 

@@ -30,7 +30,7 @@ import pytest
 import poolwise as pw
 from poolwise import priors as pr
 from poolwise.cli import main
-from poolwise.engines.exact import PoolwiseWarning
+from poolwise.errors import PoolwiseWarning
 from poolwise.families import beta_binomial as family
 
 Z = 4.0
@@ -137,7 +137,7 @@ def _marginal_logp_matches_exact(priors):
     """The marginal PyMC model's log density, at natural values, against the exact engine's."""
     pytest.importorskip("pymc")
     from poolwise.engines.nuts import build_model
-    from poolwise.models import Model
+    from poolwise.families.models import Model
 
     data = pw.fit(pw.datasets.load("spacex"), **SPACEX, random_seed=1).data
     model = Model("partial", priors)

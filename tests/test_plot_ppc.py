@@ -7,8 +7,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 import poolwise as pw  # noqa: E402
-from poolwise.checks import STATISTICS, ppc  # noqa: E402
-from poolwise.plots import plot_ppc  # noqa: E402
+from poolwise.analysis.checks import STATISTICS, ppc  # noqa: E402
+from poolwise.presentation.plots import plot_ppc  # noqa: E402
 
 
 def test_ppc_figure_has_a_panel_per_pooling_and_statistic_with_its_p_value():

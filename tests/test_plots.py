@@ -12,7 +12,7 @@ from scipy import stats
 
 import poolwise as pw
 from poolwise import plots
-from poolwise.plots._common import number
+from poolwise.presentation.plots._common import number
 
 matplotlib.use("Agg", force=True)
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
@@ -412,7 +412,7 @@ def test_colours_are_the_same_for_a_pooling_in_every_figure(spacex):
 
 def test_importing_plots_does_not_import_matplotlib():
     code = (
-        "import sys, poolwise.plots, poolwise.report; "
+        "import sys, poolwise.presentation.plots, poolwise.presentation.report; "
         "print([m for m in ('matplotlib', 'arviz_plots') if m in sys.modules])"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

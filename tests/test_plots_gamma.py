@@ -10,9 +10,9 @@ from scipy import stats
 
 import poolwise as pw
 from poolwise import plots
-from poolwise.models import build
-from poolwise.plots import _compute as compute
-from poolwise.plots._common import number
+from poolwise.analysis import shrinkage as compute
+from poolwise.families.models import build
+from poolwise.presentation.plots._common import number
 
 matplotlib.use("Agg", force=True)
 
@@ -233,7 +233,7 @@ def test_mu_shows_its_median_not_its_infinite_mean(pumps):
     assert np.trapezoid(f[inside], x[inside]) == pytest.approx(0.94, abs=2e-3)
     assert abs(x[np.argmax(f)] - fit.mode("mu")) <= np.max(np.diff(x[inside]))
     # The axis holds the central 99% (a tail too heavy for a mean would take the rest).
-    assert x[-1] == pytest.approx(float(fit._posterior.quantities["mu"].quantile(0.99)[0]), rel=0.05)
+    assert x[-1] == pytest.approx(float(fit.posterior.quantities["mu"].quantile(0.99)[0]), rel=0.05)
     assert "population mean rate" in ax.get_xlabel() and "per unit exposure" in ax.get_xlabel()
     # alpha has a mean: it is written.
     box = next(t for t in texts(plots.plot_hyper_density(pumps, "alpha")) if t.startswith("mode (MAP)"))
@@ -362,7 +362,7 @@ def test_diagram_of_event_counts_in_an_exposure(priors, nodes):
 
 
 def test_ppc_figure_for_event_counts(pumps):
-    from poolwise.checks import COUNTS, RATE_STATISTICS, ppc
+    from poolwise.analysis.checks import COUNTS, RATE_STATISTICS, ppc
 
     fig = plots.plot_ppc(pumps)
     drawn(fig)

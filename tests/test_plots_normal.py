@@ -358,7 +358,7 @@ class FakeNuts:
         self._fit = fit
         self.model, self.data, self.dim, self.family = fit.model, fit.data, fit.dim, fit.family
         self.chains, self.n_draws = fit.chains, fit.n_draws
-        self._posterior = type("Drawn", (), {"line": None})()
+        self.posterior = type("Drawn", (), {"line": None})()
         tree = fit.idata.copy()
         tree["sample_stats"] = xr.Dataset(
             {"diverging": (("chain", "draw"), np.zeros((fit.chains, fit.n_draws), bool))},
@@ -406,7 +406,7 @@ def test_sampling_engine_works_from_the_draws(schools):
 
 
 def test_ppc_figure_for_estimates(bcg):
-    from poolwise.checks import NORMAL_STATISTICS, ppc
+    from poolwise.analysis.checks import NORMAL_STATISTICS, ppc
 
     fig = plots.plot_ppc(bcg)
     drawn(fig)

@@ -189,7 +189,7 @@ COMPRESSION_ROUNDING = 1e-9
 def test_compressing_repeated_pairs_changes_no_group(rows):
     from poolwise.engines import exact
     from poolwise.families.beta_binomial import Pairs
-    from poolwise.models import build
+    from poolwise.families.models import build
 
     trials, successes = (np.array(column, dtype=np.int64) for column in zip(*rows, strict=True))
     priors = build("partial")[0].priors

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from poolwise.data import DataError, RateData, rate_data
+from poolwise.data import RateData, rate_data
+from poolwise.errors import DataError
 
 # The BUGS Pumps example: failures of ten power-plant pumps in thousands of operating hours.
 PUMPS = pd.DataFrame(

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 import poolwise as pw
-from poolwise.stream import fit_parquet
+from poolwise.fitting.stream import fit_parquet
 
 
 @pytest.fixture(scope="module")

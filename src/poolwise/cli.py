@@ -1,4 +1,4 @@
-"""The ``poolwise`` command: a thin shell over :func:`poolwise.fit_all` and :mod:`poolwise.render`.
+"""The ``poolwise`` command: a thin shell over :func:`poolwise.fit_all` and the presentation layer.
 
 ``poolwise`` alone analyses the bundled SpaceX data with all three poolings and writes the HTML
 report; ``poolwise fit DATA`` does the same for a CSV or Parquet file, ``report``, ``compare``,
@@ -459,7 +459,7 @@ def _columns(args: argparse.Namespace) -> tuple[object, dict, str]:
 
 
 def _fit(args: argparse.Namespace):
-    from .fitting import fit_all
+    from .study.fits import fit_all
 
     data, cols, title = _columns(args)
     nuts = {
@@ -510,7 +510,8 @@ def _heldout(args: argparse.Namespace):
     columns = counts if counts != (None, None) else events
     if None in columns:
         raise ValueError(f"{options.replace(', ', ' and ')} must be given together")
-    from .data import DataError, binomial_data, rate_data
+    from .data import binomial_data, rate_data
+    from .errors import DataError
 
     data, cols, _ = _columns(args)
     sep = getattr(args, "sep", None)
@@ -525,9 +526,9 @@ def _heldout(args: argparse.Namespace):
 
 
 def _run_fit(args: argparse.Namespace) -> int:
-    from . import render
-    from ._io import atomic_write_text, csv_safe
-    from .explain import study
+    from ._core.io import atomic_write_text, csv_safe
+    from .presentation import render
+    from .presentation.explain import study
 
     heldout = _heldout(args)  # bad held-out columns fail before the fit, not after it
     fits, title = _fit(args)
@@ -549,7 +550,7 @@ def _run_fit(args: argparse.Namespace) -> int:
         table = render.long_table(fits, args.ci_kind, args.ci_prob)
         atomic_write_text(args.out, csv_safe(table).to_csv(index=False))
     if report:
-        from .report import write_report
+        from .presentation.report import write_report
 
         code = "pw.datasets.load('spacex')" if args.command is None else None
         with warnings.catch_warnings():
@@ -590,7 +591,7 @@ def _stream_progress(step: int, rows: int) -> None:
 
 
 def _run_stream(args: argparse.Namespace) -> int:
-    from .render import printable
+    from .presentation.render import printable
 
     options = {
         "group": args.group,
@@ -602,11 +603,11 @@ def _run_stream(args: argparse.Namespace) -> int:
         "pooling": args.pooling,
     }
     if args.dask:
-        from .distributed import fit_on_cluster
+        from .fitting.distributed import fit_on_cluster
 
         result = fit_on_cluster(args.data, args.output, args.dask, progress=not args.quiet, **options)
     else:
-        from .stream import fit_parquet
+        from .fitting.stream import fit_parquet
 
         progress = None if args.quiet else _stream_progress
         try:
@@ -626,7 +627,7 @@ def _run_stream(args: argparse.Namespace) -> int:
 
 
 def _run_calibration(args: argparse.Namespace) -> int:
-    from .calibration import check_calibration
+    from .analysis.calibration import check_calibration
 
     result = check_calibration(
         args.trials,
@@ -658,8 +659,8 @@ def _write_figure(path: str, draw) -> None:
     """Draw a figure (``draw()`` returns it) and write it atomically, in the format of its suffix."""
     import io
 
-    from ._io import atomic_write_bytes
-    from .plots._common import detached_figures
+    from ._core.io import atomic_write_bytes
+    from .presentation.plots._common import detached_figures
 
     with detached_figures():
         fig = draw()
@@ -670,7 +671,7 @@ def _write_figure(path: str, draw) -> None:
 
 
 def _run_describe(args: argparse.Namespace) -> int:
-    from .models import build
+    from .families.models import build
 
     models = build(args.pooling, dict(args.prior) or None, family=args.family)
     for model in models:
@@ -680,8 +681,8 @@ def _run_describe(args: argparse.Namespace) -> int:
     if args.output:
 
         def draw():
-            from .plots import plot_model_diagram
-            from .plots._common import new_figure
+            from .presentation.plots import plot_model_diagram
+            from .presentation.plots._common import new_figure
 
             fig, axes = new_figure((4.2 * len(models), 3.4), 1, len(models))
             for ax, model in zip(axes[0], models, strict=True):
@@ -695,8 +696,8 @@ def _run_describe(args: argparse.Namespace) -> int:
 
 def _run_meta(args: argparse.Namespace) -> int:
     from . import datasets
+    from .analysis.meta import meta_analysis
     from .data import read_table
-    from .meta import meta_analysis
 
     cols = {
         "group": args.group,
@@ -725,7 +726,7 @@ def _run_meta(args: argparse.Namespace) -> int:
         data, **cols, method=args.method, test="knha" if args.knha else "z", level=args.level
     )
     if args.output:
-        from .plots.meta_forest import plot_meta_forest
+        from .presentation.plots.meta_forest import plot_meta_forest
 
         _write_figure(args.output, lambda: plot_meta_forest(result, exp=args.exp).figure)
     if args.json:
@@ -753,8 +754,7 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as stop:  # argparse has printed its message
         return int(stop.code or 0)
-    from .data import DataError
-    from .priors import PriorError
+    from .errors import DataError, PriorError
 
     try:
         commands = {

@@ -24,9 +24,10 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
+from .errors import DataError
+
 __all__ = [
     "BinomialData",
-    "DataError",
     "EstimateData",
     "RateData",
     "binomial_data",
@@ -75,49 +76,6 @@ _SPREAD_RANGE: Final = {
 # 1/E to be normal float64 numbers, with room to spare (a factor of about 1e8 inside the float64
 # limits) for the rates and prior parameters they are added to or multiplied by.
 _EXPOSURE_RANGE: Final = (1e-300, 1e300)
-
-
-class DataError(ValueError):
-    """Bad input data.
-
-    The message names the file (if any), the column, the row and the value; the same facts are
-    kept as attributes so that callers (the command line, a report) can use them without parsing
-    the message.
-
-    Parameters
-    ----------
-    message : str
-        The full, human-readable message.  It is used verbatim.
-    file : str or None, optional
-        The file the data came from, or None for an in-memory table.
-    column : str or None, optional
-        The column at fault (the first one, if several).
-    row : int or None, optional
-        The 1-based data row at fault (row 1 is the first row after the header), or None when
-        the problem is not about one row.
-    value : object, optional
-        The offending value as it appeared in the input.
-
-    Attributes
-    ----------
-    file, column, row, value
-        As given.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        file: str | None = None,
-        column: str | None = None,
-        row: int | None = None,
-        value: object = None,
-    ) -> None:
-        super().__init__(message)
-        self.file = file
-        self.column = column
-        self.row = row
-        self.value = value
 
 
 class _GroupTable:
@@ -513,6 +471,8 @@ def binomial_data(
     Examples
     --------
     >>> import pandas as pd
+
+    from .errors import DataError
     >>> frame = pd.DataFrame({"vehicle": ["Falcon 1", "Falcon 9"], "y": [2, 301], "n": [5, 304]})
     >>> data = binomial_data(frame, group="vehicle", successes="y", trials="n")
     >>> data.n_groups, list(data.groups), data.trials.tolist()
@@ -627,6 +587,8 @@ def estimate_data(
     Examples
     --------
     >>> import pandas as pd
+
+    from .errors import DataError
     >>> frame = pd.DataFrame({"school": ["A", "B"], "y": [28.0, 8.0], "sigma": [15.0, 10.0]})
     >>> data = estimate_data(frame, group="school", estimate="y", std_error="sigma")
     >>> data.n_groups, list(data.groups), data.variance.tolist()
@@ -774,6 +736,8 @@ def rate_data(
     Examples
     --------
     >>> import pandas as pd
+
+    from .errors import DataError
     >>> frame = pd.DataFrame({"pump": ["P1", "P2"], "failures": [5, 1], "khours": [94.3, 15.7]})
     >>> data = rate_data(frame, group="pump", events="failures", exposure="khours")
     >>> data.n_groups, list(data.groups), data.events.tolist(), data.exposure.tolist()

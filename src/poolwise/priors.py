@@ -23,6 +23,8 @@ from typing import ClassVar
 import numpy as np
 from scipy import special
 
+from .errors import PriorError
+
 __all__ = [
     "BDA3",
     "Beta",
@@ -36,15 +38,10 @@ __all__ = [
     "LogNormal",
     "Normal",
     "Prior",
-    "PriorError",
     "Uniform",
     "names",
     "parse",
 ]
-
-
-class PriorError(ValueError):
-    """A prior was specified wrongly: unknown name, bad parameter, or wrong place in the model."""
 
 
 def _positive(cls_name: str, **params: float) -> None:

@@ -25,6 +25,7 @@ from scipy import special
 
 from .._core import grid as gridlib
 from .._core.marginal import BetaRows, GammaRows, GridMarginal, Marginal
+from ..errors import PoolwiseWarning
 from ..families import beta_binomial
 
 #: Quantiles compared between grid resolutions.
@@ -43,10 +44,6 @@ POOLING_EVIDENCE = 1.92
 
 #: Probability below which the smallest grid cells are left out of mixtures (their total mass).
 PRUNE_MASS = 1e-7
-
-
-class PoolwiseWarning(UserWarning):
-    """A result that needs the user's attention: prior-dominated, improper or not converged."""
 
 
 @dataclass(frozen=True)
@@ -210,7 +207,7 @@ def _check_proper(post, theta_prior, pooling: str) -> None:
     )
 
 
-def _prune(grid: gridlib.Grid2D) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def prune(grid: gridlib.Grid2D) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Cells that carry all but PRUNE_MASS of the probability, as ``(u, v, weight)``."""
     w = grid.weights.ravel()
     order = np.argsort(w)
@@ -269,7 +266,7 @@ def _hyper_quantities(grid: gridlib.Grid2D, logp, u, v, family: ModuleType) -> d
 
 def _group_level(grid: gridlib.Grid2D, pairs, family: ModuleType) -> dict[str, Quantity]:
     """Every group's theta (and a new group's): mixtures of conjugate posteriors over the grid's cells."""
-    u, v, w = _prune(grid)
+    u, v, w = prune(grid)
     alpha, beta = family.alpha_beta(u, v)
     a, b = family.posterior_params(alpha, beta, pairs.with_new_group())
     mean, sd, marginal = family.mixture(a, b, w)
@@ -281,7 +278,7 @@ def _group_level(grid: gridlib.Grid2D, pairs, family: ModuleType) -> dict[str, Q
     }
 
 
-def _refine(levels, evaluate, summarise, tol: float):
+def refine(levels, evaluate, summarise, tol: float):
     """Refine until the summaries of two successive levels differ by less than ``tol``.
 
     Returns the last level's grid and summaries, the levels tried and the last change.
@@ -327,11 +324,11 @@ def fit_partial_pairs(
         return gridlib.evaluate(logp, box, n, at_limit=at_limit)
 
     def hyperparameters(grid: gridlib.Grid2D) -> dict[str, Quantity]:
-        u, v, _ = _prune(grid)
+        u, v, _ = prune(grid)
         return _hyper_quantities(grid, logp, u, v, family)
 
-    grid, quantities, tried, change = _refine(levels, evaluate, hyperparameters, tol)
-    group_grid, groups, group_tried, group_change = _refine(
+    grid, quantities, tried, change = refine(levels, evaluate, hyperparameters, tol)
+    group_grid, groups, group_tried, group_change = refine(
         levels, evaluate, lambda g: _group_level(g, pairs, family), tol
     )
     new = groups.pop("theta_new")

@@ -4,7 +4,7 @@ Each group's ``z_i = logit(theta_i)`` is integrated out by quadrature
 (:mod:`poolwise.families.logit_normal`), once per distinct ``(n, y)`` pair, and the hyperparameters
 on a two-dimensional grid over ``(mu, asinh(sigma / c))`` (:mod:`poolwise._core.grid`; the
 coordinate is explained in the family's module), refined exactly as
-the beta-binomial grid is (:func:`poolwise.engines.exact._refine`): until every summary (mean, sd
+the beta-binomial grid is (:func:`poolwise.engines.exact.refine`): until every summary (mean, sd
 and the quantiles in :data:`~poolwise.engines.exact.CHECKED_QUANTILES` of ``mu``, ``sigma``, each
 ``theta_i`` and a new group's ``theta_new``) moves less than ``tol`` between two resolutions, with
 the same edge-mass and prior-domination checks (``sigma = 0``, complete pooling, is a natural
@@ -32,6 +32,7 @@ from scipy import special
 
 from .._core import grid as gridlib
 from .._core.marginal import GridMarginal
+from ..errors import PoolwiseWarning
 from ..families import logit_normal as family
 from ..families.beta_binomial import Pairs
 from ..priors import HalfCauchy, HalfFlat, HalfNormal, Uniform
@@ -39,13 +40,12 @@ from .exact import (
     EDGE_MASS,
     LEVELS,
     GridInfo,
-    PoolwiseWarning,
     Quantity,
-    _prune,
-    _refine,
     grid_diagnostics,
     not_converged_note,
     prior_dominated_notes,
+    prune,
+    refine,
 )
 
 #: Nats below the peak at which the grid's box ends (e^-20 ~ 2e-9; the beta-binomial's 30 would
@@ -119,7 +119,7 @@ def _hyper_quantities(grid: gridlib.Grid2D, logp, priors: dict) -> dict[str, Qua
     no level removes), and costs no more than twice the grid.
     """
     w = grid.weights
-    u, v, _ = _prune(grid)
+    u, v, _ = prune(grid)
     top = grid.logp.max()
     out: dict[str, Quantity] = {}
     axes = {
@@ -181,7 +181,7 @@ def _identity(z):
 
 def _group_level(grid: gridlib.Grid2D, pairs: Pairs) -> dict[str, Quantity]:
     """Every group's theta (and a new group's: the pair ``(0, 0)``) as mixtures over the cells."""
-    u, v, w = _prune(grid)
+    u, v, w = prune(grid)
     trials = np.append(pairs.trials, 0)
     successes = np.append(pairs.successes, 0)
     mean, sd, marginal = family.theta_mixture(u, family.to_sigma(v), w, trials, successes, spacing=grid.hu)
@@ -213,10 +213,10 @@ def fit_partial(
     def evaluate(n: int) -> gridlib.Grid2D:
         return gridlib.evaluate(logp, box, n, at_limit=at_limit)
 
-    grid, quantities, tried, change = _refine(
+    grid, quantities, tried, change = refine(
         levels, evaluate, lambda g: _hyper_quantities(g, logp, priors), tol
     )
-    group_grid, groups, _, group_change = _refine(levels, evaluate, lambda g: _group_level(g, pairs), tol)
+    group_grid, groups, _, group_change = refine(levels, evaluate, lambda g: _group_level(g, pairs), tol)
     new = groups.pop("theta_new")
     change = max(change, group_change)
     info = GridInfo(

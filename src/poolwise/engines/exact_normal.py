@@ -3,7 +3,7 @@
 No and complete pooling are closed-form normals. Partial pooling integrates every ``theta_i`` and
 ``mu`` out analytically (:mod:`poolwise.families.normal_normal`) and ``tau`` on a uniform grid of
 ``u = asinh(tau / c)`` (:mod:`poolwise._core.line`), refined as the beta-binomial grid is
-(:func:`poolwise.engines.exact._refine`): until every summary (mean, sd and the quantiles in
+(:func:`poolwise.engines.exact.refine`): until every summary (mean, sd and the quantiles in
 :data:`~poolwise.engines.exact.CHECKED_QUANTILES` of ``mu``, ``tau``, each ``theta_i`` and a new
 group's ``theta_new``) moves less than ``tol`` (relative above one) between two resolutions.
 Given ``tau`` everything is normal, so ``mu``, every ``theta_i`` and ``theta_new`` are mixtures of
@@ -21,17 +21,17 @@ import numpy as np
 
 from .._core import line as linelib
 from .._core.marginal import GridMarginal, NormalRows
+from ..errors import PoolwiseWarning, PriorError
 from ..families import normal_normal as family
-from ..priors import HalfFlat, PriorError
+from ..priors import HalfFlat
 from .exact import (
     EDGE_MASS,
     PRUNE_MASS,
     GridInfo,
-    PoolwiseWarning,
     Quantity,
-    _refine,
     grid_diagnostics,
     not_converged_note,
+    refine,
 )
 
 #: Nodes of the line over ``u = asinh(tau / c)`` tried in turn (intervals; the nodes are one more).
@@ -191,8 +191,8 @@ def fit_partial(priors: dict, data: family.Estimates, *, tol: float = 1e-4) -> N
             "theta_new": Quantity("theta_new", *new, one),
         }
 
-    grid, hyper, tried, change = _refine(LEVELS, evaluate, hyperparameters, tol)
-    group_grid, group, _, group_change = _refine(LEVELS, evaluate, groups, tol)
+    grid, hyper, tried, change = refine(LEVELS, evaluate, hyperparameters, tol)
+    group_grid, group, _, group_change = refine(LEVELS, evaluate, groups, tol)
     new = group.pop("theta_new")
     change = max(change, group_change)
     w = grid.weights

@@ -46,10 +46,11 @@ from .. import __version__
 from .. import priors as pr
 from .._core.samples import SampleMarginal
 from ..data import BinomialData, EstimateData, RateData
+from ..errors import PoolwiseWarning
 from ..families import beta_binomial as family
 from ..families import gamma_poisson, normal_normal
-from ..models import Model
-from .exact import PoolwiseWarning, Quantity
+from ..families.models import Model
+from .exact import Quantity
 
 #: The seed analysis's ``pm.sample`` settings, the defaults of ``engine="nuts"``.
 SEED_SETTINGS = {"draws": 5000, "tune": 5000, "chains": 4, "target_accept": 0.95}

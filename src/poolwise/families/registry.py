@@ -1,0 +1,163 @@
+"""The families poolwise fits, each described once: what the layers above ask instead of its name.
+
+A :class:`Family` gathers the facts about one family that used to live in per-family tables across
+the code (the scale of ``theta``, the group table's data columns, the names its DataTree reserves,
+how its densities are smoothed, what a reader is told): the layers above ``families/`` look a
+family up here (:func:`get`) and read its fields rather than comparing its name.
+:data:`REGISTRY` is the one list of families; the command line's ``--family`` choices and
+:func:`poolwise.fit`'s check come from it. A new family is a module of its maths and one entry here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import ModuleType
+
+from . import beta_binomial, gamma_poisson, logit_normal, normal_normal
+from .display import FAMILIES as DISPLAYS
+from .display import FamilyDisplay
+from .likelihoods import Binomial, Likelihood, Normal, Poisson
+
+
+@dataclass(frozen=True)
+class Family:
+    """One family of models: the population of ``theta`` and the likelihood of a group's data.
+
+    Attributes
+    ----------
+    name : str
+        The name users give (``family="logit-normal"``, ``--family logit-normal``).
+    data : {"binomial", "estimates", "rates"}
+        The kind of data a group has: successes of trials, an estimate with its standard error,
+        events in an exposure (:mod:`poolwise.data` validates each).
+    maths : module
+        The family's maths: likelihood, priors on the unconstrained scale, group posteriors.
+    likelihood : Likelihood
+        ``p(y_i | theta_i)``: the observed columns, pointwise log-likelihoods, replicates.
+    theta_scale : {"probability", "effect", "rate"}
+        What ``theta`` is, which sets the figures' axes: a probability (on [0, 1]), an effect on the
+        estimates' own scale (unbounded) or a rate per unit of exposure (from 0, log axes when the
+        rates span decades).
+    raw : str
+        The observed value a group's posterior mean moves from (``raw_rate``, ``estimate``).
+    reserved : frozenset of str
+        Variable names of this family's DataTree besides the ones all families share: a group
+        column so named is called ``group`` instead.
+    grid_axes : tuple of (str, str)
+        The exact engine's 2-D grid coordinates as ``(hyperparameter, transform)``, the transform
+        ``"logit"`` or ``"log"``; empty when the family's grid is not over two of its reported
+        hyperparameters.
+    kde : tuple of (dict, str)
+        Where a kernel density of draws is made: ``(scale per parameter, default)``, a scale
+        ``"logit"``, ``"log"``, ``"linear"`` or ``"reflect"`` (reflected at 0).
+    fine : frozenset of str
+        Exact densities drawn finer than the engine tabulates them (lines spanning decades).
+    """
+
+    name: str
+    data: str
+    maths: ModuleType
+    likelihood: Likelihood
+    theta_scale: str
+    raw: str
+    reserved: frozenset[str]
+    grid_axes: tuple[tuple[str, str], ...]
+    kde: tuple[dict[str, str], str]
+    fine: frozenset[str] = frozenset()
+
+    @property
+    def display(self) -> FamilyDisplay:
+        """What a reader is told about the family (:mod:`poolwise.families.display`)."""
+        return DISPLAYS[self.name]
+
+    @property
+    def observed(self) -> tuple[str, ...]:
+        """A group's own data in the group and shrinkage tables (the display's columns)."""
+        return tuple(column for column, _, _ in self.display.observed)
+
+    @property
+    def binomial(self) -> bool:
+        """Whether a group's data are successes of trials."""
+        return self.data == "binomial"
+
+
+_FAMILIES = (
+    Family(
+        name="beta-binomial",
+        data="binomial",
+        maths=beta_binomial,
+        likelihood=Binomial(),
+        theta_scale="probability",
+        raw="raw_rate",
+        reserved=frozenset(),
+        grid_axes=(("mu", "logit"), ("kappa", "log")),
+        kde=({"theta": "logit", "theta_new": "logit", "mu": "logit"}, "log"),
+    ),
+    Family(
+        name="normal-normal",
+        data="estimates",
+        maths=normal_normal,
+        likelihood=Normal(),
+        theta_scale="effect",
+        raw="estimate",
+        reserved=frozenset({"tau", "sigma"}),
+        grid_axes=(),
+        kde=({"tau": "reflect"}, "linear"),
+    ),
+    Family(
+        name="logit-normal",
+        data="binomial",
+        maths=logit_normal,
+        likelihood=Binomial(),
+        theta_scale="probability",
+        raw="raw_rate",
+        reserved=frozenset({"sigma"}),
+        grid_axes=(),
+        kde=({"theta": "logit", "theta_new": "logit", "mu": "linear", "sigma": "reflect"}, "log"),
+    ),
+    Family(
+        name="gamma-poisson",
+        data="rates",
+        maths=gamma_poisson,
+        likelihood=Poisson(),
+        theta_scale="rate",
+        raw="raw_rate",
+        reserved=frozenset({"exposure"}),
+        grid_axes=(("mu", "log"), ("alpha", "log")),
+        kde=({}, "log"),
+        # the population's lines span decades (mu's heavy tail reaches 1e3 and more) and a new
+        # group's rate mixture runs from 1e-69 to 1e5, so the engine's nodes are 15-30% apart
+        fine=frozenset({"mu", "alpha", "beta", "theta_new"}),
+    ),
+)
+
+#: Every family, by name, in the order the documentation lists them.
+REGISTRY: dict[str, Family] = {f.name: f for f in _FAMILIES}
+
+
+def names() -> tuple[str, ...]:
+    """Return the names of every family, as users write them."""
+    return tuple(REGISTRY)
+
+
+def get(name: str) -> Family:
+    """Return the family called ``name``.
+
+    Parameters
+    ----------
+    name : str
+        A family's name (see :func:`names`).
+
+    Returns
+    -------
+    Family
+
+    Raises
+    ------
+    ValueError
+        For a name no family has, listing the ones there are.
+    """
+    try:
+        return REGISTRY[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"family must be one of {', '.join(map(repr, REGISTRY))}, got {name!r}") from None
