@@ -18,6 +18,7 @@ import sys
 import warnings
 
 from . import __version__
+from ._core.validation import check_tol
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -80,6 +81,19 @@ def _positive_float(text: str) -> float:
 _positive_int = _whole(1)
 _non_negative_int = _whole(0)
 
+#: Largest number of trials a group may have: the engines count in 64-bit integers.
+MAX_TRIALS = 2**63 - 1
+
+
+def _tol(text: str) -> float:
+    """Parse ``--tol`` with :func:`poolwise._core.validation.check_tol`."""
+    try:
+        return check_tol(float(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be a finite number strictly between 0 and 1 (such as 1e-4), got {text!r}"
+        ) from None
+
 
 def _trials(text: str) -> list[int]:
     try:
@@ -88,6 +102,11 @@ def _trials(text: str) -> list[int]:
         values = []
     if not values or min(values) < 0:
         raise argparse.ArgumentTypeError(f"expected whole numbers >= 0 separated by commas, got {text!r}")
+    too_many = [v for v in values if v > MAX_TRIALS]
+    if too_many:
+        raise argparse.ArgumentTypeError(
+            f"trials must be at most 2**63 - 1 = {MAX_TRIALS} (64-bit counts), got {too_many[0]}"
+        )
     return values
 
 
@@ -206,7 +225,9 @@ def _add_fit_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--chains", type=_positive_int, default=4, help="independent chains (default 4)")
     parser.add_argument("--seed", type=int, default=42, help="random seed of the draws (default 42)")
-    parser.add_argument("--tol", type=float, default=1e-4, help="grid convergence tolerance (default 1e-4)")
+    parser.add_argument(
+        "--tol", type=_tol, default=1e-4, help="grid convergence tolerance, in (0, 1) (default 1e-4)"
+    )
     parser.add_argument("--json", action="store_true", help="print a machine-readable result on stdout")
     parser.add_argument(
         "--out", metavar="FILE.csv", help="write the per-group table (all poolings) to a CSV file"
@@ -530,22 +551,26 @@ def _run_fit(args: argparse.Namespace) -> int:
     from .presentation import render
     from .presentation.explain import study
 
-    heldout = _heldout(args)  # bad held-out columns fail before the fit, not after it
-    fits, title = _fit(args)
-    answers = study(
-        fits,
-        threshold=args.threshold,
-        direction=args.direction,
-        new_groups=args.new_group,
-        heldout=heldout,
-        new_trials=args.new_trials,
-        new_exposure=args.new_exposure,
-        ci_kind=args.ci_kind,
-        ci_prob=args.ci_prob,
-    )
     report = args.output if args.command == "report" else args.report
     if args.command is None and report is None and not args.no_report:
         report = "poolwise-report.html"
+    # A path that cannot be written fails now, not after a fit of minutes.
+    check_output_paths(
+        [("--out", args.out), ("--output" if args.command == "report" else "--report", report)]
+    )
+    heldout = _heldout(args)  # bad held-out columns fail before the fit, not after it
+    fits, title = _fit(args)
+    questions = {
+        "threshold": args.threshold,
+        "direction": args.direction,
+        "new_groups": args.new_group,
+        "heldout": heldout,
+        "new_trials": args.new_trials,
+        "new_exposure": args.new_exposure,
+        "ci_kind": args.ci_kind,
+        "ci_prob": args.ci_prob,
+    }
+    answers = study(fits, **questions)
     if args.out:
         table = render.long_table(fits, args.ci_kind, args.ci_prob)
         atomic_write_text(args.out, csv_safe(table).to_csv(index=False))
@@ -584,6 +609,34 @@ def _run_fit(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def check_output_paths(options: list[tuple[str, str | None]], *, directory: bool = False) -> None:
+    """Refuse output paths that cannot be written, before any work is done.
+
+    Parameters
+    ----------
+    options : list of (str, str or None)
+        The option's name and the path the user gave (None: the option was not given).
+    directory : bool, optional
+        The outputs are directories to create (``stream --dask``), not files.
+
+    Raises
+    ------
+    ValueError
+        The path is empty, its directory does not exist, or (for a file) it is a directory; the
+        message names the option and the path as given.
+    """
+    for option, path in options:
+        if path is None:
+            continue
+        if not path.strip():
+            raise ValueError(f"{option}: the path is empty ({path!r}); give a file name")
+        parent = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(parent):
+            raise ValueError(f"{option} {path!r}: directory {os.path.dirname(path) or '.'!r} does not exist")
+        if not directory and os.path.isdir(path):
+            raise ValueError(f"{option} {path!r}: is a directory, not a file")
+
+
 def _stream_progress(step: int, rows: int) -> None:
     """One stderr line per batch, rewritten in place: the pass and the rows done."""
     sys.stderr.write(f"\rpass {step} of 2: {rows:,} rows")
@@ -602,6 +655,7 @@ def _run_stream(args: argparse.Namespace) -> int:
         "ci_prob": args.ci_prob,
         "pooling": args.pooling,
     }
+    check_output_paths([("--output", args.output)], directory=bool(args.dask))
     if args.dask:
         from .fitting.distributed import fit_on_cluster
 
@@ -673,6 +727,7 @@ def _write_figure(path: str, draw) -> None:
 def _run_describe(args: argparse.Namespace) -> int:
     from .families.models import build
 
+    check_output_paths([("--output", args.output)])
     models = build(args.pooling, dict(args.prior) or None, family=args.family)
     for model in models:
         print(f"{model.title}:")
@@ -705,6 +760,7 @@ def _run_meta(args: argparse.Namespace) -> int:
         "std_error": args.std_error,
         "variance": args.variance,
     }
+    check_output_paths([("--output", args.output)])
     if args.dataset is not None:
         info = datasets.info(args.dataset)
         if info.family != "normal-normal":
@@ -747,6 +803,11 @@ def _list_datasets() -> int:
     return EXIT_OK
 
 
+def _one_line(err: BaseException) -> str:
+    """Return an error's message on one line (pyarrow's and others' can span several)."""
+    return " ".join(str(err).split()) or type(err).__name__
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status instead of exiting (for tests)."""
     parser = build_parser()
@@ -769,7 +830,14 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout = open(os.devnull, "w")  # else the interpreter's final flush fails again
         return EXIT_OK
     except (DataError, PriorError, ValueError, OSError) as err:
-        print(f"poolwise: error: {err}", file=sys.stderr)
+        print(f"poolwise: error: {_one_line(err)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except FloatingPointError as err:
+        # The engine found no finite log posterior on its search box: a prior that puts its mass
+        # where the grid cannot reach (a very narrow Uniform). engines/exact.py should raise
+        # PriorError itself; until then, name the priors here.
+        given = ", ".join(f"{name}={spec}" for name, spec in getattr(args, "prior", [])) or "the defaults"
+        print(f"poolwise: error: cannot fit with priors {given}: {_one_line(err)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except ImportError as err:
         # Only a missing optional extra is the user's to fix.

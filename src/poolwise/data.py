@@ -304,7 +304,10 @@ def _read_parquet(name: str) -> pd.DataFrame:
         # A missing Parquet engine is an installation problem, not bad data.
         raise
     except Exception as exc:  # noqa: BLE001 - pyarrow raises many unrelated types for bad files
-        raise DataError(f"{name}: cannot read as Parquet: {exc}", file=name) from exc
+        # pyarrow's messages can span lines ("...\nDeserializing page header failed."); the
+        # command line shows one line per error.
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise DataError(f"{name}: cannot read as Parquet: {reason}", file=name) from exc
     if not isinstance(frame.index, pd.RangeIndex) and any(level is not None for level in frame.index.names):
         # A frame saved with set_index("group") comes back with the labels in the index; they are
         # data, so put them back among the columns where binomial_data looks for them.
@@ -471,8 +474,6 @@ def binomial_data(
     Examples
     --------
     >>> import pandas as pd
-
-    from .errors import DataError
     >>> frame = pd.DataFrame({"vehicle": ["Falcon 1", "Falcon 9"], "y": [2, 301], "n": [5, 304]})
     >>> data = binomial_data(frame, group="vehicle", successes="y", trials="n")
     >>> data.n_groups, list(data.groups), data.trials.tolist()
@@ -491,7 +492,7 @@ def binomial_data(
     check, found, source = _read_columns(data, sep, columns, None, first_row)
     group_col, successes_col, trials_col = found["group"], found["successes"], found["trials"]
 
-    labels, label_missing = _labels(group_col)
+    labels, label_missing = check.labels(group, group_col)
     succ_values, succ_status = _counts(successes_col)
     trial_values, trial_status = _counts(trials_col)
 
@@ -587,8 +588,6 @@ def estimate_data(
     Examples
     --------
     >>> import pandas as pd
-
-    from .errors import DataError
     >>> frame = pd.DataFrame({"school": ["A", "B"], "y": [28.0, 8.0], "sigma": [15.0, 10.0]})
     >>> data = estimate_data(frame, group="school", estimate="y", std_error="sigma")
     >>> data.n_groups, list(data.groups), data.variance.tolist()
@@ -613,7 +612,7 @@ def estimate_data(
     group_col, estimate_col, spread_col = found.get("group"), found["estimate"], found[spread]
 
     if group_col is not None:
-        labels, label_missing = _labels(group_col)
+        labels, label_missing = check.labels(group, group_col)
         check.missing(group, label_missing, group_col)
     else:
         labels = np.array([f"study {first_row + i}" for i in range(len(estimate_col))], dtype=object)
@@ -736,8 +735,6 @@ def rate_data(
     Examples
     --------
     >>> import pandas as pd
-
-    from .errors import DataError
     >>> frame = pd.DataFrame({"pump": ["P1", "P2"], "failures": [5, 1], "khours": [94.3, 15.7]})
     >>> data = rate_data(frame, group="pump", events="failures", exposure="khours")
     >>> data.n_groups, list(data.groups), data.events.tolist(), data.exposure.tolist()
@@ -753,7 +750,7 @@ def rate_data(
     check, found, origin = _read_columns(data, sep, columns, source, first_row)
     group_col, events_col, exposure_col = found["group"], found["events"], found["exposure"]
 
-    labels, label_missing = _labels(group_col)
+    labels, label_missing = check.labels(group, group_col)
     event_values, event_status = _counts(events_col)
     exposure_values, exposure_status = _reals(exposure_col)
 
@@ -901,6 +898,17 @@ class _Checker:
             noun="missing values",
             rule=f"every row needs a value in each of the columns {needed}",
         )
+
+    def labels(self, column: str, raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+        """Read a label column (see :func:`_labels`), refusing bytes that are not UTF-8."""
+        labels, missing, undecodable = _labels(raw)
+        rows = np.flatnonzero(undecodable)
+        if rows.size:
+            reasons = ["is raw bytes that are not valid UTF-8"] * min(rows.size, _SHOWN)
+            self._raise_rows(
+                column, rows, raw, reasons, noun="undecodable labels", rule="byte labels must be UTF-8 text"
+            )
+        return labels, missing
 
     def unique(self, column: str, labels: np.ndarray) -> None:
         # An object Index hashes Python str faster than a Series, which would convert to Arrow.
@@ -1102,9 +1110,14 @@ def _show(value: object) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def _labels(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Return the labels as an object array of str, and the mask of missing labels."""
+def _labels(column: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the labels as an object array of str, the mask of missing labels and of undecodable ones.
+
+    Bytes (a Parquet ``binary`` column) are decoded as UTF-8, so that ``b"A"`` is the group ``A``,
+    not ``"b'A'"``; bytes that are not UTF-8 are flagged in the third array.
+    """
     missing = column.isna().to_numpy(dtype=bool, copy=True)  # written to below
+    undecodable = np.zeros(len(column), dtype=bool)
     values = column.to_numpy(dtype=object)
     if pd.api.types.is_string_dtype(column.dtype) and not pd.api.types.is_object_dtype(column.dtype):
         # Text columns (every CSV column) already hold str: only blanks need finding, and pandas
@@ -1112,17 +1125,24 @@ def _labels(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         blank = (column.str.len() == 0) | column.str.isspace()
         missing |= blank.fillna(False).to_numpy(dtype=bool)
         values[missing] = ""
-        return values, missing
+        return values, missing, undecodable
     labels = np.empty(len(values), dtype=object)
     for i, value in enumerate(values):
         if missing[i]:
             labels[i] = ""
             continue
+        if isinstance(value, bytes | bytearray | memoryview):
+            try:
+                value = bytes(value).decode("utf-8")
+            except UnicodeDecodeError:
+                undecodable[i] = True
+                labels[i] = ""
+                continue
         text = value if isinstance(value, str) else str(_plain(value))
         labels[i] = str(text)  # str(): a str subclass (np.str_) becomes a plain str
         if not text or text.isspace():
             missing[i] = True
-    return labels, missing
+    return labels, missing, undecodable
 
 
 # Status of each count: parsed, missing, or present but not a valid count.

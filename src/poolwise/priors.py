@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import math
+import sys
 from dataclasses import dataclass, fields
 from typing import ClassVar
 
@@ -44,10 +45,42 @@ __all__ = [
 ]
 
 
+#: Smallest scale (standard deviation, width, 1/rate) a prior may have: its square is the smallest
+#: normal float64, so ``(x / scale) ** 2`` in a log-density stays finite for ``x`` of order one.
+#: Below it the density is ``-inf`` at every grid node but one and no engine can integrate it.
+MIN_SCALE = math.sqrt(sys.float_info.min)
+
+#: Largest rate (1 / :data:`MIN_SCALE`), for the priors parametrised by a rate.
+MAX_RATE = 1.0 / MIN_SCALE
+
+
 def _positive(cls_name: str, **params: float) -> None:
     for key, value in params.items():
         if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
             raise PriorError(f"{cls_name}: parameter {key} must be a finite number > 0, got {value!r}")
+
+
+def _scale(cls_name: str, **params: float) -> None:
+    """Refuse scales so small that the log-density overflows float64 (see :data:`MIN_SCALE`)."""
+    _positive(cls_name, **params)
+    for key, value in params.items():
+        if value < MIN_SCALE:
+            raise PriorError(
+                f"{cls_name}: parameter {key}={value:g} is too small to compute with in float64 "
+                f"(its square underflows, so the log-density is -inf almost everywhere); "
+                f"use {key} >= {MIN_SCALE:.3g}"
+            )
+
+
+def _rate(cls_name: str, **params: float) -> None:
+    """Refuse rates so large that their scale ``1 / rate`` is below :data:`MIN_SCALE`."""
+    _positive(cls_name, **params)
+    for key, value in params.items():
+        if value > MAX_RATE:
+            raise PriorError(
+                f"{cls_name}: parameter {key}={value:g} is too large to compute with in float64 "
+                f"(its scale 1/{key} squared underflows); use {key} <= {MAX_RATE:.3g}"
+            )
 
 
 @dataclass(frozen=True)
@@ -94,7 +127,7 @@ class HalfNormal(Prior):
     sigma: float = 1.0
 
     def __post_init__(self) -> None:
-        _positive("HalfNormal", sigma=self.sigma)
+        _scale("HalfNormal", sigma=self.sigma)
 
     def _logpdf(self, x):
         return 0.5 * math.log(2 / math.pi) - math.log(self.sigma) - 0.5 * (x / self.sigma) ** 2
@@ -110,7 +143,7 @@ class HalfCauchy(Prior):
     beta: float = 1.0
 
     def __post_init__(self) -> None:
-        _positive("HalfCauchy", beta=self.beta)
+        _scale("HalfCauchy", beta=self.beta)
 
     def _logpdf(self, x):
         return math.log(2 / math.pi) - math.log(self.beta) - np.log1p((x / self.beta) ** 2)
@@ -126,7 +159,7 @@ class Exponential(Prior):
     lam: float = 1.0
 
     def __post_init__(self) -> None:
-        _positive("Exponential", lam=self.lam)
+        _rate("Exponential", lam=self.lam)
 
     def _logpdf(self, x):
         return math.log(self.lam) - self.lam * x
@@ -149,7 +182,7 @@ class Gamma(Prior):
     def __post_init__(self) -> None:
         _positive("Gamma", alpha=self.alpha)
         if self.beta != 0:
-            _positive("Gamma", beta=self.beta)
+            _rate("Gamma", beta=self.beta)
 
     @property
     def proper(self) -> bool:  # noqa: D102
@@ -177,7 +210,7 @@ class LogNormal(Prior):
     def __post_init__(self) -> None:
         if not (isinstance(self.mu, int | float) and math.isfinite(self.mu)):
             raise PriorError(f"LogNormal: parameter mu must be a finite number, got {self.mu!r}")
-        _positive("LogNormal", sigma=self.sigma)
+        _scale("LogNormal", sigma=self.sigma)
 
     def _logpdf(self, x):
         logx = np.log(x)
@@ -204,6 +237,12 @@ class Uniform(Prior):
         if not finite or self.upper <= self.lower:
             raise PriorError(
                 f"Uniform: need finite lower < upper, got lower={self.lower!r}, upper={self.upper!r}"
+            )
+        width = self.upper - self.lower
+        if not math.isfinite(width) or width < MIN_SCALE:
+            raise PriorError(
+                f"Uniform: width upper - lower = {width:g} (lower={self.lower:g}, upper={self.upper:g}) "
+                f"cannot be computed with in float64; need a finite width >= {MIN_SCALE:.3g}"
             )
 
     @property
@@ -247,7 +286,7 @@ class Normal(Prior):
     def __post_init__(self) -> None:
         if not (isinstance(self.mu, int | float) and math.isfinite(self.mu)):
             raise PriorError(f"Normal: parameter mu must be a finite number, got {self.mu!r}")
-        _positive("Normal", sigma=self.sigma)
+        _scale("Normal", sigma=self.sigma)
 
     def _logpdf(self, x):
         return -0.5 * math.log(2 * math.pi) - math.log(self.sigma) - 0.5 * ((x - self.mu) / self.sigma) ** 2
@@ -314,6 +353,10 @@ class BDA3(JointPrior):
         return -2.5 * np.log(np.asarray(alpha) + np.asarray(beta))
 
 
+#: Longest prior text :func:`parse` reads: the longest real one, ``Uniform(lower=..., upper=...)``
+#: with 17-digit numbers, is under 80 characters.
+MAX_SPEC_LENGTH = 200
+
 _REGISTRY: dict[str, type] = {
     cls.__name__: cls
     for cls in (
@@ -360,10 +403,18 @@ def parse(spec: str | Prior | JointPrior) -> Prior | JointPrior:
     if not isinstance(spec, str):
         raise PriorError(f"a prior must be a string like 'HalfNormal(10)' or a prior object, got {spec!r}")
     text = spec.strip()
+    if len(text) > MAX_SPEC_LENGTH:
+        raise PriorError(
+            f"prior text is {len(text)} characters long, more than {MAX_SPEC_LENGTH}: "
+            f"{_shorten(spec)}; write it like 'HalfNormal(sigma=10)'"
+        )
     try:
         node = ast.parse(text, mode="eval").body
-    except SyntaxError:
-        raise PriorError(f"cannot read prior {spec!r}; write it like 'HalfNormal(sigma=10)'") from None
+    except (SyntaxError, RecursionError, MemoryError):
+        # Deep nesting ("-" * 1000 + "1") exhausts the parser's stack: bad text, not a crash.
+        raise PriorError(
+            f"cannot read prior {_shorten(spec)}; write it like 'HalfNormal(sigma=10)'"
+        ) from None
     if isinstance(node, ast.Name):
         node = ast.Call(func=node, args=[], keywords=[])
     if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
@@ -376,16 +427,35 @@ def parse(spec: str | Prior | JointPrior) -> Prior | JointPrior:
     def number(arg: ast.expr) -> float:
         try:
             value = ast.literal_eval(arg)
-        except ValueError:
+        except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
             value = None
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise PriorError(f"prior {spec!r}: arguments must be numbers, got {ast.unparse(arg)!r}")
+            raise PriorError(
+                f"prior {_shorten(spec)}: arguments must be numbers, got {_shorten(ast.unparse(arg))}"
+            )
         return float(value)
 
     args = [number(a) for a in node.args]
-    kwargs = {k.arg: number(k.value) for k in node.keywords if k.arg is not None}
+    kwargs = _keywords(spec, node.keywords, number)
     try:
         return cls(*args, **kwargs)
     except TypeError as err:
         params = ", ".join(f.name for f in fields(cls)) or "none"
         raise PriorError(f"prior {spec!r}: {err}; {cls.__name__} takes: {params}") from None
+
+
+def _keywords(spec: str, keywords: list[ast.keyword], number) -> dict[str, float]:
+    """Keyword arguments of a prior's text, each given once (Python's parser lets a repeat through)."""
+    out: dict[str, float] = {}
+    for keyword in keywords:
+        if keyword.arg is None:
+            raise PriorError(f"prior {spec!r}: '**' is not allowed; give parameters as name=number")
+        if keyword.arg in out:
+            raise PriorError(f"prior {spec!r}: keyword {keyword.arg!r} is given more than once")
+        out[keyword.arg] = number(keyword.value)
+    return out
+
+
+def _shorten(spec: str) -> str:
+    """``repr`` of a prior's text, cut short so that a runaway string cannot swamp the message."""
+    return repr(spec) if len(spec) <= 80 else repr(spec[:60]) + f"... ({len(spec)} characters)"

@@ -157,9 +157,7 @@ def check_calibration(
     if engine == "exact" and given:
         raise ValueError(f"{', '.join(given)} apply to engine='nuts' only; the exact engine does not sample")
     (model,) = build(pooling, priors)
-    n = np.asarray(trials, dtype=np.int64)
-    if n.ndim != 1 or n.size == 0 or np.any(n < 0):
-        raise ValueError(f"trials must be a non-empty list of counts >= 0, got {trials!r}")
+    n = _design(trials)
     for prior in model.priors.values():
         if not getattr(prior, "proper", False):
             raise ValueError(f"calibration draws the truth from the prior; {prior} is improper")
@@ -192,6 +190,22 @@ def check_calibration(
         tests[name] = {"chi2": statistic, "p_value": p_value, "calibrated": p_value > per_test}
     sampler = None if ranks is None else pd.DataFrame(ranks.stats)
     return Calibration(pit, pd.DataFrame.from_dict(tests, orient="index"), false_alarm, sampler)
+
+
+def _design(trials) -> np.ndarray:
+    """Return the trials per group as int64, refusing what does not fit (numpy raises OverflowError)."""
+    try:
+        n = np.asarray(trials, dtype=np.int64)
+    except OverflowError:
+        raise ValueError(
+            f"trials must be counts between 0 and 2**63 - 1 = {np.iinfo(np.int64).max} (64-bit), "
+            f"got {trials!r}"
+        ) from None
+    except (TypeError, ValueError):
+        n = np.empty(0, dtype=np.int64)
+    if n.ndim != 1 or n.size == 0 or np.any(n < 0):
+        raise ValueError(f"trials must be a non-empty list of counts >= 0, got {trials!r}")
+    return n
 
 
 def _simulate(model, n: np.ndarray, rng: np.random.Generator) -> tuple[dict, np.ndarray]:
