@@ -481,7 +481,7 @@ def test_level_changes_the_intervals() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"method": "ML"}, ValueError, "method must be one of 'REML', 'DL', 'PM'"),
+        ({"method": "MM"}, ValueError, "method must be one of 'REML', 'DL', 'PM'"),
         ({"test": "t"}, ValueError, "test must be 'z'"),
         ({"level": 95}, ValueError, "level must be a number in"),
         ({"level": True}, ValueError, "level must be a number in"),

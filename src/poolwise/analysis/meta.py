@@ -1,13 +1,16 @@
 """Frequentist random-effects meta-analysis, as metafor's ``rma()`` reports it.
 
 Beside the Bayesian normal-normal model, the estimators users compare against: the between-study
-variance tau2 by DerSimonian–Laird (DL), restricted maximum likelihood (REML) or Paule–Mandel (PM),
-the pooled effect mu with its confidence interval, the prediction interval for a new study's true
+variance tau2 by restricted maximum likelihood (REML), DerSimonian–Laird (DL), Paule–Mandel (PM),
+maximum likelihood (ML), empirical Bayes (EB), Sidik–Jonkman (SJ) or Hedges (HE), the pooled
+effect mu with its confidence interval, the prediction interval for a new study's true
 effect, the heterogeneity statistics Q, I^2 and H^2, and the common-effect (fixed-effect) estimate.
 
-The estimators are plain functions on arrays (:func:`tau2_dl`, :func:`tau2_reml`,
-:func:`tau2_pm`); :func:`meta_analysis` validates a table with :func:`poolwise.data.estimate_data`
-and returns a :class:`MetaAnalysis`.  Only NumPy and SciPy are used.
+The estimators are plain functions on arrays (:func:`tau2_dl`, :func:`tau2_reml`, :func:`tau2_pm`,
+:func:`tau2_ml`, :func:`tau2_eb`, :func:`tau2_sj`, :func:`tau2_he`); :func:`meta_analysis`
+validates a table with :func:`poolwise.data.estimate_data` and returns a :class:`MetaAnalysis`.
+Effect sizes from two-arm counts (log odds ratio, log risk ratio, risk difference) come from
+:func:`poolwise.analysis.escalc.escalc`.  Only NumPy and SciPy are used.
 """
 
 from __future__ import annotations
@@ -28,14 +31,29 @@ from scipy import optimize, stats
 from ..data import EstimateData, estimate_data
 from ..errors import PoolwiseWarning
 
-__all__ = ["METHODS", "MetaAnalysis", "meta_analysis", "tau2_dl", "tau2_pm", "tau2_reml"]
+__all__ = [
+    "METHODS",
+    "MetaAnalysis",
+    "meta_analysis",
+    "tau2_dl",
+    "tau2_eb",
+    "tau2_he",
+    "tau2_ml",
+    "tau2_pm",
+    "tau2_reml",
+    "tau2_sj",
+]
 
 #: The tau2 estimators, by metafor's names.
-METHODS: Final = ("REML", "DL", "PM")
+METHODS: Final = ("REML", "DL", "PM", "ML", "EB", "SJ", "HE")
 _METHOD_NAMES: Final = {
     "REML": "restricted maximum likelihood",
     "DL": "DerSimonian-Laird",
     "PM": "Paule-Mandel",
+    "ML": "maximum likelihood",
+    "EB": "empirical Bayes",
+    "SJ": "Sidik-Jonkman",
+    "HE": "Hedges",
 }
 _TESTS: Final = ("z", "knha")
 # Fisher scoring stops when a step moves tau2 by less than this fraction of (tau2 + the median
@@ -147,18 +165,126 @@ def _root(func, upper: float) -> float:
     return float(optimize.brentq(func, 0.0, upper, xtol=upper * 1e-15, rtol=4 * np.finfo(float).eps))
 
 
-def _restricted_loglik(y: np.ndarray, v: np.ndarray, tau2: float) -> float:
+def tau2_eb(y: np.ndarray, v: np.ndarray) -> float:
+    """Empirical Bayes estimate (Morris 1983; metafor's ``method="EB"``) of the between-study variance.
+
+    Parameters
+    ----------
+    y, v : numpy.ndarray
+        Estimates and their sampling variances (> 0), one per study; at least two studies.
+
+    Returns
+    -------
+    float
+        The root of metafor's EB estimating equation ``Q(tau2) k / (k - 1) = k``, or 0 when
+        ``Q(0) <= k - 1``.
+
+    Notes
+    -----
+    Without moderators that equation is ``Q(tau2) = k - 1``, Paule and Mandel's: the two
+    estimators are the same number (Viechtbauer et al. 2015), so this solves it as
+    :func:`tau2_pm` does (to machine precision, where metafor's Fisher scoring stops at its
+    ``threshold``).  metafor's standard error for EB is PM's formula as well.
+    """
+    return tau2_pm(y, v)
+
+
+def _hedges(y: np.ndarray, v: np.ndarray) -> float:
+    # Method of moments with unit weights: E[sum (y - ybar)^2] = (k - 1) tau2 + (1 - 1/k) sum v.
+    k = len(y)
+    return max(0.0, (float(np.sum((y - np.mean(y)) ** 2)) - (1 - 1 / k) * float(np.sum(v))) / (k - 1))
+
+
+@_unit_free
+def tau2_he(y: np.ndarray, v: np.ndarray) -> float:
+    """Hedges' (unweighted method-of-moments) estimate of the between-study variance.
+
+    Parameters
+    ----------
+    y, v : numpy.ndarray
+        Estimates and their sampling variances (> 0), one per study; at least two studies.
+
+    Returns
+    -------
+    float
+        ``max(0, (sum (y_i - ybar)^2 - (1 - 1/k) sum v_i) / (k - 1))`` with ``ybar`` the
+        unweighted mean (Hedges 1983; metafor's ``method="HE"``).
+    """
+    return _hedges(y, v)
+
+
+@_unit_free
+def tau2_sj(y: np.ndarray, v: np.ndarray) -> float:
+    """Sidik–Jonkman estimate of the between-study variance.
+
+    Parameters
+    ----------
+    y, v : numpy.ndarray
+        Estimates and their sampling variances (> 0), one per study; at least two studies.
+
+    Returns
+    -------
+    float
+        ``tau2_0 Q(tau2_0) / (k - 1)`` with ``tau2_0 = sum (y_i - ybar)^2 / k`` (unweighted mean)
+        and ``Q`` the generalised Q statistic: one step from the crude start (Sidik & Jonkman
+        2005; metafor's ``method="SJ"`` with its default start).  Never negative, so never
+        truncated.
+    """
+    tau2_0 = float(np.mean((y - np.mean(y)) ** 2))
+    return tau2_0 * _q(y, v, tau2_0) / (len(y) - 1)
+
+
+def _loglik(y: np.ndarray, v: np.ndarray, tau2: float, *, restricted: bool) -> float:
+    """Return the (restricted) log-likelihood of tau2, up to a constant, with mu profiled out."""
     w = 1.0 / (v + tau2)
     mu = _weighted_mean(y, w)
-    return -0.5 * float(np.sum(np.log(v + tau2)) + np.log(np.sum(w)) + np.sum(w * (y - mu) ** 2))
+    ll = float(np.sum(np.log(v + tau2))) + float(np.sum(w * (y - mu) ** 2))
+    return -0.5 * (ll + float(np.log(np.sum(w))) if restricted else ll)
 
 
-def _reml_score(y: np.ndarray, v: np.ndarray, tau2: float) -> tuple[float, float]:
-    """Return the restricted log-likelihood's derivative and expected information at tau2."""
+def _score(y: np.ndarray, v: np.ndarray, tau2: float, *, restricted: bool) -> tuple[float, float]:
+    """Return the (restricted) log-likelihood's derivative and expected information at tau2.
+
+    ML: ``(sum w^2 r^2 - sum w) / 2`` and ``sum w^2 / 2`` with ``r = y - mu``; REML replaces
+    ``sum w`` and ``sum w^2`` by ``tr(P)`` and ``tr(P P)`` (metafor's scoring steps).
+    """
     w = 1.0 / (v + tau2)
     residual = w * (y - _weighted_mean(y, w))  # P y
-    trace, trace_pp = _traces(w)
+    trace, trace_pp = _traces(w) if restricted else (float(np.sum(w)), float(np.sum(w**2)))
     return 0.5 * (float(np.sum(residual**2)) - trace), 0.5 * trace_pp
+
+
+def _likelihood_maximum(y: np.ndarray, v: np.ndarray, *, restricted: bool) -> float:
+    """Maximise the (restricted) likelihood over ``tau2 >= 0``, as the docstring of tau2_reml says."""
+    scale = float(np.median(v))
+    tau2 = _hedges(y, v)
+    for _ in range(_REML_MAXITER):
+        score, information = _score(y, v, tau2, restricted=restricted)
+        step = score / information
+        while tau2 + step < 0:
+            step /= 2
+            if abs(step) <= _REML_RTOL * scale:  # the maximum is at the boundary
+                step = -tau2
+        tau2 += step
+        if abs(step) <= _REML_RTOL * (tau2 + scale):
+            break
+    else:
+        tau2 = _score_root(y, v, restricted=restricted)
+    if _loglik(y, v, 0.0, restricted=restricted) > _loglik(y, v, tau2, restricted=restricted):
+        tau2 = 0.0
+    return tau2
+
+
+def _score_root(y: np.ndarray, v: np.ndarray, *, restricted: bool) -> float:
+    def score(tau2: float) -> float:
+        return _score(y, v, tau2, restricted=restricted)[0]
+
+    if score(0.0) <= 0:
+        return 0.0
+    upper = float(np.sum((y - np.mean(y)) ** 2)) + float(np.max(v))
+    while score(upper) > 0:
+        upper *= 2
+    return _root(score, upper)
 
 
 @_unit_free
@@ -181,52 +307,85 @@ def tau2_reml(y: np.ndarray, v: np.ndarray) -> float:
     halved to stay at or above 0.  Should scoring not converge, the root of the score is found by
     Brent's method instead.  Last, the restricted likelihood at ``tau2 = 0`` is compared with the
     one found and the larger wins, so that a boundary maximum is not missed (metafor's
-    ``ll0check``).
+    ``ll0check``).  Scoring stops at a relative step of 1e-12, not at metafor's absolute
+    ``threshold`` of 1e-5.
     """
-    k = len(y)
-    scale = float(np.median(v))
-    hedges = (float(np.sum((y - np.mean(y)) ** 2)) - (1 - 1 / k) * float(np.sum(v))) / (k - 1)
-    tau2 = max(0.0, hedges)
-    for _ in range(_REML_MAXITER):
-        score, information = _reml_score(y, v, tau2)
-        step = score / information
-        while tau2 + step < 0:
-            step /= 2
-            if abs(step) <= _REML_RTOL * scale:  # the maximum is at the boundary
-                step = -tau2
-        tau2 += step
-        if abs(step) <= _REML_RTOL * (tau2 + scale):
-            break
-    else:
-        tau2 = _reml_by_root(y, v)
-    if _restricted_loglik(y, v, 0.0) > _restricted_loglik(y, v, tau2):
-        tau2 = 0.0
-    return tau2
+    return _likelihood_maximum(y, v, restricted=True)
 
 
-def _reml_by_root(y: np.ndarray, v: np.ndarray) -> float:
-    if _reml_score(y, v, 0.0)[0] <= 0:
-        return 0.0
-    upper = float(np.sum((y - np.mean(y)) ** 2)) + float(np.max(v))
-    while _reml_score(y, v, upper)[0] > 0:
-        upper *= 2
-    return _root(lambda tau2: _reml_score(y, v, tau2)[0], upper)
+@_unit_free
+def tau2_ml(y: np.ndarray, v: np.ndarray) -> float:
+    """Maximum-likelihood estimate of the between-study variance.
+
+    Parameters
+    ----------
+    y, v : numpy.ndarray
+        Estimates and their sampling variances (> 0), one per study; at least two studies.
+
+    Returns
+    -------
+    float
+        The maximiser over ``tau2 >= 0`` of the log-likelihood with mu profiled out,
+        ``-1/2 [sum log(v_i + tau2) + sum (y_i - mu)^2 / (v_i + tau2)]``.
+
+    Notes
+    -----
+    Found as :func:`tau2_reml` is (Fisher scoring from the Hedges estimate, Brent's method as
+    the fallback, the likelihood at 0 checked), with the ordinary likelihood's score.  ML does
+    not correct for estimating mu, so it is biased downwards: below REML for few studies.
+    """
+    return _likelihood_maximum(y, v, restricted=False)
 
 
-def _se_tau2(method: str, v: np.ndarray, tau2: float) -> float:
+def _se_tau2(method: str, y: np.ndarray, v: np.ndarray, tau2: float) -> float:
     """Return the standard error of the tau2 estimate, by metafor's formula for each estimator."""
     k = len(v)
     if method == "DL":
         # Variance of (Q - (k-1)) / tr(P) with P at tau2 = 0 (metafor's rma.uni).
         trace, trace_pp = _traces(1.0 / v)
         return math.sqrt(2 * (k - 1) + 4 * tau2 * trace + 2 * tau2**2 * trace_pp) / trace
+    if method == "HE":
+        # Variance of the unweighted moment estimator: P = I - J/k, unit weights.
+        trace_pv, trace_pvpv, _ = _traces_v(np.ones(k), v)
+        return math.sqrt(2 * trace_pvpv + 4 * tau2 * trace_pv + 2 * tau2**2 * (k - 1)) / (k - 1)
+    if method == "SJ":
+        # Variance of tau2_0 Q(tau2_0) / (k - 1), P at the start tau2_0 (metafor's rma.uni).
+        tau2_0 = float(np.mean((y - np.mean(y)) ** 2))
+        w0 = 1.0 / (v + tau2_0)
+        _, trace_pvpv, trace_pvp = _traces_v(w0, v)
+        spread = 2 * trace_pvpv + 4 * tau2 * trace_pvp + 2 * tau2**2 * _traces(w0)[1]
+        return tau2_0 * math.sqrt(spread) / (k - 1)
     w = 1.0 / (v + tau2)
     if method == "REML":
         return math.sqrt(2.0 / _traces(w)[1])  # inverse expected information
-    return math.sqrt(2.0 * k**2 / (k - 1)) / float(np.sum(w))  # PM
+    if method == "ML":
+        return math.sqrt(2.0 / float(np.sum(w**2)))  # inverse expected information
+    return math.sqrt(2.0 * k**2 / (k - 1)) / float(np.sum(w))  # PM, EB
 
 
-_ESTIMATORS: Final = {"DL": tau2_dl, "REML": tau2_reml, "PM": tau2_pm}
+def _traces_v(w: np.ndarray, v: np.ndarray) -> tuple[float, float, float]:
+    """``tr(P V)``, ``tr(P V P V)`` and ``tr(P V P)`` for ``P = W - w w'/sum(w)``, ``V = diag(v)``.
+
+    From ``P_ij^2 = w_i^2 w_j^2 / s^2 + [i = j] (w_i^2 - 2 w_i^3 / s)`` with ``s = sum w``.
+    """
+    total = np.sum(w)
+    wv = w**2 * v
+    diagonal = w**2 - 2 * w**3 / total
+    trace_pv = float(np.sum(v * (w - w**2 / total)))
+    trace_pvpv = float(np.sum(wv) ** 2 / total**2 + np.sum(v**2 * diagonal))
+    trace_pvp = float(np.sum(wv) * np.sum(w**2) / total**2 + np.sum(v * diagonal))
+    return trace_pv, trace_pvpv, trace_pvp
+
+
+_ESTIMATORS: Final = {
+    "DL": tau2_dl,
+    "REML": tau2_reml,
+    "PM": tau2_pm,
+    "ML": tau2_ml,
+    "EB": tau2_eb,
+    "SJ": tau2_sj,
+    "HE": tau2_he,
+}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -275,7 +434,7 @@ class MetaAnalysis:
     ----------
     data : EstimateData
         The validated studies.
-    method : {"REML", "DL", "PM"}
+    method : {"REML", "DL", "PM", "ML", "EB", "SJ", "HE"}
         The tau2 estimator.
     test : {"z", "knha"}
         Normal-theory inference, or Knapp–Hartung (t with k - 1 degrees of freedom).
@@ -496,9 +655,10 @@ def meta_analysis(
     estimate, std_error, variance, group : str, optional
         Column names, as for :func:`~poolwise.data.estimate_data` (give exactly one of `std_error`
         and `variance`); not used with an :class:`~poolwise.data.EstimateData`.
-    method : {"REML", "DL", "PM"}
-        The tau2 estimator: restricted maximum likelihood (metafor's default), DerSimonian–Laird,
-        or Paule–Mandel.
+    method : {"REML", "DL", "PM", "ML", "EB", "SJ", "HE"}
+        The tau2 estimator, by metafor's names: restricted maximum likelihood (metafor's
+        default), DerSimonian–Laird, Paule–Mandel, maximum likelihood, empirical Bayes (the same
+        number as PM without moderators), Sidik–Jonkman, or Hedges (unweighted moments).
     test : {"z", "knha"}
         ``"z"``: the pooled estimate's test and intervals use the normal distribution (metafor's
         default).  ``"knha"``: the Knapp–Hartung adjustment, with its standard error
@@ -536,9 +696,10 @@ def meta_analysis(
     r-sig-meta-analysis, 5 June 2018).  Some authors (Higgins, Thompson & Spiegelhalter 2009) use
     t with k - 2 degrees of freedom instead, which is wider for few studies.
 
-    Standard errors of tau2 follow metafor's ``rma.uni``: for REML the inverse expected
-    information ``sqrt(2 / tr(P P))``; for DL the delta-method variance of the moment estimator;
-    for PM ``sqrt(2 k^2 / (k - 1)) / sum w_i``.
+    Standard errors of tau2 follow metafor's ``rma.uni``: for REML and ML the inverse expected
+    information, ``sqrt(2 / tr(P P))`` and ``sqrt(2 / sum w_i^2)``; for DL, HE and SJ the
+    variance of the moment estimator (for SJ with the weights at its start value); for PM and
+    EB ``sqrt(2 k^2 / (k - 1)) / sum w_i``.
 
     References
     ----------
@@ -546,6 +707,13 @@ def meta_analysis(
     Paule RC, Mandel J (1982). Consensus values and weighting factors. J Res NBS 87.
     Viechtbauer W (2005). Bias and efficiency of meta-analytic variance estimators in the
     random-effects model. J Educ Behav Stat 30.
+    Hedges LV (1983). A random effects model for effect sizes. Psychol Bull 93.
+    Morris CN (1983). Parametric empirical Bayes inference. J Am Stat Assoc 78.
+    Sidik K, Jonkman JN (2005). Simple heterogeneity variance estimation for meta-analysis.
+    J R Stat Soc C 54.
+    Viechtbauer W, López-López JA, Sánchez-Meca J, Marín-Martínez F (2015). A comparison of
+    procedures to test for moderators in mixed-effects meta-regression models. Psychol Methods
+    20.
     Knapp G, Hartung J (2003). Improved tests for a random effects meta-regression with a single
     covariate. Stat Med 22.
 
@@ -585,7 +753,7 @@ def meta_analysis(
         tau2s, se_tau2s = 0.0, math.nan
     else:
         tau2s = _ESTIMATORS[method](ys, vs)
-        se_tau2s = _se_tau2(method, vs, tau2s)
+        se_tau2s = _se_tau2(method, ys, vs, tau2s)
     tau2 = tau2s * unit2
 
     common = _pooled(y, v, level, df=math.inf)
