@@ -1100,3 +1100,14 @@ def test_two_studies(method: str) -> None:
     d2 = (y[0] - y[1]) ** 2
     expected = d2 / 4 - v[0] if method == "ML" else (d2 - v[0] - v[1]) / 2
     assert res.tau2 == pytest.approx(expected, rel=1e-9)
+
+
+def test_cli_meta_offers_every_method(capsys):
+    # rma(escalc("RR", ...), method = "ML") prints tau^2 0.2800 (SE = 0.1443) (metafor 3.8.1);
+    # bcg ships its log risk ratios as yi, vi
+    from poolwise.cli import main
+
+    assert main(["meta", "--dataset", "bcg", "--method", "ML"]) == 0
+    assert "tau^2 (estimated amount of total heterogeneity): 0.2800 (SE = 0.1443)" in capsys.readouterr().out
+    assert main(["meta", "--dataset", "bcg", "--method", "XX"]) == 2
+    assert "method must be one of 'REML', 'DL', 'PM', 'ML', 'EB', 'SJ', 'HE'" in capsys.readouterr().err

@@ -27,6 +27,7 @@ _LAZY = {
     "Comparison": ("poolwise.analysis.comparison", "Comparison"),
     "meta_analysis": ("poolwise.analysis.meta", "meta_analysis"),
     "MetaAnalysis": ("poolwise.analysis.meta", "MetaAnalysis"),
+    "escalc": ("poolwise.analysis.escalc", "escalc"),
     "DataError": ("poolwise.errors", "DataError"),
     "PoolwiseWarning": ("poolwise.errors", "PoolwiseWarning"),
     "datasets": ("poolwise.datasets", None),

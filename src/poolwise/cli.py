@@ -384,7 +384,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     meta = commands.add_parser(
         "meta",
-        help="frequentist random-effects meta-analysis (DL, REML, PM), as metafor reports it",
+        help="frequentist random-effects meta-analysis (REML, DL, PM, ML, EB, SJ, HE), as metafor reports it",
         description="Estimate the between-study variance tau^2, the pooled effect with its confidence "
         "and prediction intervals, and the heterogeneity (Q, I^2, H^2) from estimates with standard "
         "errors or variances, one row per study.",
@@ -397,7 +397,13 @@ def build_parser() -> argparse.ArgumentParser:
     spread = meta.add_mutually_exclusive_group()
     spread.add_argument("--std-error", help="standard error column")
     spread.add_argument("--variance", help="sampling variance column")
-    meta.add_argument("--method", choices=["REML", "DL", "PM"], default="REML", help="tau^2 estimator")
+    meta.add_argument(
+        "--method",
+        default="REML",
+        # checked by meta_analysis (exit 2 naming the choices): importing it here would load SciPy
+        # for every command
+        help="tau^2 estimator, as metafor's rma(method=): REML (default), DL, PM, ML, EB, SJ or HE",
+    )
     meta.add_argument(
         "--knha", action="store_true", help="Knapp-Hartung adjustment (t with k - 1 degrees of freedom)"
     )
