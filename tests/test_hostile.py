@@ -195,3 +195,14 @@ def test_every_group_with_zero_trials_runs_and_says_posterior_is_prior(tmp_path,
 def test_calibration_with_zero_trials_passes(pooling):
     # The posterior is the prior, so the PIT of a truth drawn from the prior is exactly uniform.
     assert check_calibration([0, 0], pooling=pooling, n_simulations=400, random_seed=1).passed
+
+
+@pytest.mark.parametrize("prior", ["Uniform(1, 1.01)", "Uniform(0, 1e-30)"])
+def test_prior_support_the_search_cannot_find_is_a_prior_error(counts_csv, capsys, prior):
+    # a valid prior whose support is too narrow for the grid's coarse search: refused by name
+    # (FloatingPointError before), in Python and at the command line
+    data = pw.datasets.load("spacex")
+    with pytest.raises(pw.priors.PriorError, match=r"cannot fit with these priors \(alpha: Uniform"):
+        pw.fit(data, group="Mission", successes="y", trials="N", priors={"alpha": prior})
+    assert main(["fit", str(counts_csv), "--pooling", "partial", "--prior", f"alpha={prior}"]) == 2
+    assert "cannot fit with these priors" in capsys.readouterr().err

@@ -838,13 +838,6 @@ def main(argv: list[str] | None = None) -> int:
     except (DataError, PriorError, ValueError, OSError) as err:
         print(f"poolwise: error: {_one_line(err)}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except FloatingPointError as err:
-        # The engine found no finite log posterior on its search box: a prior that puts its mass
-        # where the grid cannot reach (a very narrow Uniform). engines/exact.py should raise
-        # PriorError itself; until then, name the priors here.
-        given = ", ".join(f"{name}={spec}" for name, spec in getattr(args, "prior", [])) or "the defaults"
-        print(f"poolwise: error: cannot fit with priors {given}: {_one_line(err)}", file=sys.stderr)
-        return EXIT_BAD_INPUT
     except ImportError as err:
         # Only a missing optional extra is the user's to fix.
         if "poolwise[mcmc]" not in str(err) and "poolwise[dask]" not in str(err):

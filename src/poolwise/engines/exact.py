@@ -15,6 +15,7 @@ hyperparameters' transforms.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import warnings
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from scipy import special
 
 from .._core import grid as gridlib
 from .._core.marginal import BetaRows, GammaRows, GridMarginal, Marginal
-from ..errors import PoolwiseWarning
+from ..errors import PoolwiseWarning, PriorError
 from ..families import beta_binomial
 
 #: Quantiles compared between grid resolutions.
@@ -306,6 +307,23 @@ def fit_partial(
     return fit_partial_pairs(priors, beta_binomial.Pairs.from_counts(trials, successes), tol=tol)
 
 
+@contextlib.contextmanager
+def reachable(priors: dict):
+    """Turn the search's "no finite log posterior anywhere" into a PriorError naming the priors.
+
+    The search scans the hyperparameters' region on a coarse grid: a prior whose support is too
+    narrow for it (``Uniform(1, 1.01)`` on alpha) leaves every node at zero density.
+    """
+    try:
+        yield
+    except FloatingPointError as err:
+        given = ", ".join(f"{name}: {prior}" for name, prior in priors.items())
+        raise PriorError(
+            f"cannot fit with these priors ({given}): {err}; a support too narrow for the grid's "
+            "search to find: widen it"
+        ) from None
+
+
 def fit_partial_pairs(
     priors: dict, pairs, *, tol: float = 1e-4, family: ModuleType = beta_binomial
 ) -> ExactPosterior:
@@ -316,7 +334,8 @@ def fit_partial_pairs(
     """
     logp = family.log_posterior(priors, pairs)
     limits = family.limits(pairs)
-    box, at_limit = gridlib.locate(logp, limits)
+    with reachable(priors):
+        box, at_limit = gridlib.locate(logp, limits)
     levels = LEVELS if not at_limit else LEVELS[:6]
 
     @functools.cache  # the two refinements below share their grids

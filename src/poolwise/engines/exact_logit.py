@@ -45,6 +45,7 @@ from .exact import (
     not_converged_note,
     prior_dominated_notes,
     prune,
+    reachable,
     refine,
 )
 
@@ -202,7 +203,8 @@ def fit_partial(
     pairs = Pairs.from_counts(trials, successes)
     logp = family.log_posterior(priors, pairs)
     limits = family.LIMITS
-    box, at_limit = gridlib.locate(logp, limits, n=LOCATE_NODES, threshold=BOX_NATS)
+    with reachable(priors):
+        box, at_limit = gridlib.locate(logp, limits, n=LOCATE_NODES, threshold=BOX_NATS)
     # Mass at sigma = 0 (complete pooling) is legitimate; at any other limit it is not.
     natural = box.v_lo == limits.v_lo
     others = (box.u_lo == limits.u_lo, box.u_hi == limits.u_hi, box.v_hi == limits.v_hi)

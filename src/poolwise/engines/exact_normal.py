@@ -31,6 +31,7 @@ from .exact import (
     Quantity,
     grid_diagnostics,
     not_converged_note,
+    reachable,
     refine,
 )
 
@@ -163,7 +164,8 @@ def fit_partial(priors: dict, data: family.Estimates, *, tol: float = 1e-4) -> N
     limit_lo = float(family.to_u(max(lower, 0.0), scale))
     u_max = data.u_max
     limit_hi = float(min(family.to_u(upper, scale), u_max))
-    lo, hi, _, at_hi = linelib.locate(logp, limit_lo, limit_hi)
+    with reachable(priors):
+        lo, hi, _, at_hi = linelib.locate(logp, limit_lo, limit_hi)
     # Mass at tau's natural bounds (0, or the prior's) is legitimate; at u_max it is not.
     at_limit = at_hi and limit_hi == u_max
 
