@@ -39,6 +39,7 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
+	cd benchmarks && ../$(BIN)/python bench_budgets.py
 	$(BIN)/python benchmarks/bench_exact.py
 	$(BIN)/python benchmarks/bench_scale.py
 
