@@ -760,7 +760,7 @@ def meta_analysis(
     random = _pooled(
         y, v + tau2, level, df=k - 1 if test == "knha" else math.inf, knapp_hartung=test == "knha"
     )
-    half = _quantile(level, random.df) * math.sqrt(random.se**2 + tau2)
+    half = critical_value(level, random.df) * math.sqrt(random.se**2 + tau2)
 
     Q = _q(ys, vs, 0.0)  # unit-free
     if k > 1:
@@ -796,7 +796,8 @@ def _percent(total_variance: np.ndarray) -> np.ndarray:
     return out
 
 
-def _quantile(level: float, df: float) -> float:
+def critical_value(level: float, df: float) -> float:
+    """Two-sided critical value of a ``level`` interval: normal when ``df`` is infinite, else t(df)."""
     upper = 0.5 + level / 2
     return float(stats.norm.ppf(upper) if math.isinf(df) else stats.t.ppf(upper, df))
 
@@ -824,5 +825,5 @@ def _pooled(
         p_value = float(2 * stats.norm.sf(abs(statistic)))
     else:
         p_value = float(2 * stats.t.sf(abs(statistic), df))
-    half = _quantile(level, df) * se
+    half = critical_value(level, df) * se
     return PooledEstimate(estimate, se, statistic, float(df), p_value, estimate - half, estimate + half)

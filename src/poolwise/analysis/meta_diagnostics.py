@@ -30,7 +30,7 @@ from scipy import optimize, stats
 
 from ..data import estimate_data
 from ..errors import DataError, PoolwiseWarning
-from .meta import MetaAnalysis, meta_analysis
+from .meta import MetaAnalysis, critical_value, meta_analysis
 
 __all__ = [
     "RankTest",
@@ -220,11 +220,6 @@ def _two_sided(statistic: float, df: float) -> float:
     return float(2 * (stats.norm.sf(abs(statistic)) if math.isinf(df) else stats.t.sf(abs(statistic), df)))
 
 
-def _quantile(level: float, df: float) -> float:
-    upper = 0.5 + level / 2
-    return float(stats.norm.ppf(upper) if math.isinf(df) else stats.t.ppf(upper, df))
-
-
 # ---------------------------------------------------------------------------------------------
 # Small-study effects
 # ---------------------------------------------------------------------------------------------
@@ -319,7 +314,7 @@ def regtest(fit: MetaAnalysis, *, model: str = "rma", predictor: str = "sei") ->
         tau2 = 0.0
     se = np.sqrt(np.diag(vb))
     statistic = float(beta[1] / se[1])
-    half = _quantile(fit.level, df) * float(se[0])
+    half = critical_value(fit.level, df) * float(se[0])
     return RegTest(
         model=model,
         predictor=predictor,
