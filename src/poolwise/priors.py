@@ -10,13 +10,52 @@ prior of Gelman et al. (BDA3 §5.3), ``p(alpha, beta) ∝ (alpha + beta)^(-5/2)`
 
 Two improper priors serve the normal-normal family: :class:`Flat` on the real line (the usual prior
 on a mean ``mu``) and :class:`HalfFlat` on ``[0, inf)`` (BDA3's uniform prior on a scale ``tau``).
-They have a log-density up to a constant but cannot be sampled.
+They have a log-density up to a constant but cannot be sampled. So is :class:`Jeffreys`, Jeffreys'
+prior ``p(s) ∝ 1/s`` for a scale (flat on ``log s``).
+
+Priors on a transform of a standard deviation, as BUGS writes them
+--------------------------------------------------------------------
+BUGS and JAGS put their priors on a precision, ``tau ~ dgamma(0.001, 0.001)`` with
+``sigma <- 1 / sqrt(tau)``, or on a variance. :class:`OnPrecision` and :class:`OnVariance` wrap a
+prior on ``[0, inf)`` so that it describes ``1 / s^2`` or ``s^2`` of the standard deviation ``s``
+they are attached to (``tau`` of the normal-normal family, ``sigma`` of the logit-normal one); their
+density on ``s`` includes the Jacobian, ``log p(s) = log p_P(s^-2) + log 2 - 3 log s`` and
+``log p(s) = log p_V(s^2) + log 2 + log s``. In text, the transform follows the prior after the word
+``on``::
+
+    OnPrecision(Gamma(0.001, 0.001))     # in Python; text: "Gamma(0.001, 0.001) on precision"
+    OnVariance(InverseGamma(1, 1))       # in Python; text: "InverseGamma(1, 1) on variance"
+
+so that ``--prior "tau=Gamma(0.001, 0.001) on precision"`` is BUGS's prior on the command line.
+
+Writing a prior of one's own
+----------------------------
+A user-defined prior is a frozen dataclass subclassing :class:`Prior`, its fields its parameters,
+passed as an object (``priors={"kappa": MyPrior(...)}``; :func:`parse` reads only the priors here).
+For the exact engine it must provide:
+
+- ``_logpdf(x)``: the log-density at an array ``x`` of points inside the support, vectorised and
+  normalised when proper (:meth:`Prior.logpdf` calls it under ``np.errstate`` and sets ``-inf``
+  outside the support; an improper prior may be off by a constant);
+- ``support``, a class attribute ``(lower, upper)`` (default ``(0, inf)``), or a ``bounds`` property
+  when the support depends on the parameters; the engines integrate over it and the models check
+  it (a scale such as ``tau`` or ``kappa`` needs ``lower >= 0``);
+- ``proper``, a class attribute or property (default True): improper priors are never sampled and
+  the engines check that the posterior they give is proper;
+- ``_sample(rng, size)`` when proper: independent draws, for a new group's prior, calibration and
+  prior-predictive checks.
+
+``str()`` prints ``Name(field=value, ...)`` unless ``__str__`` is overridden. For the NUTS engine
+:meth:`Prior.pymc` creates the PyMC random variable: by default the PyMC distribution of the same
+class name with the fields as keyword arguments (so ``HalfNormal(sigma)`` is ``pm.HalfNormal``);
+override it for any other prior.
 """
 
 from __future__ import annotations
 
 import ast
 import math
+import re
 import sys
 from dataclasses import dataclass, fields
 from typing import ClassVar
@@ -35,10 +74,18 @@ __all__ = [
     "HalfFlat",
     "HalfCauchy",
     "HalfNormal",
+    "HalfStudentT",
+    "InverseGamma",
+    "Jeffreys",
     "JointPrior",
     "LogNormal",
     "Normal",
+    "OnPrecision",
+    "OnTransform",
+    "OnVariance",
+    "Pareto",
     "Prior",
+    "StudentT",
     "Uniform",
     "names",
     "parse",
@@ -58,6 +105,12 @@ def _positive(cls_name: str, **params: float) -> None:
     for key, value in params.items():
         if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
             raise PriorError(f"{cls_name}: parameter {key} must be a finite number > 0, got {value!r}")
+
+
+def _finite(cls_name: str, **params: float) -> None:
+    for key, value in params.items():
+        if not (isinstance(value, int | float) and math.isfinite(value)):
+            raise PriorError(f"{cls_name}: parameter {key} must be a finite number, got {value!r}")
 
 
 def _scale(cls_name: str, **params: float) -> None:
@@ -85,7 +138,11 @@ def _rate(cls_name: str, **params: float) -> None:
 
 @dataclass(frozen=True)
 class Prior:
-    """Base class of the univariate priors; subclasses are frozen dataclasses of their parameters."""
+    """Base class of the univariate priors; subclasses are frozen dataclasses of their parameters.
+
+    A subclass provides ``_logpdf``, ``support`` (or ``bounds``), ``proper`` and, when proper,
+    ``_sample``; see "Writing a prior of one's own" in the module docstring.
+    """
 
     support: ClassVar[tuple[float, float]] = (0.0, math.inf)
     proper: ClassVar[bool] = True
@@ -108,6 +165,39 @@ class Prior:
     def sample(self, rng: np.random.Generator, size: int | tuple[int, ...]) -> np.ndarray:
         """Independent draws from the prior."""
         return self._sample(rng, size)
+
+    def pymc(self, pm, name: str, **kwargs):
+        """Create the PyMC random variable of this prior, for the NUTS engine.
+
+        By default the PyMC distribution of the class's name with the fields as keyword arguments:
+        poolwise's names and parameters are PyMC's. Priors without such a twin override it.
+
+        Parameters
+        ----------
+        pm : module
+            The imported ``pymc``; called inside a ``pm.Model`` context.
+        name : str
+            Name of the variable (``"tau"``, ``"kappa"``, ...).
+        **kwargs
+            Passed on to the distribution, e.g. ``dims``.
+
+        Returns
+        -------
+        pytensor.tensor.TensorVariable
+            The variable of the model named ``name``.
+
+        Raises
+        ------
+        NotImplementedError
+            PyMC has no distribution of this prior's name.
+        """
+        twin = getattr(pm, type(self).__name__, None)
+        if twin is None:
+            raise NotImplementedError(
+                f"engine='nuts' has no PyMC form of the prior {self}: give its class a method "
+                "pymc(pm, name, **kwargs) that creates the PyMC variable"
+            )
+        return twin(name, **{f.name: getattr(self, f.name) for f in fields(self)}, **kwargs)
 
     def _logpdf(self, x: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -199,6 +289,14 @@ class Gamma(Prior):
             raise PriorError(f"{self} is improper: it has no draws")
         return rng.gamma(self.alpha, 1.0 / self.beta, size)
 
+    def pymc(self, pm, name: str, **kwargs):  # noqa: D102
+        if self.proper:
+            return super().pymc(pm, name, **kwargs)
+        # PyMC's Gamma needs beta > 0: the improper limit is a flat positive variable reweighted.
+        x = pm.HalfFlat(name, **kwargs)
+        pm.Potential(f"{name}_prior", (self.alpha - 1) * pm.math.log(x))
+        return x
+
 
 @dataclass(frozen=True)
 class LogNormal(Prior):
@@ -208,8 +306,7 @@ class LogNormal(Prior):
     sigma: float = 1.0
 
     def __post_init__(self) -> None:
-        if not (isinstance(self.mu, int | float) and math.isfinite(self.mu)):
-            raise PriorError(f"LogNormal: parameter mu must be a finite number, got {self.mu!r}")
+        _finite("LogNormal", mu=self.mu)
         _scale("LogNormal", sigma=self.sigma)
 
     def _logpdf(self, x):
@@ -284,8 +381,7 @@ class Normal(Prior):
     sigma: float = 1.0
 
     def __post_init__(self) -> None:
-        if not (isinstance(self.mu, int | float) and math.isfinite(self.mu)):
-            raise PriorError(f"Normal: parameter mu must be a finite number, got {self.mu!r}")
+        _finite("Normal", mu=self.mu)
         _scale("Normal", sigma=self.sigma)
 
     def _logpdf(self, x):
@@ -327,6 +423,283 @@ class HalfFlat(Prior):
 
 
 @dataclass(frozen=True)
+class InverseGamma(Prior):
+    """Inverse gamma with shape ``alpha`` and scale ``beta``: ``p(x) ∝ x^(-alpha-1) exp(-beta / x)``.
+
+    ``1 / x ~ Gamma(alpha, beta)`` (``beta`` a rate there). The conjugate prior of a normal
+    variance: BUGS's ``InverseGamma(0.001, 0.001)`` on a variance is written
+    ``OnVariance(InverseGamma(0.001, 0.001))`` on a standard deviation. With a tiny ``alpha`` many
+    draws overflow float64 to ``inf``: the distribution has that much mass beyond ``1e308``.
+    """
+
+    alpha: float = 1.0
+    beta: float = 1.0
+
+    def __post_init__(self) -> None:
+        _positive("InverseGamma", alpha=self.alpha, beta=self.beta)
+
+    def _logpdf(self, x):
+        a, b = self.alpha, self.beta
+        return a * math.log(b) - special.gammaln(a) - (a + 1) * np.log(x) - b / x
+
+    def _sample(self, rng, size):
+        with np.errstate(divide="ignore"):
+            return 1.0 / rng.gamma(self.alpha, 1.0 / self.beta, size)
+
+
+@dataclass(frozen=True)
+class Pareto(Prior):
+    """Pareto on ``[m, inf)`` with shape ``alpha``: ``p(x) = alpha m^alpha / x^(alpha + 1)``.
+
+    The arguments come in Stan's order, ``pareto(y_min, alpha)``: ``Pareto(1, 1.5)`` is Stan's
+    ``kappa ~ pareto(1, 1.5)``. The names are PyMC's (``pm.Pareto(alpha, m)``), so write
+    ``Pareto(m=1, alpha=1.5)`` to be unambiguous.
+    """
+
+    m: float = 1.0
+    alpha: float = 1.0
+
+    def __post_init__(self) -> None:
+        _positive("Pareto", m=self.m, alpha=self.alpha)
+
+    @property
+    def bounds(self) -> tuple[float, float]:  # noqa: D102
+        return (self.m, math.inf)
+
+    def _logpdf(self, x):
+        a = self.alpha
+        return math.log(a) + a * math.log(self.m) - (a + 1) * np.log(x)
+
+    def _sample(self, rng, size):
+        # numpy's "pareto" is the Lomax distribution, Pareto(1, alpha) shifted to start at 0.
+        return self.m * (1.0 + rng.pareto(self.alpha, size))
+
+
+def _log1p_square(z: np.ndarray, nu: float) -> np.ndarray:
+    """``log(1 + z^2 / nu)`` without overflow for huge ``|z|`` (``z^2`` would be ``inf``)."""
+    return np.logaddexp(0.0, 2 * np.log(np.abs(z)) - math.log(nu))
+
+
+@dataclass(frozen=True)
+class StudentT(Prior):
+    """Student's t on the real line with ``nu`` degrees of freedom, location ``mu`` and scale ``sigma``."""
+
+    support: ClassVar[tuple[float, float]] = (-math.inf, math.inf)
+    nu: float = 1.0
+    mu: float = 0.0
+    sigma: float = 1.0
+
+    def __post_init__(self) -> None:
+        _positive("StudentT", nu=self.nu)
+        _finite("StudentT", mu=self.mu)
+        _scale("StudentT", sigma=self.sigma)
+
+    def _logpdf(self, x):
+        nu = self.nu
+        return (
+            special.gammaln((nu + 1) / 2)
+            - special.gammaln(nu / 2)
+            - 0.5 * math.log(nu * math.pi)
+            - math.log(self.sigma)
+            - (nu + 1) / 2 * _log1p_square((x - self.mu) / self.sigma, nu)
+        )
+
+    def _sample(self, rng, size):
+        return self.mu + self.sigma * rng.standard_t(self.nu, size)
+
+
+@dataclass(frozen=True)
+class HalfStudentT(Prior):
+    """Half Student's t on ``[0, inf)``: ``|t|`` for ``t ~ StudentT(nu, 0, sigma)``.
+
+    ``HalfStudentT(3, s)`` is brms's default prior on a standard deviation (``student_t(3, 0, s)``
+    restricted to positive values); ``nu = 1`` is :class:`HalfCauchy`.
+    """
+
+    nu: float = 1.0
+    sigma: float = 1.0
+
+    def __post_init__(self) -> None:
+        _positive("HalfStudentT", nu=self.nu)
+        _scale("HalfStudentT", sigma=self.sigma)
+
+    def _logpdf(self, x):
+        nu = self.nu
+        return (
+            math.log(2.0)
+            + special.gammaln((nu + 1) / 2)
+            - special.gammaln(nu / 2)
+            - 0.5 * math.log(nu * math.pi)
+            - math.log(self.sigma)
+            - (nu + 1) / 2 * _log1p_square(x / self.sigma, nu)
+        )
+
+    def _sample(self, rng, size):
+        return np.abs(self.sigma * rng.standard_t(self.nu, size))
+
+
+@dataclass(frozen=True)
+class Jeffreys(Prior):
+    """Jeffreys' prior for a scale, ``p(s) ∝ 1/s`` on ``(0, inf)``: improper, flat on ``log s``.
+
+    On the normal-normal ``tau`` or the logit-normal ``sigma`` the posterior it gives is improper
+    (the likelihood stays positive as the scale goes to 0, where ``∫ ds / s`` diverges; BDA3 §5.4):
+    the exact engine then only warns that its summaries did not converge. Do not use it there.
+    """
+
+    proper: ClassVar[bool] = False
+
+    def _logpdf(self, x):
+        return -np.log(x)
+
+    def _sample(self, rng, size):
+        raise PriorError("Jeffreys() is improper: it has no draws")
+
+    def pymc(self, pm, name: str, **kwargs):  # noqa: D102
+        x = pm.HalfFlat(name, **kwargs)
+        pm.Potential(f"{name}_prior", -pm.math.log(x))
+        return x
+
+
+@dataclass(frozen=True)
+class OnTransform(Prior):
+    """A prior on a transform ``t(s)`` of the standard deviation ``s`` it is attached to.
+
+    The density on ``s`` is ``p(s) = p_base(t(s)) |t'(s)|``. Subclasses: :class:`OnPrecision` and
+    :class:`OnVariance`.
+
+    Parameters
+    ----------
+    base : Prior
+        The prior on the transform: a univariate prior on ``[0, inf)``, not itself transformed.
+    """
+
+    #: The transform's name in text (``"Gamma(1, 1) on precision"``) and in PyMC (``tau_precision``).
+    transform: ClassVar[str]
+    base: Prior
+
+    def __post_init__(self) -> None:
+        cls = type(self).__name__
+        if not isinstance(self.base, Prior) or isinstance(self.base, OnTransform):
+            shown = self.base if isinstance(self.base, Prior | JointPrior) else repr(self.base)
+            raise PriorError(
+                f"{cls}: its base must be one univariate prior such as Gamma(0.001, 0.001), got {shown}"
+            )
+        if self.base.bounds[0] < 0:
+            raise PriorError(
+                f"{cls}: the {self.transform} is positive, so its prior must live on [0, inf), "
+                f"got {self.base}"
+            )
+
+    @property
+    def proper(self) -> bool:  # noqa: D102
+        return self.base.proper
+
+    def _to_transform(self, s):
+        raise NotImplementedError
+
+    def _from_transform(self, t):
+        raise NotImplementedError
+
+    def _log_jacobian(self, s: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _logpdf(self, x):
+        base = self.base.logpdf(self._to_transform(x))
+        # Where the base density is 0 (t(s) overflowed, or at s = 0) the Jacobian may be
+        # infinite: -inf + inf is nan, and the density there is 0.
+        return np.where(base == -np.inf, -np.inf, base + self._log_jacobian(x))
+
+    def _sample(self, rng, size):
+        with np.errstate(divide="ignore", over="ignore"):
+            return self._from_transform(self.base.sample(rng, size))
+
+    def pymc(self, pm, name: str, **kwargs):
+        """Create the base prior on ``{name}_{transform}`` (as BUGS samples it) and ``name`` from it.
+
+        Parameters
+        ----------
+        pm : module
+            The imported ``pymc``.
+        name : str
+            Name of the standard deviation (``"tau"``, ``"sigma"``).
+        **kwargs
+            Passed on to the base prior's variable; ``dims`` also to the standard deviation.
+
+        Returns
+        -------
+        pytensor.tensor.TensorVariable
+            The deterministic standard deviation ``name``.
+        """
+        t = self.base.pymc(pm, f"{name}_{self.transform}", **kwargs)
+        return pm.Deterministic(name, self._from_transform(t), dims=kwargs.get("dims"))
+
+    def __str__(self) -> str:
+        return f"{self.base} on {self.transform}"
+
+
+@dataclass(frozen=True)
+class OnPrecision(OnTransform):
+    """A prior on the precision ``p = 1 / s^2`` of the standard deviation ``s``.
+
+    BUGS's ``tau ~ dgamma(0.001, 0.001)`` with ``sigma <- 1 / sqrt(tau)`` is
+    ``OnPrecision(Gamma(0.001, 0.001))`` on ``sigma`` (text: ``"Gamma(0.001, 0.001) on precision"``).
+    Its density on ``s`` is ``p_base(s^-2) 2 s^-3``.
+
+    Parameters
+    ----------
+    base : Prior
+        The prior on the precision, on ``[0, inf)``.
+    """
+
+    transform: ClassVar[str] = "precision"
+
+    @property
+    def bounds(self) -> tuple[float, float]:  # noqa: D102
+        lo, hi = self.base.bounds
+        return (1 / math.sqrt(hi) if hi > 0 else math.inf, 1 / math.sqrt(lo) if lo > 0 else math.inf)
+
+    def _to_transform(self, s):
+        return s**-2.0
+
+    def _from_transform(self, t):
+        return t**-0.5
+
+    def _log_jacobian(self, s):
+        return math.log(2.0) - 3 * np.log(s)
+
+
+@dataclass(frozen=True)
+class OnVariance(OnTransform):
+    """A prior on the variance ``v = s^2`` of the standard deviation ``s``.
+
+    ``OnVariance(InverseGamma(0.001, 0.001))`` (text: ``"InverseGamma(0.001, 0.001) on variance"``)
+    is the conjugate-looking prior on a variance. Its density on ``s`` is ``p_base(s^2) 2 s``.
+
+    Parameters
+    ----------
+    base : Prior
+        The prior on the variance, on ``[0, inf)``.
+    """
+
+    transform: ClassVar[str] = "variance"
+
+    @property
+    def bounds(self) -> tuple[float, float]:  # noqa: D102
+        lo, hi = self.base.bounds
+        return (math.sqrt(lo), math.sqrt(hi))
+
+    def _to_transform(self, s):
+        return s**2.0
+
+    def _from_transform(self, t):
+        return t**0.5
+
+    def _log_jacobian(self, s):
+        return math.log(2.0) + np.log(s)
+
+
+@dataclass(frozen=True)
 class JointPrior:
     """A prior density on the pair ``(alpha, beta)`` of the beta-binomial population."""
 
@@ -354,7 +727,7 @@ class BDA3(JointPrior):
 
 
 #: Longest prior text :func:`parse` reads: the longest real one, ``Uniform(lower=..., upper=...)``
-#: with 17-digit numbers, is under 80 characters.
+#: with 17-digit numbers, is under 80 characters, under 100 with ``on variance``.
 MAX_SPEC_LENGTH = 200
 
 _REGISTRY: dict[str, type] = {
@@ -371,8 +744,24 @@ _REGISTRY: dict[str, type] = {
         Normal,
         Flat,
         HalfFlat,
+        InverseGamma,
+        Pareto,
+        StudentT,
+        HalfStudentT,
+        Jeffreys,
     )
 }
+
+#: The transforms a prior's text may name after ``on``: ``"Gamma(0.001, 0.001) on precision"``.
+_TRANSFORMS: dict[str, type[OnTransform]] = {cls.transform: cls for cls in (OnPrecision, OnVariance)}
+
+#: ``<prior> on <transform>``; greedy, so that the last ``on`` is the transform's.
+_ON = re.compile(r"(?P<base>.*\S)\s+on\s+(?P<transform>\w+)", re.IGNORECASE | re.DOTALL)
+
+_ON_HINT = (
+    "a prior on a transform of a standard deviation reads '<prior> on precision' or "
+    "'<prior> on variance', e.g. 'Gamma(0.001, 0.001) on precision'"
+)
 
 
 def names() -> list[str]:
@@ -387,7 +776,9 @@ def parse(spec: str | Prior | JointPrior) -> Prior | JointPrior:
     ----------
     spec : str or Prior or JointPrior
         A call of one of :func:`names` with numeric positional or keyword arguments (no other code
-        is evaluated). Prior objects are returned unchanged.
+        is evaluated), optionally followed by ``on precision`` or ``on variance`` to place it on
+        ``1 / s^2`` or ``s^2`` of the standard deviation ``s`` (``"Gamma(0.001, 0.001) on
+        precision"`` is :class:`OnPrecision`). Prior objects are returned unchanged.
 
     Returns
     -------
@@ -396,7 +787,7 @@ def parse(spec: str | Prior | JointPrior) -> Prior | JointPrior:
     Raises
     ------
     PriorError
-        Unknown name, non-numeric argument or invalid parameter value.
+        Unknown name or transform, non-numeric argument or invalid parameter value.
     """
     if isinstance(spec, Prior | JointPrior):
         return spec
@@ -408,20 +799,42 @@ def parse(spec: str | Prior | JointPrior) -> Prior | JointPrior:
             f"prior text is {len(text)} characters long, more than {MAX_SPEC_LENGTH}: "
             f"{_shorten(spec)}; write it like 'HalfNormal(sigma=10)'"
         )
+    return _parse_text(text, spec)
+
+
+def _parse_text(text: str, spec: str) -> Prior | JointPrior:
+    """Parse a prior's text, ``on <transform>`` included; ``spec`` is the whole text, for messages."""
+    on = _ON.fullmatch(text)
+    if on is None:
+        return _parse_call(text, spec)
+    transform = _TRANSFORMS.get(on["transform"].lower())
+    if transform is None:
+        raise PriorError(f"unknown transform {on['transform']!r} in {_shorten(spec)}; {_ON_HINT}")
+    return transform(_parse_text(on["base"], spec))
+
+
+def _advice(text: str) -> str:
+    """How to write a prior, for a text that cannot be read: a transform's form if it tried one."""
+    if "~" in text or re.search(r"\bon\b", text, re.IGNORECASE):
+        return _ON_HINT
+    return "write it like 'HalfNormal(sigma=10)'"
+
+
+def _parse_call(text: str, spec: str) -> Prior | JointPrior:
+    """One call such as ``Gamma(2, beta=0.5)`` of a prior in :func:`names`."""
     try:
         node = ast.parse(text, mode="eval").body
     except (SyntaxError, RecursionError, MemoryError):
         # Deep nesting ("-" * 1000 + "1") exhausts the parser's stack: bad text, not a crash.
-        raise PriorError(
-            f"cannot read prior {_shorten(spec)}; write it like 'HalfNormal(sigma=10)'"
-        ) from None
+        raise PriorError(f"cannot read prior {_shorten(spec)}; {_advice(spec)}") from None
     if isinstance(node, ast.Name):
         node = ast.Call(func=node, args=[], keywords=[])
     if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
-        raise PriorError(f"cannot read prior {spec!r}; write it like 'HalfNormal(sigma=10)'")
+        raise PriorError(f"cannot read prior {_shorten(spec)}; {_advice(spec)}")
     lookup = {name.lower(): cls for name, cls in _REGISTRY.items()}
     cls = lookup.get(node.func.id.lower())
     if cls is None:
+        _refuse_transform_call(node, spec)
         raise PriorError(f"unknown prior {node.func.id!r} in {spec!r}; known priors: {', '.join(names())}")
 
     def number(arg: ast.expr) -> float:
@@ -442,6 +855,18 @@ def parse(spec: str | Prior | JointPrior) -> Prior | JointPrior:
     except TypeError as err:
         params = ", ".join(f.name for f in fields(cls)) or "none"
         raise PriorError(f"prior {spec!r}: {err}; {cls.__name__} takes: {params}") from None
+
+
+def _refuse_transform_call(node: ast.Call, spec: str) -> None:
+    """``OnPrecision(Gamma(1, 1))`` is Python, not prior text: say how the text writes it."""
+    for transform, cls in _TRANSFORMS.items():
+        if node.func.id.lower() == cls.__name__.lower():
+            args = [*node.args, *(k.value for k in node.keywords if k.arg == "base")]
+            alone = len(node.args) + len(node.keywords) == 1
+            example = f"'{ast.unparse(args[0]) if alone and args else '<prior>'} on {transform}'"
+            raise PriorError(
+                f"prior {_shorten(spec)}: in text, a prior on the {transform} is written {example}"
+            )
 
 
 def _keywords(spec: str, keywords: list[ast.keyword], number) -> dict[str, float]:

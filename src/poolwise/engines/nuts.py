@@ -36,7 +36,7 @@ import contextlib
 import datetime as _dt
 import logging
 import warnings
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -97,9 +97,12 @@ def import_pymc():
 
 
 def _twin(pm, name: str, prior: pr.Prior, **kwargs):
-    """Create the PyMC distribution of the same name and parameters (poolwise's names are PyMC's)."""
-    params = {f.name: getattr(prior, f.name) for f in fields(prior)}
-    return getattr(pm, type(prior).__name__)(name, **params, **kwargs)
+    """Create the prior's PyMC twin (see :meth:`poolwise.priors.Prior.pymc`).
+
+    By default the PyMC distribution of the same name and parameters; improper and transformed
+    priors say their own.
+    """
+    return prior.pymc(pm, name, **kwargs)
 
 
 def _hyperparameters(pm, priors: dict):
@@ -157,15 +160,6 @@ def _build_logit(pm, model: Model, data: BinomialData, dim: str, predictive: boo
     return pm_model
 
 
-def _rate_prior(pm, name: str, prior: pr.Gamma, **kwargs):
-    """Give a rate its Gamma prior; ``Gamma(a, 0)`` (improper: ``∝ x^(a-1)``) as HalfFlat and Potential."""
-    if prior.proper:
-        return _twin(pm, name, prior, **kwargs)
-    rate = pm.HalfFlat(name, **kwargs)
-    pm.Potential(f"{name}_prior", (prior.alpha - 1) * pm.math.log(rate))
-    return rate
-
-
 def _build_gamma(pm, model: Model, data: RateData, dim: str, parametrization: str, predictive: bool):
     """Write the gamma-Poisson model in PyMC (see the module docstring)."""
     priors, exposure, events = model.priors, data.exposure, data.events
@@ -183,7 +177,7 @@ def _build_gamma(pm, model: Model, data: RateData, dim: str, parametrization: st
             elif predictive:
                 theta = pm.Gamma("theta", alpha=alpha + events, beta=beta + exposure, dims=dim)
         else:
-            theta = _rate_prior(pm, "theta", priors["theta"], dims=dim if model.pooling == "none" else None)
+            theta = _twin(pm, "theta", priors["theta"], dims=dim if model.pooling == "none" else None)
         if marginal and not predictive:
             pm.NegativeBinomial("y", mu=exposure * alpha / beta, alpha=alpha, observed=events, dims=dim)
         else:
