@@ -431,3 +431,10 @@ def test_a_prior_without_a_pymc_twin_says_how_to_give_it_one():
 
     with pm.Model(), pytest.raises(NotImplementedError, match=r"Wobbly\(\).*pymc\(pm, name, \*\*kwargs\)"):
         Wobbly().pymc(pm, "kappa")
+
+
+def test_jeffreys_on_tau_is_refused_as_improper():
+    # p(y | tau) -> a positive constant as tau -> 0, so the posterior of 1/tau has infinite mass
+    schools = pw.datasets.load("eight_schools")
+    with pytest.raises(pr.PriorError, match="Jeffreys' prior 1/tau on tau gives an improper posterior"):
+        pw.fit(schools, group="school", estimate="y", std_error="sigma", priors={"tau": pr.Jeffreys()})

@@ -23,7 +23,7 @@ from .._core import line as linelib
 from .._core.marginal import GridMarginal, NormalRows
 from ..errors import PoolwiseWarning, PriorError
 from ..families import normal_normal as family
-from ..priors import HalfFlat
+from ..priors import HalfFlat, Jeffreys
 from .exact import (
     EDGE_MASS,
     PRUNE_MASS,
@@ -113,6 +113,13 @@ def fit_closed_form(pooling: str, theta_prior, data: family.Estimates) -> Normal
 
 
 def _check_proper(priors: dict, data: family.Estimates) -> None:
+    if isinstance(priors["tau"], Jeffreys):
+        # p(y | tau) tends to a positive constant as tau -> 0, so 1/tau is not integrable there
+        raise PriorError(
+            "Jeffreys' prior 1/tau on tau gives an improper posterior (its mass piles at tau = 0, "
+            "where the likelihood stays positive); give tau a proper prior, e.g. HalfCauchy(<typical "
+            "effect size>), or Uniform(0, <bound>)"
+        )
     if isinstance(priors["tau"], HalfFlat) and data.y.size < MIN_GROUPS_UNIFORM_TAU:
         raise PriorError(
             f"the uniform prior on tau (HalfFlat) gives an improper posterior with fewer than "
