@@ -206,3 +206,55 @@ def test_prior_support_the_search_cannot_find_is_a_prior_error(counts_csv, capsy
         pw.fit(data, group="Mission", successes="y", trials="N", priors={"alpha": prior})
     assert main(["fit", str(counts_csv), "--pooling", "partial", "--prior", f"alpha={prior}"]) == 2
     assert "cannot fit with these priors" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option", ["--draws", "--chains"])
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf", "1e308", "99999999999999999999", "200000000"])
+def test_sampling_options_out_of_range_exit_2(option, value, capsys):
+    # huge whole numbers raised OverflowError from NumPy (or would allocate terabytes)
+    assert main(["--no-report", "fit", "--dataset", "spacex", option, value]) == 2
+    err = capsys.readouterr().err
+    # argparse's message for what is not a whole number >= 1, poolwise's for too many draws
+    assert "error" in err and option.lstrip("-") in err and "Traceback" not in err
+
+
+def test_draws_times_chains_beyond_the_limit_is_refused_in_python():
+    data = pw.datasets.load("spacex")
+    with pytest.raises(ValueError, match=r"draws x chains = 400,000,000 is more than 100,000,000"):
+        pw.fit(data, group="Mission", successes="y", trials="N", draws=100_000_000, chains=4)
+
+
+# Every numeric option of every command, at the values that broke options before: the command
+# exits 0 or 2 and nothing escapes as an exception. The options are read from the parser, so a new
+# one is covered when it is added. One fast command line per command (no pooling where it can).
+HOSTILE_NUMBERS = ["0", "-1", "nan", "inf", "1e308", "99999999999999999999"]
+COMMAND_LINES = {
+    "fit": ["--no-report", "fit", "--dataset", "spacex", "--pooling", "none"],
+    "meta": ["meta", "--dataset", "bcg"],
+    "check-calibration": ["check-calibration", "--trials", "3,5", "--pooling", "none", "--simulations", "20"],
+}
+
+
+def _numeric_options():
+    import argparse
+
+    from poolwise.cli import build_parser
+
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+    for command in COMMAND_LINES:
+        for action in commands[command]._actions:
+            if action.option_strings and action.type is not None and not action.choices:
+                if action.nargs in (None, "?") and action.dest != "prior":
+                    yield command, action.option_strings[0]
+
+
+@pytest.mark.parametrize(("command", "option"), sorted(set(_numeric_options())))
+def test_every_numeric_option_at_hostile_values_exits_0_or_2(command, option, capsys):
+    for value in HOSTILE_NUMBERS:
+        line = COMMAND_LINES[command]
+        argv = [*line, option, value]
+        if option == "--simulations":
+            argv = [*line[:-2], option, value]
+        assert main(argv) in (0, 2), (argv, capsys.readouterr().err[-300:])
+        assert "Traceback" not in capsys.readouterr().err

@@ -72,6 +72,10 @@ class Calibration:
         return bool(self.tests["calibrated"].all())
 
 
+#: Most simulated data sets one check runs.
+MAX_SIMULATIONS = 1_000_000
+
+
 def check_calibration(
     trials,
     *,
@@ -146,6 +150,11 @@ def check_calibration(
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    if isinstance(n_simulations, bool) or not isinstance(n_simulations, int | np.integer):
+        raise ValueError(f"n_simulations must be a whole number, got {n_simulations!r}")
+    if not 1 <= n_simulations <= MAX_SIMULATIONS:
+        # each simulation is a fit: a million at ~10 ms is hours already
+        raise ValueError(f"n_simulations must be between 1 and {MAX_SIMULATIONS:,}, got {n_simulations:,}")
     given = {
         "draws": draws,
         "tune": tune,

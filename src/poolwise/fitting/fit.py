@@ -39,6 +39,8 @@ DRAWS_GROUP_LIMIT = 2000
 
 _RESERVED = {"chain", "draw", "theta", "theta_new", "alpha", "beta", "mu", "kappa", "y", "n"}
 ENGINES = ("exact", "nuts")
+#: Most draws (all chains together) a fit keeps: 8 bytes x 1e8 = 0.75 GiB per variable per group.
+MAX_DRAWS = 10**8
 #: Draws per chain when ``draws`` is not given: the exact engine's independent draws, and the seed
 #: analysis's ``pm.sample(5000, ...)`` for NUTS.
 DEFAULT_DRAWS = {"exact": 1000, "nuts": 5000}
@@ -467,6 +469,11 @@ def _check_sampling(draws: int, chains: int, random_seed: int | None) -> int:
     for name, value in (("draws", draws), ("chains", chains)):
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
             raise ValueError(f"{name} must be a whole number >= 1, got {value!r}")
+    if draws * chains > MAX_DRAWS:
+        raise ValueError(
+            f"draws x chains = {draws * chains:,} is more than {MAX_DRAWS:,}: each group's draws alone "
+            f"would take {8 * draws * chains / 2**30:,.3g} GiB; ask for fewer"
+        )
     if random_seed is None:
         return _new_seed()
     if isinstance(random_seed, bool) or not isinstance(random_seed, int | np.integer) or random_seed < 0:
