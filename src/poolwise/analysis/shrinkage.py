@@ -259,7 +259,7 @@ def _tau_line(fit: Fit) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
     The nodes of the line in ``u = asinh(tau / c)`` with their trapezoid probabilities, and
     ``mu | tau, y ~ N(mu_hat, v_mu)`` there (BDA3 eq. 5.20).
     """
-    post = getattr(fit, "_posterior", None)
+    post = getattr(fit, "posterior", None)
     line = getattr(post, "line", None)
     if line is None:
         return None
@@ -491,7 +491,7 @@ def density(fit: Fit, name: str, group: str | None = None) -> tuple[np.ndarray, 
     (the engine tabulates it at the nodes only, which draws a visibly polygonal curve), and
     normalised by the line's integral.
     """
-    line = getattr(getattr(fit, "_posterior", None), "line", None)
+    line = getattr(getattr(fit, "posterior", None), "line", None)
     if name == "tau" and line is not None:
         post = fit.posterior
         u = np.linspace(line.lo, line.nodes[-1], 8 * (line.logp.size - 1) + 1)
