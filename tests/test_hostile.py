@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import poolwise as pw
@@ -258,3 +259,74 @@ def test_every_numeric_option_at_hostile_values_exits_0_or_2(command, option, ca
             argv = [*line[:-2], option, value]
         assert main(argv) in (0, 2), (argv, capsys.readouterr().err[-300:])
         assert "Traceback" not in capsys.readouterr().err
+
+
+# Extreme but valid magnitudes of every numeric column of every family (issue 20's class test):
+# a fit whose every interval is finite (its means too, or a warning says why not), or a DataError
+# naming the column. Nothing else may come out.
+def _binomial(successes, trials):
+    return {"group": [f"g{i}" for i in range(len(trials))], "successes": successes, "trials": trials}
+
+
+EXTREME_DATA = {
+    "trials at zero": ("binomial", _binomial([0, 0, 3], [0, 0, 10])),
+    "trials of one": ("binomial", _binomial([0, 1, 1], [1, 1, 1])),
+    "trials in the billions": ("binomial", _binomial([7, 3 * 10**9], [10, 5 * 10**9])),
+    "trials at 2**53": ("binomial", _binomial([2**52, 5], [2**53, 10])),
+    "trials beyond 2**63": ("binomial", _binomial([1, 5], [2**64, 10])),
+    "exposure of 1e-300": ("rates", {"group": ["a", "b"], "events": [1, 4], "exposure": [1e-300, 2.0]}),
+    "exposure of 1e300": ("rates", {"group": ["a", "b"], "events": [1, 4], "exposure": [1e300, 2.0]}),
+    "events at 2**53": ("rates", {"group": ["a", "b"], "events": [2**53, 4], "exposure": [1e6, 2.0]}),
+    "estimates of 1e-300": (
+        "estimates",
+        {"group": ["a", "b", "c"], "y": [1e-300, 0.0, -1e-300], "se": [1.0] * 3},
+    ),
+    "estimates of 1e150": (
+        "estimates",
+        {"group": ["a", "b", "c"], "y": [1e150, 0.0, -1e150], "se": [1.0] * 3},
+    ),
+    "estimates of 1e300": ("estimates", {"group": ["a", "b", "c"], "y": [1e300, 0.0, 1.0], "se": [1.0] * 3}),
+    "standard errors of 1e-300": (
+        "estimates",
+        {"group": ["a", "b", "c"], "y": [1.0, 2.0, 3.0], "se": [1e-300, 1.0, 1.0]},
+    ),
+    "standard errors of 1e300": (
+        "estimates",
+        {"group": ["a", "b", "c"], "y": [1.0, 2.0, 3.0], "se": [1e300, 1.0, 1.0]},
+    ),
+}
+FAMILIES_OF = {
+    "binomial": (
+        ("beta-binomial", {"successes": "successes", "trials": "trials"}),
+        ("logit-normal", {"successes": "successes", "trials": "trials"}),
+    ),
+    "rates": (("gamma-poisson", {"events": "events", "exposure": "exposure"}),),
+    "estimates": (("normal-normal", {"estimate": "y", "std_error": "se"}),),
+}
+
+
+@pytest.mark.slow  # 13 cases x every family x three poolings: about a minute, logit-normal's partial fits
+@pytest.mark.parametrize("case", list(EXTREME_DATA))
+def test_extreme_magnitudes_fit_or_name_the_column(case):
+    import warnings
+
+    from poolwise.errors import DataError
+
+    kind, table = EXTREME_DATA[case]
+    for family, columns in FAMILIES_OF[kind]:
+        for pooling in ("none", "complete", "partial"):
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                try:
+                    fit = pw.fit(
+                        pd.DataFrame(table), group="group", **columns, family=family, pooling=pooling
+                    )
+                except DataError as err:
+                    assert err.column in columns.values(), (case, family, pooling, str(err))
+                    continue
+                summary = fit.summary()
+            where = (case, family, pooling)
+            assert np.isfinite(summary.iloc[:, 2:].to_numpy(float)).all(), where
+            means_finite = np.isfinite(summary[["mean", "sd"]].to_numpy(float)).all()
+            # an infinite mean (a heavy tail) must be said, not printed as a number
+            assert means_finite or any(issubclass(w.category, pw.PoolwiseWarning) for w in caught), where
