@@ -30,13 +30,14 @@ run: $(CORE)
 	$(BIN)/poolwise
 
 # lint-imports: the layer contract and no import cycles (pyproject.toml [tool.importlinter])
+# -n auto --dist loadfile: one worker per core, each test file on one worker (its module fixtures once)
 test: $(STAMP)
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest --run-slow
+	$(BIN)/python -m pytest --run-slow -n auto --dist loadfile
 
 test-fast: $(STAMP)
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 bench: $(STAMP)
 	cd benchmarks && ../$(BIN)/python bench_budgets.py
