@@ -151,7 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     [
                         f"  {peer}, 4 x (5000 + 5000)",
                         _fmt_time(times[peer]),
-                        f"{ratio:,.0f}x (need {need}x)",
+                        f"{ratio:.3g}x (need {need}x)",
                         status(need, ratio),
                     ]
                 )
@@ -168,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 [
                     "  nutpie, 4 x (1000 + 1000)",
                     _fmt_time(times["nutpie"]),
-                    f"{ratio:,.1f}x (need 20x)",
+                    f"{ratio:.2g}x (need 20x)",
                     status(20, ratio),
                 ]
             )
