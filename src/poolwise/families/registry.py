@@ -50,6 +50,19 @@ class Family:
     kde : tuple of (dict, str)
         Where a kernel density of draws is made: ``(scale per parameter, default)``, a scale
         ``"logit"``, ``"log"``, ``"linear"`` or ``"reflect"`` (reflected at 0).
+    roles : tuple of (str, str)
+        A group's data as ``(count, size)`` columns: ``("successes", "trials")``,
+        ``("events", "exposure")``, ``("estimate", "std_error")``. The predictive questions speak
+        of a "size" (trials, exposure, standard error) and a "count" whatever the family calls them.
+    spread : str
+        The hyperparameter that measures how much the groups differ (``kappa``, ``tau``, ``sigma``,
+        ``alpha``); large ``kappa`` and ``alpha`` mean little spread, large ``tau`` and ``sigma`` much.
+    conjugate : str or None
+        The distribution of a group's ``theta`` given the hyperparameters and its data ("Beta",
+        "Normal", "Gamma"), or None where there is none (logit-normal: quadrature instead).
+    links : dict
+        The unconstrained scale of ``theta``, ``theta_new`` and ``mu`` (``"logit"``, ``"log"`` or
+        ``"identity"``): where NUTS samples them and where their draws are compared.
     fine : frozenset of str
         Exact densities drawn finer than the engine tabulates them (lines spanning decades).
     """
@@ -63,6 +76,10 @@ class Family:
     reserved: frozenset[str]
     grid_axes: tuple[tuple[str, str], ...]
     kde: tuple[dict[str, str], str]
+    roles: tuple[str, str]
+    spread: str
+    conjugate: str | None
+    links: dict[str, str]
     fine: frozenset[str] = frozenset()
 
     @property
@@ -92,6 +109,10 @@ _FAMILIES = (
         reserved=frozenset(),
         grid_axes=(("mu", "logit"), ("kappa", "log")),
         kde=({"theta": "logit", "theta_new": "logit", "mu": "logit"}, "log"),
+        roles=("successes", "trials"),
+        spread="kappa",
+        conjugate="Beta",
+        links={"theta": "logit", "theta_new": "logit", "mu": "logit"},
     ),
     Family(
         name="normal-normal",
@@ -103,6 +124,10 @@ _FAMILIES = (
         reserved=frozenset({"tau", "sigma"}),
         grid_axes=(),
         kde=({"tau": "reflect"}, "linear"),
+        roles=("estimate", "std_error"),
+        spread="tau",
+        conjugate="Normal",
+        links={"theta": "identity", "theta_new": "identity", "mu": "identity"},
     ),
     Family(
         name="logit-normal",
@@ -114,6 +139,10 @@ _FAMILIES = (
         reserved=frozenset({"sigma"}),
         grid_axes=(),
         kde=({"theta": "logit", "theta_new": "logit", "mu": "linear", "sigma": "reflect"}, "log"),
+        roles=("successes", "trials"),
+        spread="sigma",
+        conjugate=None,
+        links={"theta": "logit", "theta_new": "logit", "mu": "identity"},
     ),
     Family(
         name="gamma-poisson",
@@ -125,6 +154,10 @@ _FAMILIES = (
         reserved=frozenset({"exposure"}),
         grid_axes=(("mu", "log"), ("alpha", "log")),
         kde=({}, "log"),
+        roles=("events", "exposure"),
+        spread="alpha",
+        conjugate="Gamma",
+        links={"theta": "log", "theta_new": "log", "mu": "log"},
         # the population's lines span decades (mu's heavy tail reaches 1e3 and more) and a new
         # group's rate mixture runs from 1e-69 to 1e5, so the engine's nodes are 15-30% apart
         fine=frozenset({"mu", "alpha", "beta", "theta_new"}),
