@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
+from .line import tail_share
+
 LogDensity = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 #: Relative density (in nats below the maximum) at which the box edge is placed: e^-30 ≈ 1e-13.
@@ -123,6 +125,39 @@ class Grid2D:
         w = self.weights
         inner = w[1:-1, 1:-1].sum()
         return float(max(0.0, 1.0 - inner))
+
+
+def moment_tail(grid: Grid2D, x: np.ndarray, k: int, *, closed_v_lo: bool = False) -> float:
+    """Estimate the share of ``E[|x|^k]`` that lies beyond the grid's box.
+
+    The integrand ``|x|^k p`` is summed over each outermost slice of cells (the four sides of the
+    box) and over the slice just inside it, and the tail beyond extrapolated from them
+    (:func:`poolwise._core.line.tail_share`). In the grid's log and logit coordinates a power-law
+    tail (``p(kappa) ~ kappa^-a``) is geometric, so the estimate is the tail's own.
+
+    Parameters
+    ----------
+    grid : Grid2D
+        The posterior's grid; its weights are the cells' probabilities.
+    x : ndarray
+        The quantity at every cell, shape ``(nu, nv)``.
+    k : int
+        The moment's order.
+    closed_v_lo : bool
+        The box's lower ``v`` side is the coordinate's natural end (``sigma = 0``), where mass
+        may lie legitimately: not a tail.
+
+    Returns
+    -------
+    float
+        The estimated tail share, relative to the moment over the box (``inf`` when not decaying).
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        m = np.abs(x) ** k * grid.weights
+    sides = [(m[0], m[1]), (m[-1], m[-2]), (m[:, -1], m[:, -2])]
+    if not closed_v_lo:
+        sides.append((m[:, 0], m[:, 1]))
+    return tail_share([(float(a.sum()), float(b.sum())) for a, b in sides], float(m.sum()))
 
 
 def find_mode(logp: LogDensity, limits: Box) -> np.ndarray:

@@ -13,6 +13,7 @@ NumPy/SciPy only; nothing here knows about a model.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -119,3 +120,62 @@ def evaluate(logp: LogDensity, lo: float, hi: float, n: int) -> Line:
     h = (hi - lo) / n
     values = np.asarray(logp(lo + h * np.arange(n + 1)), dtype=float)
     return Line(lo, h, np.where(np.isnan(values), -np.inf, values))
+
+
+def tail_share(sides: list[tuple[float, float]], total: float) -> float:
+    """Extrapolate an integral's tail beyond a tabulated range from its outermost slices.
+
+    Parameters
+    ----------
+    sides : list of (float, float)
+        Per end of the range, the integrand summed over the outermost slice of nodes and over the
+        slice just inside it.
+    total : float
+        The integral over the range, in the same units.
+
+    Returns
+    -------
+    float
+        The largest share of ``total`` estimated to lie beyond an end: where the integrand falls
+        by a ratio ``r`` per slice, ``r / (1 - r)`` times the outer slice (a geometric tail, which
+        a power law is in log coordinates); ``inf`` where it does not fall.
+    """
+    if not math.isfinite(total):
+        return math.inf
+    if total == 0.0:
+        return 0.0
+    worst = 0.0
+    for outer, inside in sides:
+        if outer == 0.0:
+            continue
+        if outer >= inside:
+            return math.inf
+        r = outer / inside
+        worst = max(worst, outer * r / (1.0 - r) / total)
+    return worst
+
+
+def moment_tail(weights: np.ndarray, x: np.ndarray, k: int, *, closed_lo: bool = False) -> float:
+    """Estimate the share of ``E[|x|^k]`` beyond the ends of a line (see :func:`tail_share`).
+
+    Parameters
+    ----------
+    weights : ndarray
+        The nodes' probabilities.
+    x : ndarray
+        The quantity's ``k``-th absolute moment integrand's base at every node (``|x|^k`` is taken).
+    k : int
+        The moment's order.
+    closed_lo : bool
+        The line's first node is the coordinate's natural end (``tau = 0``): not a tail.
+
+    Returns
+    -------
+    float
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        m = np.abs(x) ** k * weights
+    sides = [(float(m[-1]), float(m[-2]))]
+    if not closed_lo:
+        sides.append((float(m[0]), float(m[1])))
+    return tail_share(sides, float(m.sum()))

@@ -156,6 +156,9 @@ class GridMarginal:
     ``loc`` and ``scale`` (per row) make the tabulated coordinate a stretched one, ``y``, with
     ``z = loc[p] + scale[p] * sinh(y)`` in row ``p`` (fine near the centre, logarithmic in heavy
     tails: :mod:`poolwise._core.mixture`); the natural value is then ``to_natural(z)``.
+    ``exact``, for a single row, is the unnormalised log density per unit ``z`` (unstretched) that
+    the table was made from, evaluable anywhere: :meth:`mode` then maximises it instead of a
+    parabola through the table.
     """
 
     z0: np.ndarray
@@ -167,6 +170,7 @@ class GridMarginal:
     even_start: bool = False
     loc: np.ndarray | None = None
     scale: np.ndarray | None = None
+    exact: Callable[[np.ndarray], np.ndarray] | None = None
 
     def _placed(self, rows: np.ndarray | int | slice) -> tuple[np.ndarray, np.ndarray]:
         loc, scale = self.loc[rows], self.scale[rows]
@@ -288,7 +292,11 @@ class GridMarginal:
         return self._natural(z, row), f
 
     def mode(self) -> np.ndarray:
-        """Mode of each row on the natural scale (parabolic refinement of the tabulated maximum)."""
+        """Mode of each row on the natural scale.
+
+        The tabulated maximum refined by a parabola, or, where the exact density is known, by
+        maximising it between the neighbouring nodes.
+        """
         z = self.z
         with np.errstate(divide="ignore"):
             logf = np.log(self.pdf) - self._log_dx_dy(z)
@@ -303,7 +311,23 @@ class GridMarginal:
         # An even density peaking at its first node peaks exactly there (a scale's mode at zero).
         at_start = self.even_start & (top == 0)
         best = np.where(at_start, z[:, 0], z[rows, j] + shift * self.h)
+        if self.exact is not None and top[0] == j[0]:  # an interior maximum: polish it
+            best = np.array([self._maximise(z[0, j[0] - 1], z[0, j[0] + 1])])
         return self._natural(best[:, None])[:, 0]  # one value per row: a column, as _natural expects
+
+    def _maximise(self, lo: float, hi: float) -> float:
+        """Maximise the exact natural-scale density over tabulated ``[lo, hi]`` (Brent, to 1e-10 h)."""
+        from scipy import optimize
+
+        def minus_log_f(y: float) -> float:
+            at = np.array([y])
+            z = self._unstretched(at, 0)
+            return -float((self.exact(z) - self.log_dx_dz(z))[0])
+
+        found = optimize.minimize_scalar(
+            minus_log_f, bounds=(lo, hi), method="bounded", options={"xatol": 1e-10 * float(self.h[0])}
+        )
+        return float(found.x)
 
 
 def eti(marginal: Marginal, prob: float) -> tuple[np.ndarray, np.ndarray]:

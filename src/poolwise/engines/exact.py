@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import warnings
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -42,6 +43,10 @@ EDGE_MASS = 1e-8
 #: Likelihood gain (nats) of the best hierarchical fit over complete pooling below which the data
 #: cannot tell the two apart: 1.92 = chi2(1).ppf(0.95) / 2, the likelihood-ratio bound.
 POOLING_EVIDENCE = 1.92
+
+#: Likelihood drop (nats) from its maximum to the posterior's mode above which the data reject the
+#: posterior's centre: chi2(2).ppf(0.95) / 2, the likelihood-ratio bound for two hyperparameters.
+PRIOR_PULL = 2.996
 
 #: Probability below which the smallest grid cells are left out of mixtures (their total mass).
 PRUNE_MASS = 1e-7
@@ -163,7 +168,9 @@ def _change(old: dict[str, Quantity], new: dict[str, Quantity]) -> float:
         pairs = [(p.mean[rows], q.mean[rows]), (p.sd[rows], q.sd[rows])]
         for a, b in [*pairs, (_quantiles(p), _quantiles(q))]:
             scale = np.maximum(1.0, np.abs(b))
-            worst = max(worst, float(np.max(np.abs(a - b) / scale, initial=0.0)))
+            moved = np.abs(a - b) / scale
+            # an sd that does not exist at one level (NaN) has nothing to converge to
+            worst = max(worst, float(np.max(moved[~np.isnan(moved)], initial=0.0)))
     return worst
 
 
@@ -223,7 +230,9 @@ def prune(grid: gridlib.Grid2D) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 LINE_NODES = 129
 
 
-def _hyper_quantities(grid: gridlib.Grid2D, logp, u, v, family: ModuleType) -> dict[str, Quantity]:
+def _hyper_quantities(
+    grid: gridlib.Grid2D, logp, u, v, family: ModuleType, tol: float
+) -> dict[str, Quantity]:
     """Marginals of the hyperparameters, each tabulated on its own fine one-dimensional grid.
 
     Every reported hyperparameter is a line of the family (:class:`poolwise._core.grid.HyperLine`):
@@ -235,34 +244,102 @@ def _hyper_quantities(grid: gridlib.Grid2D, logp, u, v, family: ModuleType) -> d
     # that keeps moving with the grid, not be pruned away. ``u, v`` (the pruned cells) only set ranges.
     uu_all, vv_all = np.meshgrid(grid.u, grid.v, indexing="ij")
     values = family.hyper_draws(uu_all.ravel(), vv_all.ravel())
-    w = grid.weights.ravel()
     top = grid.logp.max()
     # The box as (centre, half-width) along each axis, cells included.
     box_u = ((grid.u[0] + grid.u[-1]) / 2, (grid.u[-1] - grid.u[0] + grid.hu) / 2)
     box_v = ((grid.v[0] + grid.v[-1]) / 2, (grid.v[-1] - grid.v[0] + grid.hv) / 2)
     out: dict[str, Quantity] = {}
     for name, line in family.HYPER_LINES.items():
-        x = values[name]
-        mean = x @ w
-        sd = np.sqrt(max(((x - mean) ** 2) @ w, 0.0))
+        mean, sd, exist = moments(grid, values[name].reshape(grid.logp.shape), tol)
         s_cells = line.s(u, v)
         other = grid.v if line.t_along_v else grid.u
         half = 0.5 * (grid.hu if line.t_along_v else grid.hv) + 0.5 * grid.hu
         lo, hi = s_cells.min() - half, s_cells.max() + half
         h = (hi - lo) / (LINE_NODES - 1)
         s_nodes = lo + h * np.arange(LINE_NODES)
-        uu, vv = line.to_uv(s_nodes[:, None], other[None, :])
-        # Only the grid's box: every other summary integrates over it, and outside it an improper
-        # posterior can exceed the box's peak (its warning is raised below).
-        inside = (np.abs(uu - box_u[0]) <= box_u[1]) & (np.abs(vv - box_v[0]) <= box_v[1])
-        density = np.exp(np.where(inside, logp(uu, vv), -np.inf) - top).sum(axis=1)
+
+        def log_density(s: np.ndarray, line=line, other=other) -> np.ndarray:
+            """``log`` of the line's density at ``s``, summed over the other axis's grid nodes."""
+            uu, vv = line.to_uv(s[:, None], other[None, :])
+            # Only the grid's box: every other summary integrates over it, and outside it an
+            # improper posterior can exceed the box's peak (its warning is raised below).
+            inside = (np.abs(uu - box_u[0]) <= box_u[1]) & (np.abs(vv - box_v[0]) <= box_v[1])
+            return special.logsumexp(np.where(inside, logp(uu, vv), -np.inf) - top, axis=1)
+
+        density = np.exp(log_density(s_nodes))
         marginal = GridMarginal(
-            np.array([lo]), np.array([h]), density[None, :], line.natural, line.log_jacobian, line.inverse
+            np.array([lo]),
+            np.array([h]),
+            density[None, :],
+            line.natural,
+            line.log_jacobian,
+            line.inverse,
+            exact=log_density,
         )
-        out[name] = Quantity(
-            name, np.array([mean]), np.array([sd]), marginal, np.zeros(1, np.int64), line.moments_exist
-        )
+        exist = exist and line.moments_exist
+        out[name] = Quantity(name, np.array([mean]), np.array([sd]), marginal, np.zeros(1, np.int64), exist)
     return out
+
+
+def moments(
+    grid: gridlib.Grid2D, x: np.ndarray, tol: float, *, closed_v_lo: bool = False
+) -> tuple[float, float, bool]:
+    """Mean and standard deviation of ``x`` over the grid's cells, NaN where they do not exist.
+
+    A moment exists here when the part of its integral beyond the box, as
+    :func:`poolwise._core.grid.moment_tail` estimates it from the box's outer cells, is at most
+    ``tol`` of it, or no heavier than the probability's own tail there (a box that does not hold
+    the posterior spoils every summary alike, and the engine's edge warnings say so). Under BDA3's
+    prior on the rat tumours ``p(kappa | y) ~ kappa^(-3/2)``: the probability beyond the box is
+    1e-9, but ``E[kappa]`` is infinite, and a sum over any box reports a number that grows with it.
+
+    Parameters
+    ----------
+    grid : Grid2D
+        The posterior's grid.
+    x : ndarray
+        The quantity at every cell, shape ``(nu, nv)``.
+    tol : float
+        The fit's tolerance.
+    closed_v_lo : bool
+        The box's lower ``v`` side is a natural end of the coordinate (see ``moment_tail``).
+
+    Returns
+    -------
+    mean, sd : float
+        NaN where the mean (the variance) does not exist.
+    exist : bool
+        Whether the mean exists.
+    """
+    w = grid.weights
+    mean = float(np.sum(x * w))
+    sd = math.sqrt(max(float(np.sum((x - mean) ** 2 * w)), 0.0))
+    tail = functools.partial(gridlib.moment_tail, grid, closed_v_lo=closed_v_lo)
+    has_mean, has_sd = which_moments_exist(tail, x, x - mean, tol)
+    return (mean if has_mean else math.nan), (sd if has_sd else math.nan), has_mean
+
+
+def which_moments_exist(tail, first: np.ndarray, second: np.ndarray, tol: float) -> tuple[bool, bool]:
+    """Whether a quantity's mean and variance exist, judged by the tails of their integrands.
+
+    Parameters
+    ----------
+    tail : callable
+        ``tail(values, k)``: the share of ``E[|values|^k]`` estimated to lie beyond the tabulated
+        range (:func:`poolwise._core.grid.moment_tail`, :func:`poolwise._core.line.moment_tail`).
+    first, second : ndarray
+        At every node, a bound on the quantity's size and its deviation from the mean.
+    tol : float
+        The fit's tolerance.
+
+    Returns
+    -------
+    mean, variance : bool
+    """
+    # 10x: a moment's tail must be markedly heavier than the probability's to be its own
+    allowed = max(tol, 10 * tail(np.ones_like(first), 0))
+    has_mean = tail(first, 1) <= allowed
+    return has_mean, has_mean and tail(second, 2) <= allowed
 
 
 def _group_level(grid: gridlib.Grid2D, pairs, family: ModuleType) -> dict[str, Quantity]:
@@ -344,7 +421,7 @@ def fit_partial_pairs(
 
     def hyperparameters(grid: gridlib.Grid2D) -> dict[str, Quantity]:
         u, v, _ = prune(grid)
-        return _hyper_quantities(grid, logp, u, v, family)
+        return _hyper_quantities(grid, logp, u, v, family, tol)
 
     grid, quantities, tried, change = refine(levels, evaluate, hyperparameters, tol)
     group_grid, groups, group_tried, group_change = refine(
@@ -379,6 +456,8 @@ def fit_partial_pairs(
         family.pooled_log_likelihood(pairs),
         f"{family.SHAPE_NAME}'s upper tail",
         "other hyperpriors",
+        grid,
+        describe_point(family.hyper_draws),
     )
     for note in notes:
         warnings.warn(note, PoolwiseWarning, stacklevel=3)
@@ -395,24 +474,79 @@ def not_converged_note(what: str, change: float, tol: float, where: str, subject
     )
 
 
-def prior_dominated_notes(loglik, limits: gridlib.Box, pooled: float, tail: str, others: str) -> list[str]:
-    """Say when the data cannot tell partial from complete pooling (``[]`` when they can).
+def prior_dominated_notes(
+    loglik, limits: gridlib.Box, pooled: float, tail: str, others: str, grid: gridlib.Grid2D, describe
+) -> list[str]:
+    """Say when the prior, not the data, decides the hyperparameters (``[]`` when the data do).
 
     ``loglik`` is the hyperparameters' log-likelihood, searched over the whole plane within
     ``limits`` (its maximum may lie where the prior put no grid); ``pooled`` is complete pooling's,
-    a limit just beyond them, so the gain is >= 0. Below :data:`POOLING_EVIDENCE` the prior sets how
-    strongly groups are pooled: ``tail`` names that part of it, ``others`` what to try instead.
+    a limit just beyond them, so the gain is >= 0. Two ways the prior can decide:
+
+    - below :data:`POOLING_EVIDENCE` the data cannot tell partial from complete pooling, so the
+      prior sets how strongly groups are pooled: ``tail`` names that part of it, ``others`` what
+      to try instead;
+    - above :data:`PRIOR_PULL` the likelihood at the posterior's mode (the grid's top cell) falls
+      short of its maximum: the prior holds the hyperparameters where the data reject them (a
+      default HalfNormal(10) on alpha and beta against 4,000 batting averages whose maximum
+      likelihood has alpha near 97). ``describe(u, v)`` words a point of the plane.
     """
-    best = gridlib.find_mode(loglik, limits)
-    gain = max(0.0, float(loglik(best[:1], best[1:])[0]) - pooled)
-    if gain >= POOLING_EVIDENCE:
-        return []
-    return [
-        f"prior-dominated: the data are consistent with no variation between groups (the best "
-        f"hierarchical fit beats complete pooling by only {gain:.2g} nats of likelihood), so how "
-        f"strongly groups are pooled ({tail}) comes from the prior; check how the answer moves under "
-        f"{others}"
-    ]
+    top = np.unravel_index(np.argmax(grid.logp), grid.logp.shape)
+    mode = np.array([grid.u[top[0]], grid.v[top[1]]])
+    best, at_best = _maximise_likelihood(loglik, limits, mode)
+    gain = max(0.0, at_best - pooled)
+    notes = []
+    if gain < POOLING_EVIDENCE:
+        notes.append(
+            f"prior-dominated: the data are consistent with no variation between groups (the best "
+            f"hierarchical fit beats complete pooling by only {gain:.2g} nats of likelihood), so how "
+            f"strongly groups are pooled ({tail}) comes from the prior; check how the answer moves "
+            f"under {others}"
+        )
+    drop = at_best - float(loglik(mode[:1], mode[1:])[0])
+    if drop > PRIOR_PULL:
+        notes.append(
+            f"prior-pulled: the data put the hyperparameters elsewhere than the prior lets them go: "
+            f"the likelihood's maximum ({describe(best[:1], best[1:])}) is {drop:.3g} nats above its "
+            f"value at the posterior's mode ({describe(mode[:1], mode[1:])}), so the data reject the "
+            "posterior's centre (likelihood ratio, 2 degrees of freedom, 5% level); widen the "
+            "hyperpriors, or say why they should hold"
+        )
+    return notes
+
+
+def _maximise_likelihood(loglik, limits: gridlib.Box, mode: np.ndarray) -> tuple[np.ndarray, float]:
+    """Return the maximum of ``loglik`` within ``limits`` and its value.
+
+    Nested scans over the limits find a broad maximum (or one at a limit, complete pooling); with
+    thousands of groups the likelihood is a narrow ridge they can miss, so Nelder-Mead climbs
+    from the better of their best node and the posterior's mode.
+    """
+    from scipy import optimize
+
+    def value(point: np.ndarray) -> float:
+        return float(loglik(point[:1], point[1:])[0])
+
+    start = max((gridlib.find_mode(loglik, limits), mode), key=value)
+    bounds = [(limits.u_lo, limits.u_hi), (limits.v_lo, limits.v_hi)]
+    with np.errstate(all="ignore"):
+        found = optimize.minimize(
+            lambda p: -value(p),
+            start,
+            method="Nelder-Mead",
+            bounds=bounds,
+            options={"xatol": 1e-6, "fatol": 1e-9},
+        )
+    return (found.x, -float(found.fun)) if -found.fun > value(start) else (start, value(start))
+
+
+def describe_point(hyper_draws):
+    """Word a point ``(u, v)`` of a family's plane by its reported hyperparameters ("alpha 97.1, ...")."""
+
+    def describe(u: np.ndarray, v: np.ndarray) -> str:
+        return ", ".join(f"{name} {float(x[0]):.3g}" for name, x in hyper_draws(u, v).items())
+
+    return describe
 
 
 def ring_mass(grid: gridlib.Grid2D, log_weight: np.ndarray, *, bounded_v: bool = False) -> np.ndarray:

@@ -41,7 +41,9 @@ from .exact import (
     LEVELS,
     GridInfo,
     Quantity,
+    describe_point,
     grid_diagnostics,
+    moments,
     not_converged_note,
     prior_dominated_notes,
     prune,
@@ -109,7 +111,7 @@ class LogitPosterior:
         return {"theta": theta, "mu": mu, "sigma": sigma}
 
 
-def _hyper_quantities(grid: gridlib.Grid2D, logp, priors: dict) -> dict[str, Quantity]:
+def _hyper_quantities(grid: gridlib.Grid2D, logp, priors: dict, tol: float) -> dict[str, Quantity]:
     """``mu`` and ``sigma``: exact moments over the grid, marginals on fine lines.
 
     ``mu`` is the grid's first coordinate and ``asinh(sigma / c)`` its second, so each marginal is
@@ -119,7 +121,6 @@ def _hyper_quantities(grid: gridlib.Grid2D, logp, priors: dict) -> dict[str, Qua
     beta-binomial engine's :data:`~poolwise.engines.exact.LINE_NODES`, leaves an error floor that
     no level removes), and costs no more than twice the grid.
     """
-    w = grid.weights
     u, v, _ = prune(grid)
     top = grid.logp.max()
     out: dict[str, Quantity] = {}
@@ -135,23 +136,36 @@ def _hyper_quantities(grid: gridlib.Grid2D, logp, priors: dict) -> dict[str, Qua
         ),
     }
     for name, (x, kept, h_axis, other, (to_natural, log_dx_dz, inverse)) in axes.items():
-        mean = float(np.sum(x * w))
-        sd = float(np.sqrt(max(np.sum((x - mean) ** 2 * w), 0.0)))
+        mean, sd, exist = moments(
+            grid, np.broadcast_to(x, grid.logp.shape), tol, closed_v_lo=starts_at_zero(grid)
+        )
         lo, hi = kept.min() - h_axis / 2, kept.max() + h_axis / 2
         start = name == "sigma" and lo <= 1e-9 * h_axis  # the first cell's edge: sigma = 0
         lo = 0.0 if start else lo
         nodes = 2 * grid.u.size + 1
         h = (hi - lo) / (nodes - 1)
         line = lo + h * np.arange(nodes)
-        values = logp(line[:, None], other[None, :]) if name == "mu" else logp(other[None, :], line[:, None])
-        density = np.exp(values - top).sum(axis=1)
+
+        def log_density(z: np.ndarray, mu_line: bool = name == "mu", other=other) -> np.ndarray:
+            """``log`` of the line's density at ``z``, summed over the other axis's grid nodes."""
+            values = logp(z[:, None], other[None, :]) if mu_line else logp(other[None, :], z[:, None])
+            return special.logsumexp(values - top, axis=1)
+
+        density = np.exp(log_density(line))
         # At sigma = 0 the likelihood is even in w (it depends on sigma^2); so is the density if the
         # prior's is (zero slope there): the spline keeps its accuracy up to that boundary.
         even = start and isinstance(priors["sigma"], EVEN_AT_ZERO)
         marginal = GridMarginal(
-            np.array([lo]), np.array([h]), density[None, :], to_natural, log_dx_dz, inverse, even_start=even
+            np.array([lo]),
+            np.array([h]),
+            density[None, :],
+            to_natural,
+            log_dx_dz,
+            inverse,
+            even_start=even,
+            exact=log_density,
         )
-        out[name] = Quantity(name, np.array([mean]), np.array([sd]), marginal, np.zeros(1, np.int64))
+        out[name] = Quantity(name, np.array([mean]), np.array([sd]), marginal, np.zeros(1, np.int64), exist)
     return out
 
 
@@ -216,7 +230,7 @@ def fit_partial(
         return gridlib.evaluate(logp, box, n, at_limit=at_limit)
 
     grid, quantities, tried, change = refine(
-        levels, evaluate, lambda g: _hyper_quantities(g, logp, priors), tol
+        levels, evaluate, lambda g: _hyper_quantities(g, logp, priors, tol), tol
     )
     group_grid, groups, _, group_change = refine(levels, evaluate, lambda g: _group_level(g, pairs), tol)
     new = groups.pop("theta_new")
@@ -248,6 +262,8 @@ def fit_partial(
         family.pooled_log_likelihood(pairs),
         "sigma's lower tail",
         "other priors on sigma",
+        grid,
+        describe_point(lambda u, v: {"mu": u, "sigma": family.to_sigma(v)}),
     )
     for note in notes:
         warnings.warn(note, PoolwiseWarning, stacklevel=3)

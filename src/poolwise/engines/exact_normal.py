@@ -12,12 +12,14 @@ normals over the nodes, tabulated as :class:`~poolwise._core.marginal.GridMargin
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import special
 
 from .._core import line as linelib
 from .._core.marginal import GridMarginal, NormalRows
@@ -33,6 +35,7 @@ from .exact import (
     not_converged_note,
     reachable,
     refine,
+    which_moments_exist,
 )
 
 #: Nodes of the line over ``u = asinh(tau / c)`` tried in turn (intervals; the nodes are one more).
@@ -128,13 +131,19 @@ def _check_proper(priors: dict, data: family.Estimates) -> None:
         )
 
 
-def _tau_quantity(grid: linelib.Line, scale: float, natural_start: bool) -> Quantity:
-    """``tau``'s moments and marginal; ``natural_start`` when the line starts at ``tau = 0``."""
+def _tau_quantity(grid: linelib.Line, logp, scale: float, natural_start: bool, tol: float) -> Quantity:
+    """``tau``'s moments and marginal; ``natural_start`` when the line starts at ``tau = 0``.
+
+    ``logp`` is the line's log density, on which the marginal's mode is found.
+    """
     tau = family.to_tau(grid.nodes, scale)
     # tau is odd in u, so its moments' integrands are not even at u = 0: Boole's rule, not trapezoid.
     w = grid.boole_weights
     mean = tau @ w
     sd = math.sqrt(max(((tau - mean) ** 2) @ w, 0.0))
+    tail = functools.partial(linelib.moment_tail, grid.weights, closed_lo=natural_start)
+    has_mean, has_sd = which_moments_exist(tail, tau, tau - mean, tol)
+    mean, sd = (mean if has_mean else math.nan), (sd if has_sd else math.nan)
     density = np.exp(grid.logp - grid.logp.max())[None, :]
     marginal = GridMarginal(
         np.array([grid.lo]),
@@ -144,8 +153,43 @@ def _tau_quantity(grid: linelib.Line, scale: float, natural_start: bool) -> Quan
         functools.partial(family.log_dtau_du, scale=scale),
         functools.partial(family.to_u, scale=scale),
         even_start=natural_start,
+        exact=logp,
     )
-    return Quantity("tau", np.array([mean]), np.array([sd]), marginal, np.zeros(1, np.int64))
+    return Quantity("tau", np.array([mean]), np.array([sd]), marginal, np.zeros(1, np.int64), has_mean)
+
+
+def _mixture_log_density(mean: np.ndarray, var: np.ndarray, weight: np.ndarray):
+    """Return the log density of the normal mixture ``sum_k weight_k N(mean_k, var_k)``, anywhere."""
+    with np.errstate(divide="ignore"):  # nodes whose weight underflows to 0 add nothing
+        log_w = np.log(weight) - 0.5 * np.log(2 * np.pi * var)
+
+    def log_density(x: np.ndarray) -> np.ndarray:
+        standard = (x[:, None] - mean[None, :]) ** 2 / var[None, :]
+        return special.logsumexp(log_w[None, :] - 0.5 * standard, axis=1)
+
+    return log_density
+
+
+def _new_group_moments(
+    grid: linelib.Line, data: family.Estimates, mu_prior, natural_start: bool, tol: float
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Return a new group's mean and sd over every node, NaN where they do not exist.
+
+    A group's theta tends to its estimate as tau grows, but a new group's spreads like tau, so its
+    moments are tau's (BDA3's uniform prior with 3 groups: no mean). Every node, not the pruned
+    ones its mixture is drawn from: under such tails the pruned probability (1e-7) still holds
+    1e-4 of the mean.
+    """
+    tau = family.to_tau(grid.nodes, data.scale)
+    mu_hat, v_mu = family.mu_given_tau(tau, data, mu_prior)
+    v_new = v_mu + tau**2
+    w = grid.weights
+    mean = float(mu_hat @ w)
+    sd = math.sqrt(max(float((v_new + (mu_hat - mean) ** 2) @ w), 0.0))
+    tail = functools.partial(linelib.moment_tail, w, closed_lo=natural_start)
+    deviation = np.sqrt(v_new + (mu_hat - mean) ** 2)
+    has_mean, has_sd = which_moments_exist(tail, np.abs(mu_hat) + np.sqrt(v_new), deviation, tol)
+    return np.array([mean if has_mean else np.nan]), np.array([sd if has_sd else np.nan]), has_mean
 
 
 def _prune(grid: linelib.Line) -> tuple[np.ndarray, np.ndarray]:
@@ -184,8 +228,16 @@ def fit_partial(priors: dict, data: family.Estimates, *, tol: float = 1e-4) -> N
         tau = family.to_tau(grid.nodes, scale)
         mu_hat, v_mu = family.mu_given_tau(tau, data, priors["mu"])
         mean, sd, marginal = family.mixture(mu_hat[None, :], v_mu[None, :], grid.weights)
+        marginal = dataclasses.replace(marginal, exact=_mixture_log_density(mu_hat, v_mu, grid.weights))
+        # mu given tau is N(mu_hat, v_mu), and v_mu grows like tau^2 / J: mu's variance exists only
+        # where tau's second moment does (BDA3's uniform prior with 4 groups: p(tau) ~ tau^-3)
+        tail = functools.partial(linelib.moment_tail, grid.weights, closed_lo=lo == 0.0)
+        deviation = np.sqrt(v_mu + (mu_hat - mean[0]) ** 2)
+        has_mean, has_sd = which_moments_exist(tail, np.abs(mu_hat) + np.sqrt(v_mu), deviation, tol)
+        mean, sd = np.where(has_mean, mean, np.nan), np.where(has_sd, sd, np.nan)
         one = np.zeros(1, np.int64)
-        return {"mu": Quantity("mu", mean, sd, marginal, one), "tau": _tau_quantity(grid, scale, lo == 0.0)}
+        mu = Quantity("mu", mean, sd, marginal, one, has_mean)
+        return {"mu": mu, "tau": _tau_quantity(grid, logp, scale, lo == 0.0, tol)}
 
     def groups(grid: linelib.Line) -> dict[str, Quantity]:
         u, w = _prune(grid)
@@ -193,11 +245,12 @@ def fit_partial(priors: dict, data: family.Estimates, *, tol: float = 1e-4) -> N
         mu_hat, v_mu = family.mu_given_tau(tau, data, priors["mu"])
         theta_mean, theta_var = family.theta_given_tau(tau, data, mu_hat, v_mu)
         mean, sd, marginal = family.mixture(theta_mean, theta_var, w)
-        new = family.mixture(mu_hat[None, :], (v_mu + tau**2)[None, :], w)
+        _, _, new_marginal = family.mixture(mu_hat[None, :], (v_mu + tau**2)[None, :], w)
+        new_mean, new_sd, has_mean = _new_group_moments(grid, data, priors["mu"], lo == 0.0, tol)
         one = np.zeros(1, np.int64)
         return {
             "theta": Quantity("theta", mean, sd, marginal, np.arange(data.y.size)),
-            "theta_new": Quantity("theta_new", *new, one),
+            "theta_new": Quantity("theta_new", new_mean, new_sd, new_marginal, one, has_mean),
         }
 
     grid, hyper, tried, change = refine(LEVELS, evaluate, hyperparameters, tol)
