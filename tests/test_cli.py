@@ -7,6 +7,7 @@ import sys
 import pandas as pd
 import pytest
 
+from poolwise import datasets
 from poolwise.cli import main
 
 SPACEX = ["Falcon 1", "Falcon 9", "Falcon Heavy", "Starship"]
@@ -319,3 +320,15 @@ def test_a_closed_pipe_is_not_an_error():
     with proc.stderr:
         assert proc.wait(timeout=60) == 0
         assert b"Broken pipe" not in proc.stderr.read()
+
+
+def test_options_before_the_command_are_kept_and_after_it_win(tmp_path, capsys):
+    """argparse resets an option given before a command to the command's default unless the
+    command's copy has none: `poolwise --json fit data.csv` printed text."""
+    path = tmp_path / "spacex.csv"
+    datasets.load("spacex").to_csv(path, index=False)
+    source = ["fit", str(path), "--group", "Mission", "--successes", "y", "--trials", "N"]
+    assert main(["--no-report", "--json", "--pooling", "partial", *source]) == 0
+    assert list(json.loads(capsys.readouterr().out)["models"]) == ["partial"]
+    assert main(["--no-report", "--json", "--pooling", "partial", *source, "--pooling", "none"]) == 0
+    assert list(json.loads(capsys.readouterr().out)["models"]) == ["none"]

@@ -100,3 +100,28 @@ def test_a_group_column_named_like_any_variable_of_the_fits_is_renamed(family_an
         fit = pw.fit(data, **roles, family=family.name, pooling="complete")
         assert fit.dim == "group", name
         assert any("group" in node.ds.dims for node in fit.idata.subtree), name
+
+
+def test_engines_twins_and_data_kinds_name_what_the_fits_use(family_and_fits):
+    """The exact engine, the closed forms' family, the NUTS twin and the kind of data each family
+    names are what its fits were made with."""
+    family, fits = family_and_fits
+    assert family.exact in {"exact", "exact_normal", "exact_logit"}
+    assert callable(family.twin) and callable(family.maths.draw_new_group)
+    for pooling, fit in fits.items():
+        used = family.for_pooling(pooling)
+        assert used.data == family.data and used.for_pooling(pooling) is used
+        # the exact posterior carries the maths module that made it, where the engine takes one
+        assert getattr(fit.posterior, "family", used.maths) is used.maths, pooling
+    kind = registry.KINDS[family.data]
+    assert isinstance(fits.data, kind.table)
+    assert registry.get(kind.family).data == kind.name
+    assert set(family.roles) <= set(family.columns)
+    assert (family.non_centred is None) == (family.name in ("beta-binomial", "gamma-poisson"))
+
+
+def test_the_default_family_fits_counts_given_without_a_family():
+    assert registry.get(registry.DEFAULT).binomial
+    assert registry.KINDS["binomial"].family == registry.DEFAULT
+    fit = pw.fit(pw.datasets.load("spacex"), **DATA["binomial"][1], pooling="complete")
+    assert fit.family == registry.DEFAULT

@@ -120,11 +120,11 @@ def test_bad_settings_are_refused_before_sampling(kwargs, match):
 )
 def test_every_prior_has_its_pymc_twin(prior):
     pm = pytest.importorskip("pymc")
-    from poolwise.engines.nuts import _twin
+    from poolwise.families.twins import prior_twin
 
     x = np.array([0.05, 0.3, 0.7, 0.95]) * (1 if isinstance(prior, pr.Beta) else 20)
     with pm.Model():
-        rv = _twin(pm, "x", prior)
+        rv = prior_twin(pm, "x", prior)
     got, want = pm.logp(rv, x).eval(), prior.logpdf(x)
     # Same shape to 1e-10; same level to 1e-7 only, as some of PyMC 6.4's normalising constants
     # are 3e-8 to 5e-8 off (HalfNormal's log(sqrt(2 / pi)) is a float32 constant). A constant does

@@ -28,6 +28,8 @@ _LAZY = {
     "meta_analysis": ("poolwise.analysis.meta", "meta_analysis"),
     "MetaAnalysis": ("poolwise.analysis.meta", "MetaAnalysis"),
     "escalc": ("poolwise.analysis.escalc", "escalc"),
+    "predictive": ("poolwise.analysis.predict", "predictive"),
+    "predictive_table": ("poolwise.analysis.predict", "predictive_table"),
     "DataError": ("poolwise.errors", "DataError"),
     "PoolwiseWarning": ("poolwise.errors", "PoolwiseWarning"),
     "datasets": ("poolwise.datasets", None),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import math
 import os
@@ -125,6 +126,47 @@ def _observed(text: str) -> tuple[int, float]:
     return successes, int(size) if whole else size
 
 
+class _Families:
+    """The registry's family names as ``--family`` choices, read when argparse first asks.
+
+    Importing the registry loads every family's maths (SciPy): ``poolwise --version`` should not.
+    """
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names()
+
+    def __iter__(self):
+        return iter(self._names())
+
+    @staticmethod
+    def _names() -> tuple[str, ...]:
+        from .families import registry
+
+        return registry.names()
+
+
+class _Spelled(argparse.Action):
+    """Store ``(option, value)``: an option spelled in a family's own words keeps that meaning.
+
+    ``--new-size`` and ``--heldout-count``/``--heldout-size`` speak of any family's data; their old
+    spellings (``--new-trials``, ``--heldout-events``, ...) name one kind of data, and are refused
+    for another as before. ``types`` parses the value per spelling (whole trials, a real exposure).
+    """
+
+    def __init__(self, *args, types: dict | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.types = types or {}
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        parse = self.types.get(option_string)
+        if parse is not None:
+            try:
+                values = parse(values)
+            except argparse.ArgumentTypeError as err:
+                raise argparse.ArgumentError(self, str(err)) from None
+        setattr(namespace, self.dest, (option_string, values))
+
+
 def _add_source(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("data", nargs="?", metavar="DATA", help="CSV or Parquet file, one row per group")
@@ -151,26 +193,32 @@ def _add_source(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sep", help="CSV delimiter (default ',')")
 
 
-def _add_fit_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
+def _add_fit_options(parser: argparse.ArgumentParser, *, defaults: bool = True) -> None:
+    """Add the options of a fit, to the top-level parser or (``defaults=False``) to a command's.
+
+    A command's copies have no defaults (``argparse.SUPPRESS``): argparse would otherwise reset an
+    option given before the command (``poolwise --json fit data.csv``) to the command's default.
+    """
+    add = parser.add_argument if defaults else functools.partial(_add_without_default, parser)
+    add(
         "--pooling",
         choices=["none", "complete", "partial", "all"],
         default="all",
         help="which model(s) to fit (default: all three)",
     )
-    parser.add_argument(
+    add(
         "--ci-kind",
         choices=["hdi", "eti"],
         default="hdi",
         help="credible interval: highest-density or equal-tailed (default: hdi)",
     )
-    parser.add_argument(
+    add(
         "--ci-prob",
         type=_probability,
         default=0.94,
         help="probability inside the interval (default: 0.94)",
     )
-    parser.add_argument(
+    add(
         "--prior",
         action="append",
         type=_prior,
@@ -180,69 +228,63 @@ def _add_fit_options(parser: argparse.ArgumentParser) -> None:
         "--prior mu=Beta(1,1) --prior kappa=Exponential(0.1); --prior 'alpha,beta=BDA3'; "
         "--prior theta=Beta(1,1) for no/complete pooling",
     )
-    parser.add_argument(
+    add(
         "--family",
-        choices=["beta-binomial", "logit-normal", "gamma-poisson"],
+        choices=_Families(),
         default=None,
-        help="for counts: beta-binomial (default; the seed's Beta population) or logit-normal "
-        "(logit theta_i ~ N(mu, sigma^2), as lme4, brms and INLA fit it); gamma-poisson for events "
-        "in an exposure (implied by --events/--exposure)",
+        metavar="FAMILY",
+        help="one of %(choices)s; implied by the columns: for counts beta-binomial (default; the "
+        "seed's Beta population) or logit-normal (logit theta_i ~ N(mu, sigma^2), as lme4, brms and "
+        "INLA fit it); normal-normal for --estimate; gamma-poisson for events in an exposure "
+        "(--events/--exposure)",
     )
-    parser.add_argument(
+    add(
         "--engine",
         choices=["exact", "nuts"],
         default="exact",
         help="exact (default): integrals on a grid; nuts: the seed's PyMC models sampled with NUTS "
         "(needs pip install 'poolwise[mcmc]')",
     )
-    parser.add_argument(
+    add(
         "--draws",
         type=_positive_int,
         default=None,
         help="draws per chain (default 1000; with --engine nuts the seed's 5000)",
     )
-    parser.add_argument(
-        "--tune", type=_non_negative_int, default=None, help="nuts: tuning steps per chain (default 5000)"
-    )
-    parser.add_argument(
+    add("--tune", type=_non_negative_int, default=None, help="nuts: tuning steps per chain (default 5000)")
+    add(
         "--target-accept",
         type=_probability,
         default=None,
         help="nuts: target acceptance rate (default 0.95)",
     )
-    parser.add_argument(
+    add(
         "--nuts-sampler",
         choices=["pymc", "nutpie", "numpyro", "blackjax"],
         default=None,
         help="nuts: NUTS implementation passed to pm.sample (default pymc; the others must be installed)",
     )
-    parser.add_argument(
+    add(
         "--parametrization",
         choices=["centered", "marginal"],
         default=None,
         help="nuts, partial pooling: centered (the seed's, default) or marginal (alpha, beta against "
         "the beta-binomial likelihood, theta drawn from its conjugate Beta afterwards)",
     )
-    parser.add_argument("--chains", type=_positive_int, default=4, help="independent chains (default 4)")
-    parser.add_argument("--seed", type=int, default=42, help="random seed of the draws (default 42)")
-    parser.add_argument(
-        "--tol", type=_tol, default=1e-4, help="grid convergence tolerance, in (0, 1) (default 1e-4)"
-    )
-    parser.add_argument("--json", action="store_true", help="print a machine-readable result on stdout")
-    parser.add_argument(
-        "--out", metavar="FILE.csv", help="write the per-group table (all poolings) to a CSV file"
-    )
-    parser.add_argument(
-        "--report", metavar="FILE.html", help="also write the self-contained HTML report to this file"
-    )
-    parser.add_argument(
+    add("--chains", type=_positive_int, default=4, help="independent chains (default 4)")
+    add("--seed", type=int, default=42, help="random seed of the draws (default 42)")
+    add("--tol", type=_tol, default=1e-4, help="grid convergence tolerance, in (0, 1) (default 1e-4)")
+    add("--json", action="store_true", help="print a machine-readable result on stdout")
+    add("--out", metavar="FILE.csv", help="write the per-group table (all poolings) to a CSV file")
+    add("--report", metavar="FILE.html", help="also write the self-contained HTML report to this file")
+    add(
         "--threshold",
         type=_rate,
         metavar="T",
         help="also call groups above (or --direction below) the rate T, with q-values (partial pooling)",
     )
-    parser.add_argument("--direction", choices=["above", "below"], default="above")
-    parser.add_argument(
+    add("--direction", choices=["above", "below"], default="above")
+    add(
         "--new-group",
         action="append",
         type=_observed,
@@ -251,38 +293,51 @@ def _add_fit_options(parser: argparse.ArgumentParser) -> None:
         help="also predict a new group that has shown Y successes in N trials, e.g. 2/3, or Y events "
         "in exposure N, e.g. 3/5.2 (repeatable)",
     )
-    parser.add_argument(
+    add(
+        "--new-size",
         "--new-trials",
-        type=_positive_int,
-        metavar="M",
-        help="also predict an unseen group's successes in M trials (the report's figure uses M too; "
-        "default there: the median group's trials)",
-    )
-    parser.add_argument(
         "--new-exposure",
-        type=_positive_float,
-        metavar="E",
-        help="for event counts: also predict an unseen group's events in exposure E (in the data's units)",
+        dest="new_size",
+        action=_Spelled,
+        types={
+            "--new-size": _positive_float,
+            "--new-trials": _positive_int,
+            "--new-exposure": _positive_float,
+        },
+        metavar="M",
+        help="also predict an unseen group's count in a size M: successes in M trials (the report's "
+        "figure uses M too; default there: the median group's trials), or events in exposure M (in "
+        "the data's units); --new-trials and --new-exposure name one kind of data",
     )
-    parser.add_argument(
+    add(
+        "--heldout-count",
         "--heldout-successes",
-        metavar="COLUMN",
-        help="with --heldout-trials: later counts of the same groups (e.g. the rest of a season), in "
-        "columns of the same table; every pooling is scored on them",
-    )
-    parser.add_argument("--heldout-trials", metavar="COLUMN", help="see --heldout-successes")
-    parser.add_argument(
         "--heldout-events",
+        dest="heldout_count",
+        action=_Spelled,
         metavar="COLUMN",
-        help="with --heldout-exposure: later events of the same groups in later exposures (event counts)",
+        help="with --heldout-size: later counts of the same groups (successes, e.g. the rest of a "
+        "season; events), in columns of the same table; every pooling is scored on them",
     )
-    parser.add_argument("--heldout-exposure", metavar="COLUMN", help="see --heldout-events")
-    parser.add_argument(
+    add(
+        "--heldout-size",
+        "--heldout-trials",
+        "--heldout-exposure",
+        dest="heldout_size",
+        action=_Spelled,
+        metavar="COLUMN",
+        help="the trials (exposures) of --heldout-count",
+    )
+    add(
         "--pairwise",
         action="store_true",
         help="print P(theta_i > theta_j) for every pair (up to 12 groups; --json has it up to 200)",
     )
-    parser.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors (and --json)")
+    add("--quiet", "-q", action="store_true", help="print nothing but errors (and --json)")
+
+
+def _add_without_default(parser: argparse.ArgumentParser, *args, **kwargs) -> argparse.Action:
+    return parser.add_argument(*args, **{**kwargs, "default": argparse.SUPPRESS})
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -300,14 +355,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Fit no/complete/partial pooling to a table of counts per group.",
     )
     _add_source(fit)
-    _add_fit_options(fit)
+    _add_fit_options(fit, defaults=False)
     report = commands.add_parser(
         "report",
         help="fit and write the self-contained HTML report",
         description="Fit the poolings and write one self-contained HTML page with the whole study.",
     )
     _add_source(report)
-    _add_fit_options(report)
+    _add_fit_options(report, defaults=False)
     report.add_argument("-o", "--output", default="poolwise-report.html", help="the HTML file to write")
     compare = commands.add_parser(
         "compare",
@@ -316,7 +371,7 @@ def build_parser() -> argparse.ArgumentParser:
         "cross-validation, with PSIS-LOO and stacking weights beside it.",
     )
     _add_source(compare)
-    _add_fit_options(compare)
+    _add_fit_options(compare, defaults=False)
     stream = commands.add_parser(
         "stream",
         help="partial pooling of a Parquet file too large for memory, in two passes",
@@ -422,10 +477,11 @@ def build_parser() -> argparse.ArgumentParser:
     describe.add_argument("--pooling", choices=["none", "complete", "partial", "all"], default="all")
     describe.add_argument(
         "--family",
-        choices=["beta-binomial", "logit-normal", "normal-normal", "gamma-poisson"],
-        default="beta-binomial",
-        help="counts (beta-binomial, default; logit-normal), estimates with standard errors "
-        "(normal-normal) or events in an exposure (gamma-poisson)",
+        choices=_Families(),
+        default=None,
+        metavar="FAMILY",
+        help="one of %(choices)s: counts (beta-binomial, default; logit-normal), estimates with "
+        "standard errors (normal-normal) or events in an exposure (gamma-poisson)",
     )
     describe.add_argument("--prior", action="append", type=_prior, default=[], metavar="NAME=PRIOR")
     describe.add_argument("-o", "--output", metavar="FILE.png", help="draw the diagram(s) to PNG/SVG/PDF")
@@ -439,10 +495,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _columns(args: argparse.Namespace) -> tuple[object, dict, str]:
     from . import datasets
+    from .families import registry
 
     has_source = getattr(args, "command", None) in ("fit", "report", "compare")
     estimates = has_source and (args.estimate or args.std_error or args.variance)
-    events = has_source and (args.events or args.exposure or args.family == "gamma-poisson")
+    family = registry.get(args.family) if args.family else None
+    events = has_source and (args.events or args.exposure or (family is not None and family.data == "rates"))
     given = [
         kind
         for kind, present in (
@@ -521,35 +579,72 @@ def _fit(args: argparse.Namespace):
     return fits, title
 
 
+def _data_family(cols: dict, family: str | None):
+    """Return the family a fit of these columns will be: ``--family``, or their kind of data's."""
+    from .families import registry
+
+    if family is not None:
+        return registry.get(family)
+    implied = (registry.get(kind.family) for kind in registry.KINDS.values())
+    return next(f for f in implied if f.roles[0] in cols)
+
+
 def _heldout(args: argparse.Namespace):
-    """Validate the later counts named by --heldout-successes/--heldout-trials (or -events/-exposure)."""
-    counts = (args.heldout_successes, args.heldout_trials)
-    events = (args.heldout_events, args.heldout_exposure)
-    if counts == (None, None) and events == (None, None):
+    """Validate the later counts named by --heldout-count/--heldout-size (or their old spellings)."""
+    from .families import registry
+
+    spelled = [s for s in (args.heldout_count, args.heldout_size) if s is not None]
+    if not spelled:
         return None
-    if counts != (None, None) and events != (None, None):
-        raise ValueError("give --heldout-successes/--heldout-trials or --heldout-events/--heldout-exposure")
-    options = (
-        "--heldout-successes, --heldout-trials"
-        if counts != (None, None)
-        else "--heldout-events, --heldout-exposure"
-    )
-    columns = counts if counts != (None, None) else events
-    if None in columns:
+    words = {option.removeprefix("--heldout-") for option, _ in spelled}
+    # One language (count, size), or the words of one family's data (successes, trials; events, exposure).
+    counted = dict.fromkeys(f.roles for f in registry.REGISTRY.values() if f.display.counts)
+    pair = next((p for p in [("count", "size"), *counted] if words <= set(p)), None)
+    if pair is None:
+        spellings = " or ".join("/".join(f"--heldout-{w}" for w in p) for p in counted)
+        raise ValueError(f"give --heldout-count/--heldout-size (or {spellings}) in one language")
+    options = ", ".join(f"--heldout-{w}" for w in pair)
+    if len(spelled) < 2:
         raise ValueError(f"{options.replace(', ', ' and ')} must be given together")
-    from .data import binomial_data, rate_data
     from .errors import DataError
 
     data, cols, _ = _columns(args)
-    sep = getattr(args, "sep", None)
+    family = next((f for f in registry.REGISTRY.values() if f.roles == pair), None)
+    family = family or _data_family(cols, args.family)
+    columns = dict(zip(family.roles, (args.heldout_count[1], args.heldout_size[1]), strict=True))
     try:
-        if columns is events:
-            later = rate_data(data, group=cols["group"], events=columns[0], exposure=columns[1], sep=sep)
-            return later.events, later.exposure
-        later = binomial_data(data, group=cols["group"], successes=columns[0], trials=columns[1], sep=sep)
+        later = family.kind.read(data, group=cols["group"], **columns, sep=getattr(args, "sep", None))
     except DataError as err:
         raise ValueError(f"held-out counts ({options}): {err}") from err
-    return later.successes, later.trials
+    return tuple(getattr(later, role) for role in family.roles)
+
+
+#: The sizes a new group's count can be predicted in: keywords ``new_<size>`` of the study.
+_NEW_SIZES = ("trials", "exposure")
+
+
+def _new_size(args: argparse.Namespace) -> dict:
+    """``--new-size`` as the study's ``new_trials`` or ``new_exposure``, by the family's size.
+
+    An old spelling (``--new-trials``, ``--new-exposure``) names its own, which the study refuses
+    for the other kind of data.
+    """
+    out = {f"new_{size}": None for size in _NEW_SIZES}
+    if args.new_size is None:
+        return out
+    option, value = args.new_size
+    size = option.removeprefix("--new-")
+    if size == "size":
+        family = _data_family(_columns(args)[1], args.family)
+        size = family.roles[1]
+        if size not in _NEW_SIZES:
+            raise ValueError(f"{option}: a new group's count is for counts; this fit is {family.name}")
+        if size == "trials":
+            if not value.is_integer():
+                raise ValueError(f"{option} {value:g}: trials are a whole number")
+            value = int(value)
+    out[f"new_{size}"] = value
+    return out
 
 
 def _run_fit(args: argparse.Namespace) -> int:
@@ -564,15 +659,16 @@ def _run_fit(args: argparse.Namespace) -> int:
     check_output_paths(
         [("--out", args.out), ("--output" if args.command == "report" else "--report", report)]
     )
-    heldout = _heldout(args)  # bad held-out columns fail before the fit, not after it
+    # bad held-out columns and sizes fail before the fit, not after it
+    heldout = _heldout(args)
+    sizes = _new_size(args)
     fits, title = _fit(args)
     questions = {
         "threshold": args.threshold,
         "direction": args.direction,
         "new_groups": args.new_group,
         "heldout": heldout,
-        "new_trials": args.new_trials,
-        "new_exposure": args.new_exposure,
+        **sizes,
         "ci_kind": args.ci_kind,
         "ci_prob": args.ci_prob,
     }
@@ -592,8 +688,7 @@ def _run_fit(args: argparse.Namespace) -> int:
                 title=title,
                 ci_kind=args.ci_kind,
                 ci_prob=args.ci_prob,
-                new_trials=args.new_trials,
-                new_exposure=args.new_exposure,
+                **sizes,
                 data_code=code,
                 study=answers,
             )
@@ -731,10 +826,11 @@ def _write_figure(path: str, draw) -> None:
 
 
 def _run_describe(args: argparse.Namespace) -> int:
+    from .families import registry
     from .families.models import build
 
     check_output_paths([("--output", args.output)])
-    models = build(args.pooling, dict(args.prior) or None, family=args.family)
+    models = build(args.pooling, dict(args.prior) or None, family=args.family or registry.DEFAULT)
     for model in models:
         print(f"{model.title}:")
         for line in model.equations():
@@ -769,7 +865,7 @@ def _run_meta(args: argparse.Namespace) -> int:
     check_output_paths([("--output", args.output)])
     if args.dataset is not None:
         info = datasets.info(args.dataset)
-        if info.family != "normal-normal":
+        if "estimate" not in info.columns:
             raise ValueError(
                 f"dataset {args.dataset!r} holds {info.family} data, not estimates with standard errors"
             )

@@ -16,6 +16,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from ..families import registry
 from ..fitting.fit import Fit
 
 
@@ -85,29 +86,35 @@ RATE_STATISTICS: dict[str, tuple[str, Callable[[np.ndarray, np.ndarray], np.ndar
 COUNTS = frozenset({"all_successes", "no_successes", "significant", "no_events"})
 
 
+#: The statistics of each kind of data (:attr:`~poolwise.families.registry.Family.data`).
+BY_DATA = {"binomial": STATISTICS, "estimates": NORMAL_STATISTICS, "rates": RATE_STATISTICS}
+
+
 def statistics_for(fit: Fit) -> dict[str, tuple[str, Callable[[np.ndarray, np.ndarray], np.ndarray]]]:
-    """Return the statistics that suit the fit's family.
+    """Return the statistics that suit the fit's data.
 
     :data:`NORMAL_STATISTICS` for estimates, :data:`RATE_STATISTICS` for event counts in an
-    exposure, :data:`STATISTICS` for binomial counts.
+    exposure, :data:`STATISTICS` for binomial counts (:data:`BY_DATA`).
+
+    Parameters
+    ----------
+    fit : Fit
+
+    Returns
+    -------
+    dict
+        Name -> (description, function of the data's count and size columns).
     """
-    if fit.family == "normal-normal":
-        return NORMAL_STATISTICS
-    return RATE_STATISTICS if fit.family == "gamma-poisson" else STATISTICS
+    return BY_DATA[registry.get(fit.family).data]
 
 
 def replicated(fit: Fit) -> dict[str, tuple[float, np.ndarray]]:
     """Each statistic's observed value and its values on the replicated data sets."""
-    if fit.family == "normal-normal":
-        y, spread = fit.data.estimate, fit.data.std_error
-    elif fit.family == "gamma-poisson":
-        y, spread = fit.data.events, fit.data.exposure
-        if not np.any(spread > 0):
-            raise ValueError("no group has any exposure: there is nothing to check")
-    else:
-        y, spread = fit.data.successes, fit.data.trials
-        if not np.any(spread > 0):
-            raise ValueError("no group has any trials: there is nothing to check")
+    count, size = registry.get(fit.family).roles
+    y, spread = getattr(fit.data, count), getattr(fit.data, size)
+    # a standard error is never 0; trials and exposure may all be
+    if not np.any(spread > 0):
+        raise ValueError(f"no group has any {size}: there is nothing to check")
     y_rep = fit.idata["posterior_predictive"]["y"].values
     y_rep = y_rep.reshape(-1, y_rep.shape[-1])
     return {

@@ -11,7 +11,8 @@ whenever that reweighted posterior is not well inside the grid. Event counts in 
 gamma-Poisson family) are the same with the negative binomial ``NB(y_i | E_i, a, b)`` of a
 ``Gamma(a, b)`` rate in place of the beta-binomial: the prior's ``(a0, b0)`` (none; improper under
 Jeffreys' ``Gamma(1/2, 0)``, so that pooling is left out), the others' ``(a0 + Y - y_i, b0 + E -
-E_i)`` (complete) and ``(alpha, beta)`` on the grid (partial). A group with no trials or no exposure
+E_i)`` (complete) and ``(alpha, beta)`` on the grid (partial); the logit-normal family reweights its
+grid over ``(mu, sigma)`` by its quadrature of ``p(y_i | mu, sigma)``. A group with no trials or no exposure
 has ``y_i = 0`` surely: ``log 1 = 0`` under every pooling. Beside it, ArviZ's PSIS-LOO from the
 pointwise log-likelihood, whose Pareto-k values show where importance sampling cannot be trusted (with
 one observation per group, leaving a group out moves its ``theta_i`` far, so high k is common). Stacking
@@ -37,9 +38,10 @@ from scipy import optimize, special
 from ..data import BinomialData, EstimateData, RateData
 from ..engines import exact
 from ..errors import PoolwiseWarning
-from ..families import beta_binomial, normal_normal
+from ..families import beta_binomial, normal_normal, registry
 from ..families.models import PriorSpec
 from ..fitting.fit import Fit, FitSet, fit_all
+from .predict import edge_mass, grid_nodes, refit_grid
 
 
 @dataclass(frozen=True)
@@ -113,14 +115,10 @@ def _nodes_likelihood(fit: Fit, grid, p) -> tuple[np.ndarray, np.ndarray]:
     """
     post = fit.posterior
     size, y = (column[p, None] for column in post.pairs.columns)
-    if fit.family == "logit-normal":
-        from ..engines import exact_logit
-        from ..families import logit_normal
-
-        mu, sigma, log_w = exact_logit.grid_nodes(grid)
-        return logit_normal.log_group_marginal(size, y, mu, sigma), log_w
-    alpha, beta, log_w = exact.grid_nodes(grid, post.family)
-    return _predictive(post, size, y, alpha, beta), log_w
+    first, second, log_w = grid_nodes(fit, grid)
+    if registry.get(fit.family).conjugate is None:  # the family's quadrature, not a closed form
+        return registry.get(fit.family).maths.log_marginal(y, size, first, second), log_w
+    return _predictive(post, size, y, first, second), log_w
 
 
 def _refit_without(fit: Fit, pairs, p: int):
@@ -131,13 +129,7 @@ def _refit_without(fit: Fit, pairs, p: int):
     with warnings.catch_warnings():
         # Warnings about a leave-one-out data set are not about the user's fit.
         warnings.simplefilter("ignore", PoolwiseWarning)
-        if fit.family == "logit-normal":
-            from ..engines import exact_logit
-
-            return exact_logit.fit_partial(fit.model.priors, *columns).grid
-        post = fit.posterior
-        rest = post.family.Pairs.from_counts(*columns)
-        return exact.fit_partial_pairs(fit.model.priors, rest, family=post.family).grid
+        return refit_grid(fit, *columns)
 
 
 def _grid_logo(fit: Fit) -> tuple[np.ndarray, int]:
@@ -153,17 +145,12 @@ def _grid_logo(fit: Fit) -> tuple[np.ndarray, int]:
     lik, log_w = _nodes_likelihood(fit, grid, slice(None))
     loo_w = log_w - lik
     logo = -special.logsumexp(loo_w, axis=1)
-    bounded = False
-    if fit.family == "logit-normal":
-        from ..engines import exact_logit
-
-        bounded = exact_logit.starts_at_zero(grid)
-    edge = exact.ring_mass(grid, loo_w + logo[:, None], bounded_v=bounded)
+    edge = edge_mass(fit, grid, loo_w + logo[:, None])
     empty = pairs.columns[0] == 0
     refits = np.flatnonzero((edge > exact.EDGE_MASS) & ~empty)
     others_seen = pairs.count @ ~empty - ~empty  # groups with data besides one of pair p
     for p in refits:
-        if fit.family == "gamma-poisson" and others_seen[p] == 0:
+        if registry.get(fit.family).maths.CENTRED_ON_DATA and others_seen[p] == 0:
             # Nothing but the hyperprior is left, and the family centres its grid on the pooled
             # rate, which needs exposure: no grid to integrate it on (the pooling is left out).
             logo[p] = np.nan
@@ -178,7 +165,7 @@ def _in_sample(fit: Fit) -> np.ndarray:
     """``log p(y_i | y)`` per distinct pair of a partial fit: the posterior predictive of the data."""
     post = fit.posterior
     pairs = post.pairs
-    if fit.family == "logit-normal":
+    if registry.get(fit.family).conjugate is None:
         # No closed form given (mu, sigma): the binomial averaged over the independent draws of theta
         # (only the effective number of parameters, p_logo, uses it).
         theta = fit.idata["posterior"]["theta"].values
@@ -212,7 +199,7 @@ def exact_logo(fit: Fit) -> tuple[np.ndarray, np.ndarray]:
     """
     if fit.engine != "exact":
         raise ValueError("exact leave-one-group-out CV needs a fit by the exact engine")
-    if fit.family == "normal-normal":
+    if registry.get(fit.family).data == "estimates":  # a line over tau, not a grid of pairs
         return _normal_logo(fit)
     post = fit.posterior
     if fit.pooling == "partial":
@@ -347,7 +334,7 @@ def _psis(fit: Fit) -> _Psis | None:
 def _why_excluded(fit: Fit, logo: np.ndarray) -> str:
     """Say why a pooling has no held-out predictive for some group (``logo`` NaN there)."""
     held_out = ", ".join(map(str, fit.data.groups[np.isnan(logo)]))
-    if fit.pooling == "partial" and fit.family == "gamma-poisson":
+    if fit.pooling == "partial" and registry.get(fit.family).maths.CENTRED_ON_DATA:
         return (
             f"the other groups have no exposure when {held_out} is held out: its predictive is the "
             "hyperprior's alone, on which the grid cannot be centred (the pooled rate needs exposure)"

@@ -5,9 +5,12 @@ hyperparameters, ``p(alpha, beta | y, y*) ∝ p(alpha, beta | y) BetaBinomial(y*
 the fitted grid is reweighted instead of refitting every group (and refitted only if the reweighted
 posterior is not well inside it). Counts in ``m`` future trials follow a mixture of beta-binomials.
 
-Event counts (the gamma-Poisson family) are answered the same way, a group's exposure in place of its
-trials and the negative binomial in place of the beta-binomial: a new group that has shown ``y*``
-events in exposure ``E*``, and later events of the same groups in later exposures.
+Event counts in an exposure are answered the same way, a group's exposure in place of its trials
+and the negative binomial in place of the beta-binomial: a new group that has shown ``y*`` events
+in exposure ``E*``, and later events of the same groups in later exposures. A new estimate with a
+given standard error is a mixture of normals. The family supplies the maths (its ``log_marginal``,
+``new_group`` and ``predictive_pmf``); :func:`predictive` and :func:`predictive_table` ask every
+family the same question in its data's roles, a count and a size.
 """
 
 from __future__ import annotations
@@ -19,23 +22,18 @@ import pandas as pd
 from scipy import special
 
 from .._core.validation import check_ci, ci_columns
-from ..engines import exact
-from ..families import beta_binomial as family
-from ..families import gamma_poisson
+from ..engines import exact, exact_logit
+from ..families import registry
+from ..families.normal_normal import mu_given_tau, to_tau
 from ..fitting.fit import Fit
 
 #: What ``Fit.hyper_grid`` raises for a fit without an exact grid (a sampling engine).
 NOT_EXACT = (ValueError, NotImplementedError, AttributeError, KeyError, TypeError)
 
 
-def _conjugate_family(fit: Fit):
-    """Return the family module whose conjugate posteriors answer ``fit``'s predictions."""
-    return gamma_poisson if fit.family == "gamma-poisson" else family
-
-
 def _check_data(fit: Fit, y, size, what: str) -> tuple[np.ndarray, np.ndarray]:
-    """Validate new counts: successes of trials, or events in an exposure (gamma-Poisson)."""
-    if fit.family != "gamma-poisson":
+    """Validate new counts: successes of trials, or events in an exposure."""
+    if registry.get(fit.family).data != "rates":
         return _check_counts(y, size, what)
     events = np.atleast_1d(np.asarray(y))
     exposure = np.atleast_1d(np.asarray(size))
@@ -77,14 +75,23 @@ def new_group_with_data(
 
     Partial pooling: the group joins the population (the hyperparameters are updated by its data, and
     it borrows strength from the others). Complete pooling: its counts join the shared rate's. No
-    pooling: ``Beta(a0 + y, b0 + n - y)``, the others are irrelevant. For event counts
-    (gamma-Poisson) ``successes`` are the group's events and ``trials`` its exposure, and the
+    pooling: ``Beta(a0 + y, b0 + n - y)``, the others are irrelevant. For event counts in an
+    exposure ``successes`` are the group's events and ``trials`` its exposure, and the
     posteriors are Gammas (``Gamma(a0 + y, b0 + E)`` under no pooling).
 
     The exact engine reweights its grid (and refits if the reweighted posterior reaches the grid's
     edge); a sampling engine's draws of ``(alpha, beta)`` are reweighted the same way (importance
     sampling, accurate while the new group's few trials move the hyperparameters little). No and
     complete pooling are conjugate under either engine.
+
+    Parameters
+    ----------
+    fit : Fit
+        A fit of binomial counts or of event counts, any pooling, either engine.
+    successes, trials : int or float
+        What the new group has shown: its count and its size (events and exposure for rates).
+    ci_kind, ci_prob : optional
+        The interval (``hdi``, 0.94 by default).
 
     Returns
     -------
@@ -94,36 +101,33 @@ def new_group_with_data(
     kind, prob = check_ci(ci_kind, ci_prob)
     y, n = _check_data(fit, successes, trials, "new group")
     y, n = y[:1], n[:1]
-    fam = _conjugate_family(fit)
-    new = fam.Pairs.from_counts(n, y)
+    # the logit-normal family's no and complete pooling are the beta-binomial's closed forms
+    maths = registry.get(fit.family).for_pooling(fit.pooling).maths
     if fit.pooling in ("none", "complete"):
         # Conjugate for either engine: the prior updated by the new counts (and, pooled, by all).
         prior = fit.model.priors["theta"]
-        columns = new.columns
+        columns = maths.Pairs.from_counts(n, y).columns
         if fit.pooling == "complete":
-            data = fam.Pairs.from_counts(*_data_columns(fit))
+            data = maths.Pairs.from_counts(*_data_columns(fit))
             columns = [c + data.count @ d for c, d in zip(columns, data.columns, strict=True)]
-        marginal = fam.conjugate(prior, *columns)
+        marginal = maths.conjugate(prior, *columns)
         if not np.all(marginal.b > 0):
             raise ValueError(
                 f"{fit.model.title} with the improper prior theta ~ {prior}: a new group with no exposure "
                 "has no proper posterior"
             )
         mean, sd = marginal.mean, marginal.sd
-    elif fit.family == "logit-normal":
-        mean, sd, marginal = _logit_normal_new_group(fit, y, n)
     else:
-        # The hyperparameters' posterior (grid nodes, or a sampler's draws) reweighted by the new data.
-        alpha, beta, weight, is_exact = hyper_mixture(fit)
+        # The hyperparameters' posterior (grid nodes, or a sampler's draws) reweighted by the new
+        # group's marginal likelihood; the grid refitted with the group if that reaches its edge.
+        first, second, weight, is_exact = hyper_mixture(fit)
         with np.errstate(divide="ignore"):
-            log_w = np.log(weight) + fam.log_marginal(y[0], n[0], alpha, beta)
+            log_w = np.log(weight) + maths.log_marginal(y[0], n[0], first, second)
         log_w -= special.logsumexp(log_w)
-        if is_exact and exact.ring_mass(fit.posterior.grid, log_w) > exact.EDGE_MASS:
+        if is_exact and edge_mass(fit, fit.posterior.grid, log_w) > exact.EDGE_MASS:
             size_all, y_all = (np.append(c, v) for c, v in zip(_data_columns(fit), (n, y), strict=True))
-            pairs = fam.Pairs.from_counts(size_all, y_all)
-            refit = exact.fit_partial_pairs(fit.model.priors, pairs, family=fam)
-            alpha, beta, log_w = exact.grid_nodes(refit.grid, fam)
-        mean, sd, marginal = fam.mixture(*fam.posterior_params(alpha, beta, new), np.exp(log_w))
+            first, second, log_w = grid_nodes(fit, refit_grid(fit, size_all, y_all))
+        mean, sd, marginal = maths.new_group(first, second, np.exp(log_w), n, y)
     lo, hi = exact.Quantity("theta_new", mean, sd, marginal, np.zeros(1, np.int64)).interval(kind, prob)
     lb, ub = ci_columns(kind, prob)
     return pd.Series(
@@ -131,69 +135,101 @@ def new_group_with_data(
     )
 
 
-def _logit_normal_new_group(fit: Fit, y: np.ndarray, n: np.ndarray):
-    """Predict a new group's theta under logit-normal partial pooling, its counts joining the data.
-
-    The nodes of ``(mu, sigma)`` (the exact grid's, or a sampler's draws) are reweighted by the new
-    group's marginal likelihood (the family's quadrature); the grid is refitted with the new group if
-    the reweighted posterior reaches its edge. Then ``theta`` is the family's mixture over the nodes.
-    """
-    from ..engines import exact_logit
-    from ..families import logit_normal
-
-    mu, sigma, weight, is_exact = _logit_nodes(fit)
-    with np.errstate(divide="ignore"):
-        log_w = np.log(weight) + logit_normal.log_group_marginal(n[0], y[0], mu, sigma)
-    log_w -= special.logsumexp(log_w)
-    if is_exact:
-        grid = fit.posterior.grid
-        edge = exact.ring_mass(grid, log_w, bounded_v=exact_logit.starts_at_zero(grid))
-        if edge > exact.EDGE_MASS:
-            trials_all, successes_all = np.append(fit.data.trials, n), np.append(fit.data.successes, y)
-            refit = exact_logit.fit_partial(fit.model.priors, trials_all, successes_all)
-            mu, sigma, log_w = exact_logit.grid_nodes(refit.grid)
-    weight = np.exp(log_w)
-    keep = weight > 1e-14 * weight.max()  # nodes that cannot move any probability
-    return logit_normal.theta_mixture(mu[keep], sigma[keep], weight[keep] / weight[keep].sum(), n, y)
-
-
-def _logit_nodes(fit: Fit) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
-    """``(mu, sigma, weight, exact)`` over a logit-normal fit's hyperparameters: grid or draws."""
-    from ..engines import exact_logit
-
-    if fit.engine == "exact":
-        mu, sigma, log_w = exact_logit.grid_nodes(fit.posterior.grid)
-        return mu, sigma, np.exp(log_w), True
-    post = fit.idata["posterior"]
-    mu = np.asarray(post["mu"].values, float).ravel()
-    sigma = np.asarray(post["sigma"].values, float).ravel()
-    return mu, sigma, np.full(mu.size, 1.0 / mu.size), False
-
-
 def _data_columns(fit: Fit) -> tuple[np.ndarray, np.ndarray]:
     """Return the fit's data as ``(size, count)``: ``(trials, successes)`` or ``(exposure, events)``."""
-    if fit.family == "gamma-poisson":
-        return fit.data.exposure, fit.data.events
-    return fit.data.trials, fit.data.successes
+    count, size = registry.get(fit.family).roles
+    return getattr(fit.data, size), getattr(fit.data, count)
+
+
+def grid_nodes(fit: Fit, grid=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the hyperparameters at every cell of a partial fit's exact grid, with normalised log-weights.
+
+    Parameters
+    ----------
+    fit : Fit
+        A partial-pooling fit of a family with a 2-D grid.
+    grid : optional
+        Another grid of the same family (a refit); the fit's own by default.
+
+    Returns
+    -------
+    first, second, log_weight : numpy.ndarray
+        ``(alpha, beta)`` of a conjugate population, ``(mu, sigma)`` of the logit-normal's.
+    """
+    fam = registry.get(fit.family)
+    grid = fit.posterior.grid if grid is None else grid
+    if fam.conjugate is None:  # no conjugate population: the quadrature engine's grid over (mu, sigma)
+        return exact_logit.grid_nodes(grid)
+    return exact.grid_nodes(grid, fam.maths)
+
+
+def edge_mass(fit: Fit, grid, log_weight: np.ndarray) -> np.ndarray:
+    """Mass in the outermost ring of ``grid``'s cells under ``log_weight`` (rows of them, or one).
+
+    Parameters
+    ----------
+    fit : Fit
+        The partial fit whose family the grid is of.
+    grid : Grid2D
+        Its grid (or a refit's).
+    log_weight : numpy.ndarray
+        Log-weights of the cells, flattened, one row per reweighting.
+
+    Returns
+    -------
+    numpy.ndarray
+        The mass, per row. A logit-normal grid starting at ``sigma = 0`` is bounded there (no edge).
+    """
+    bounded = registry.get(fit.family).conjugate is None and exact_logit.starts_at_zero(grid)
+    return exact.ring_mass(grid, log_weight, bounded_v=bounded)
+
+
+def refit_grid(fit: Fit, size: np.ndarray, count: np.ndarray):
+    """Fit partial pooling with ``fit``'s priors to other data, by the exact engine; return its grid.
+
+    Parameters
+    ----------
+    fit : Fit
+        A partial-pooling fit (its family and priors).
+    size, count : numpy.ndarray
+        Each group's size and count (trials and successes, exposure and events).
+
+    Returns
+    -------
+    Grid2D
+        The refit's grid, for :func:`grid_nodes`.
+    """
+    fam = registry.get(fit.family)
+    if fam.conjugate is None:  # no conjugate population: the quadrature engine
+        return exact_logit.fit_partial(fit.model.priors, size, count).grid
+    pairs = fam.maths.Pairs.from_counts(size, count)
+    return exact.fit_partial_pairs(fit.model.priors, pairs, family=fam.maths).grid
 
 
 def hyper_mixture(fit: Fit) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
-    """``(alpha, beta, weight, exact)`` over the hyperparameters' posterior.
+    """``(first, second, weight, exact)`` over the hyperparameters' posterior of a partial fit.
 
-    The exact engine's grid nodes with their probabilities (``exact=True``); otherwise the
-    posterior draws with equal weights.
+    The hyperparameters are ``(alpha, beta)`` of a conjugate population and ``(mu, sigma)`` of the
+    logit-normal's: the exact engine's grid nodes with their probabilities (``exact=True``);
+    otherwise the posterior draws with equal weights.
+
+    Parameters
+    ----------
+    fit : Fit
+        A partial-pooling fit of a family with a 2-D grid.
+
+    Returns
+    -------
+    first, second, weight : numpy.ndarray
+    exact : bool
     """
-    if (
-        fit.engine == "exact"
-        and fit.family in ("beta-binomial", "gamma-poisson")
-        and fit.pooling == "partial"
-    ):
-        alpha, beta, log_w = exact.grid_nodes(fit.posterior.grid, fit.posterior.family)
-        return alpha, beta, np.exp(log_w), True
+    if fit.engine == "exact" and fit.pooling == "partial":
+        first, second, log_w = grid_nodes(fit)
+        return first, second, np.exp(log_w), True
+    names = ("mu", "sigma") if registry.get(fit.family).conjugate is None else ("alpha", "beta")
     post = fit.idata["posterior"]
-    alpha = np.asarray(post["alpha"].values, float).ravel()
-    beta = np.asarray(post["beta"].values, float).ravel()
-    return alpha, beta, np.full(alpha.size, 1.0 / alpha.size), False
+    first, second = (np.asarray(post[name].values, float).ravel() for name in names)
+    return first, second, np.full(first.size, 1.0 / first.size), False
 
 
 def predictive_counts(fit: Fit, trials: int) -> pd.Series:
@@ -235,21 +271,8 @@ def predictive_counts(fit: Fit, trials: int) -> pd.Series:
     n = int(trials)
     k = np.arange(n + 1)
     pooling = fit.model.pooling
-    if pooling == "partial" and fit.family == "logit-normal":
-        pmf = _logit_normal_counts(fit, n)
-    elif pooling == "partial":
-        alpha, beta, weight, _ = hyper_mixture(fit)
-        keep = np.argsort(weight)[::-1]
-        mass = np.cumsum(weight[keep])
-        keep = keep[: int(np.searchsorted(mass, mass[-1] * (1 - 1e-12))) + 1]
-        alpha, beta, weight = alpha[keep], beta[keep], weight[keep] / weight[keep].sum()
-        pmf = np.zeros(n + 1)
-        chunk = max(1, 2_000_000 // (n + 1))
-        for start in range(0, alpha.size, chunk):
-            a = alpha[start : start + chunk, None]
-            b = beta[start : start + chunk, None]
-            logp = stats.betabinom.logpmf(k[None, :], n, a, b)
-            pmf += weight[start : start + chunk] @ np.exp(logp)
+    if pooling == "partial":  # the family's mixture over the hyperparameters' nodes
+        pmf = registry.get(fit.family).maths.predictive_pmf(n, *hyper_mixture(fit)[:3])
     else:
         prior = fit.model.priors["theta"]
         a, b = float(prior.alpha), float(prior.beta)
@@ -339,9 +362,9 @@ def predictive_events(fit: Fit, exposure: float, *, mass: float = 0.99, upto: in
 
     if isinstance(exposure, bool) or not (np.isfinite(exposure) and exposure > 0):
         raise ValueError(f"exposure must be a finite number > 0, got {exposure!r}")
-    if fit.family != "gamma-poisson":
+    if registry.get(fit.family).data != "rates":
         raise NotImplementedError(
-            f"predictive_events is for event counts (gamma-poisson); this fit is {fit.family}"
+            f"predictive_events is for event counts in an exposure; this fit is {fit.family}"
         )
     kind, a, b, w = _rate_components(fit)
     cdf = _events_cdf(kind, a, b, w, float(exposure))
@@ -400,27 +423,6 @@ def count_summary(pmf: pd.Series, prob: float) -> dict[str, float]:
     return {"mean": mean, "sd": sd, "lb": lo, "ub": hi}
 
 
-def _logit_normal_counts(fit: Fit, n: int) -> np.ndarray:
-    """``P(y_new = k)`` under logit-normal partial pooling: ``sum_g w_g p(k | n, mu_g, sigma_g)``.
-
-    Each term is the family's quadrature of the binomial over ``logit theta ~ N(mu_g, sigma_g^2)``,
-    on the exact engine's grid; a sampling engine's draws of ``(mu, sigma)`` with equal weights.
-    """
-    from ..families import logit_normal
-
-    mu, sigma, weight, _ = _logit_nodes(fit)
-    keep = weight > 1e-14 * weight.max()  # nodes that cannot move any probability
-    mu, sigma, weight = mu[keep], sigma[keep], weight[keep]
-    k = np.arange(n + 1)
-    pmf = np.zeros(n + 1)
-    chunk = max(1, 200_000 // (n + 1))
-    for start in range(0, mu.size, chunk):
-        part = slice(start, start + chunk)
-        log_p = logit_normal.log_group_marginal(n, k[None, :], mu[part, None], sigma[part, None])
-        pmf += weight[part] @ np.exp(log_p)
-    return pmf
-
-
 def heldout(fit: Fit, successes, trials) -> pd.DataFrame:
     """Score the fit on later counts for the same groups (e.g. the rest of a season).
 
@@ -441,21 +443,18 @@ def heldout(fit: Fit, successes, trials) -> pd.DataFrame:
     y, n = _check_data(fit, successes, trials, "held-out counts")
     if y.size != fit.data.n_groups:
         raise ValueError(f"held-out counts: need one per group ({fit.data.n_groups}), got {y.size}")
-    fam = _conjugate_family(fit)
-    if fit.engine == "exact" and fit.family in ("beta-binomial", "gamma-poisson"):
+    fam = registry.get(fit.family)
+    if fit.engine == "exact" and fam.conjugate is not None:
         a, b, log_w, index = exact.components(fit.posterior)
         a, b = a[index], b[index]  # (groups, K)
-        lpd = special.logsumexp(fam.log_marginal(y[:, None], n[:, None], a, b) + log_w, axis=1)
-        mean = np.exp(special.logsumexp(np.log(fam.component_mean(a, b)) + log_w, axis=1))
+        lpd = special.logsumexp(fam.maths.log_marginal(y[:, None], n[:, None], a, b) + log_w, axis=1)
+        mean = np.exp(special.logsumexp(np.log(fam.maths.component_mean(a, b)) + log_w, axis=1))
     else:
         # Draws of theta (a sampler's, or the logit-normal's, which has no conjugate mixture):
         # p(y_later | y) = E[Binomial(y_later | n_later, theta)] (Poisson(y_later | E_later theta)).
         theta = fit.idata["posterior"]["theta"].values
         theta = theta.reshape(theta.shape[0] * theta.shape[1], -1)  # (draws, groups), or (draws, 1)
-        if fit.family == "gamma-poisson":
-            loglik = gamma_poisson.poisson_logpmf(y[None, :], n[None, :], theta)
-        else:
-            loglik = family.binomial_logpmf(y[None, :], n[None, :], theta)
+        loglik = fam.likelihood.log_density(y[None, :], n[None, :], theta)
         lpd = special.logsumexp(loglik, axis=0) - np.log(theta.shape[0])
         mean = np.broadcast_to(theta.mean(axis=0), y.shape)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -518,15 +517,15 @@ def new_groups_table(
     Returns
     -------
     pandas.DataFrame
-        One row per (record, pooling): ``successes``, ``trials`` (``events``, ``exposure`` for
-        gamma-Poisson fits), ``pooling``, ``mean``, ``sd`` and the interval bounds.
+        One row per (record, pooling): the family's count and size (``successes``, ``trials``;
+        ``events``, ``exposure``), ``pooling``, ``mean``, ``sd`` and the interval bounds.
     """
     rows = []
     for y, n in observed:
         for pooling, fit in fits.items():
             s = new_group_with_data(fit, y, n, ci_kind, ci_prob)
-            names = ("events", "exposure") if fit.family == "gamma-poisson" else ("successes", "trials")
-            rows.append({names[0]: y, names[1]: n, "pooling": pooling, **s.to_dict()})
+            count, size = registry.get(fit.family).roles
+            rows.append({count: y, size: n, "pooling": pooling, **s.to_dict()})
     return pd.DataFrame(rows)
 
 
@@ -581,3 +580,226 @@ def events_table(fits: Mapping[str, Fit], exposure: float, prob: float | None = 
     table.index.name = "pooling"
     table.attrs.update(pmf=pmfs, prob=prob, excluded=excluded)
     return table
+
+
+def estimates_table(fits: Mapping[str, Fit], std_error: float, prob: float | None = None) -> pd.DataFrame:
+    """Summarise a new estimate with standard error ``std_error`` under every pooling.
+
+    Parameters
+    ----------
+    fits : mapping of pooling -> Fit
+        Fits of estimates with standard errors.
+    std_error : float
+        The new estimate's standard error (> 0).
+    prob : float, optional
+        Probability of the equal-tailed interval (default 0.94).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per pooling that has a proper prediction: ``std_error``, ``mean``, ``sd``, ``lb`` and
+        ``ub`` of the mixture of normals of :func:`new_estimate` (exact). Its ``attrs`` hold
+        ``"prob"`` and the poolings left out with why (``"excluded"``).
+    """
+    _, prob = check_ci(None, prob)
+    rows, excluded = {}, {}
+    for pooling, fit in fits.items():
+        try:
+            mixture = new_estimate(fit, std_error)[:3]
+        except ValueError as err:  # no pooling under the flat prior has no prediction
+            excluded[pooling] = str(err)
+            continue
+        rows[pooling] = {"std_error": float(std_error), **mixture_summary(*mixture, prob)}
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "pooling"
+    table.attrs.update(prob=prob, excluded=excluded)
+    return table
+
+
+def estimate_density(fit: Fit, std_error: float, *, points: int = 401) -> pd.Series:
+    """Predictive density of a new estimate with standard error ``std_error``, over its central 99.9%.
+
+    Parameters
+    ----------
+    fit : Fit
+        A fit of estimates with standard errors.
+    std_error : float
+        The new estimate's standard error (> 0).
+    points : int
+        How many evenly spaced points the density is tabulated at.
+
+    Returns
+    -------
+    pandas.Series
+        The density of the mixture of normals of :func:`new_estimate`, indexed by ``estimate``; its
+        ``attrs`` hold ``mean``, ``sd`` and ``std_error``.
+    """
+    mixture = new_estimate(fit, std_error)[:3]
+    summary = mixture_summary(*mixture, 0.999)
+    x = np.linspace(summary["lb"], summary["ub"], points)
+    out = pd.Series(mixture_pdf(x, *mixture), index=pd.Index(x, name="estimate"), name="p")
+    out.attrs.update(mean=summary["mean"], sd=summary["sd"], std_error=float(std_error))
+    return out
+
+
+#: A new group's data given its size, by the kind of data (:attr:`~poolwise.families.registry.Family.data`).
+_PREDICTIVE = {"binomial": predictive_counts, "rates": predictive_events, "estimates": estimate_density}
+_TABLES = {"binomial": counts_table, "rates": events_table, "estimates": estimates_table}
+
+
+def predictive(fit: Fit, size: float, **options) -> pd.Series:
+    """Predictive distribution of a new group's count given its size, for every family.
+
+    The count and the size are the family's data roles
+    (:attr:`~poolwise.families.registry.Family.roles`): successes in ``size`` trials
+    (:func:`predictive_counts`), events in an exposure ``size`` (:func:`predictive_events`), or an
+    estimate with standard error ``size`` (:func:`estimate_density`).
+
+    Parameters
+    ----------
+    fit : Fit
+        Any family, any pooling.
+    size : int or float
+        The new group's trials, exposure or standard error.
+    **options
+        Passed on: ``mass`` and ``upto`` for event counts, ``points`` for estimates.
+
+    Returns
+    -------
+    pandas.Series
+        ``P(y_new = k)`` indexed by ``k`` for counts; the density of a new estimate, indexed by it.
+    """
+    return _PREDICTIVE[registry.get(fit.family).data](fit, size, **options)
+
+
+def predictive_table(fits: Mapping[str, Fit], size: float, prob: float | None = None) -> pd.DataFrame:
+    """Summarise a new group's count given its size under every pooling, for every family.
+
+    Parameters
+    ----------
+    fits : mapping of pooling -> Fit
+        Fits of the same data (``pw.fit_all``).
+    size : int or float
+        The new group's trials, exposure or standard error.
+    prob : float, optional
+        Probability of the intervals (default 0.94).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`counts_table`, :func:`events_table` or :func:`estimates_table`, by the kind of data.
+    """
+    family = registry.get(next(iter(fits.values())).family)
+    return _TABLES[family.data](fits, size, prob)
+
+
+def tau_line(fit: Fit) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """``(tau, weight, mu_hat, v_mu)`` at the exact engine's nodes over ``tau``; None without a line.
+
+    The nodes of the line in ``u = asinh(tau / c)`` with their trapezoid probabilities, and
+    ``mu | tau, y ~ N(mu_hat, v_mu)`` there (BDA3 eq. 5.20).
+
+    Parameters
+    ----------
+    fit : Fit
+        A normal-normal fit.
+
+    Returns
+    -------
+    tuple of numpy.ndarray, or None
+        None for a fit without the exact engine's line (closed forms, a sampler).
+    """
+    post = getattr(fit, "posterior", None)
+    line = getattr(post, "line", None)
+    if line is None:
+        return None
+    tau = to_tau(line.nodes, post.data.scale)
+    mu_hat, v_mu = mu_given_tau(tau, post.data, post.priors["mu"])
+    return tau, line.weights, mu_hat, v_mu
+
+
+def draws_of(fit: Fit, name: str) -> np.ndarray:
+    """Return all posterior draws of a scalar parameter, chains pooled.
+
+    Parameters
+    ----------
+    fit : Fit
+    name : str
+        The parameter (``mu``, ``tau``, ...).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(chains * draws,)``.
+    """
+    return np.asarray(fit.idata["posterior"][name].values, float).ravel()
+
+
+def new_estimate(fit: Fit, std_error: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    r"""``(mean, sd, weight, exact)``: a new group's estimate as a mixture of normals.
+
+    A new estimate with standard error :math:`s` is :math:`y_\mathrm{new} \sim
+    N(\theta_\mathrm{new}, s^2)`, its effect :math:`\theta_\mathrm{new}` predicted as for
+    :meth:`~poolwise.Fit.new_group`. Partial pooling integrates :math:`\mu` and
+    :math:`\theta_\mathrm{new}` out given :math:`\tau`:
+    :math:`N(\hat\mu(\tau), V_\mu(\tau) + \tau^2 + s^2)` (BDA3 eq. 5.20), mixed over the exact
+    engine's line in :math:`\tau` (or over a sampler's draws of :math:`(\mu, \tau)`:
+    :math:`N(\mu, \tau^2 + s^2)`, Rao-Blackwellised). Complete pooling, and no pooling with a
+    proper prior, are one normal: :math:`N(m, \sigma^2 + s^2)` with :math:`\theta_\mathrm{new}
+    \sim N(m, \sigma^2)`.
+
+    Raises
+    ------
+    ValueError
+        ``std_error`` not a positive finite number, or no pooling with a flat prior (improper).
+    """
+    if isinstance(std_error, bool) or not (np.isfinite(std_error) and std_error > 0):
+        raise ValueError(f"std_error must be a finite number > 0, got {std_error!r}")
+    s2 = float(std_error) ** 2
+    if fit.model.pooling != "partial":
+        theta_new = fit.new_group().summary
+        return (
+            np.array([theta_new["mean"]]),
+            np.array([np.hypot(theta_new["sd"], std_error)]),
+            np.ones(1),
+            True,
+        )
+    line = tau_line(fit)
+    if line is None:
+        mu, tau = draws_of(fit, "mu"), draws_of(fit, "tau")
+        return mu, np.sqrt(tau**2 + s2), np.full(mu.size, 1.0 / mu.size), False
+    tau, weight, mu_hat, v_mu = line
+    return mu_hat, np.sqrt(v_mu + tau**2 + s2), weight, True
+
+
+def mixture_summary(mean: np.ndarray, sd: np.ndarray, weight: np.ndarray, prob: float) -> dict[str, float]:
+    """Mean, sd and the equal-tailed interval holding ``prob`` of a mixture of normals."""
+    from scipy import optimize, special
+
+    weight = weight / weight.sum()
+    centre = float(weight @ mean)
+    spread = float(np.sqrt(weight @ (sd**2 + (mean - centre) ** 2)))
+
+    def quantile(q: float) -> float:
+        def excess(x: float) -> float:
+            return float(weight @ special.ndtr((x - mean) / sd)) - q
+
+        # Every component's q-quantile lies between the extremes': so does the mixture's.
+        z = special.ndtri(q)
+        lo, hi = float(np.min(mean + z * sd)), float(np.max(mean + z * sd))
+        return lo if hi - lo <= 0 else optimize.brentq(excess, lo, hi, xtol=1e-12 * (1 + abs(hi)))
+
+    tail = (1 - prob) / 2
+    return {"mean": centre, "sd": spread, "lb": quantile(tail), "ub": quantile(1 - tail)}
+
+
+def mixture_pdf(
+    x: np.ndarray, mean: np.ndarray, sd: np.ndarray, weight: np.ndarray, *, each: bool = False
+) -> np.ndarray:
+    """Density at ``x`` of the mixture of normals ``sum_k weight_k N(mean_k, sd_k^2)``.
+
+    With ``each``, the weighted components apart, shape ``(len(x), len(mean))``.
+    """
+    z = (np.asarray(x, float)[:, None] - mean[None, :]) / sd[None, :]
+    parts = np.exp(-0.5 * z * z) / (np.sqrt(2 * np.pi) * sd[None, :]) * (weight / weight.sum())[None, :]
+    return parts if each else parts.sum(axis=1)

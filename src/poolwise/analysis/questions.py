@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from ..families import beta_binomial as family
+from ..families import beta_binomial, registry
 from ..fitting.fit import Fit
 
 
@@ -48,10 +48,11 @@ def prob_above(fit: Fit, threshold: float) -> pd.Series:
     pandas.Series
         Indexed by group.
     """
-    if fit.family == "normal-normal":
+    theta_scale = registry.get(fit.family).theta_scale
+    if theta_scale == "effect":
         if not np.isfinite(threshold):
             raise ValueError(f"threshold must be a finite number, got {threshold!r}")
-    elif fit.family == "gamma-poisson":
+    elif theta_scale == "rate":
         if not (np.isfinite(threshold) and threshold >= 0):
             raise ValueError(
                 f"threshold must be a rate >= 0 (events per unit of exposure), got {threshold!r}"
@@ -77,8 +78,8 @@ def _q_values(pep: np.ndarray) -> np.ndarray:
 def empirical_bayes(fit: Fit) -> tuple[float, float]:
     """Type-II maximum likelihood ``(alpha, beta)``: the plug-in of empirical Bayes (e.g. ebbr)."""
     # From the data, not the posterior: a sampling engine's posterior keeps no distinct pairs.
-    u, v = family.type2_ml(family.Pairs.from_counts(fit.data.trials, fit.data.successes))
-    alpha, beta = family.alpha_beta(np.array(u), np.array(v))
+    u, v = beta_binomial.type2_ml(beta_binomial.Pairs.from_counts(fit.data.trials, fit.data.successes))
+    alpha, beta = beta_binomial.alpha_beta(np.array(u), np.array(v))
     return float(alpha), float(beta)
 
 
@@ -106,7 +107,8 @@ def threshold_test(fit: Fit, threshold: float, *, direction: str = "above") -> p
     above = prob_above(fit, threshold).to_numpy()
     prob = above if direction == "above" else 1.0 - above
     out = pd.DataFrame({"prob": prob, "pep": 1.0 - prob, "q_value": _q_values(1.0 - prob)}, index=_index(fit))
-    if fit.pooling == "partial" and fit.family == "beta-binomial":
+    # the plug-in is of a Beta population's (alpha, beta): a group's theta given them is a Beta
+    if fit.pooling == "partial" and registry.get(fit.family).conjugate == "Beta":
         alpha, beta = empirical_bayes(fit)
         y, n = fit.data.successes, fit.data.trials
         eb_below = special.betainc(alpha + y, beta + (n - y), threshold)

@@ -1,24 +1,22 @@
 """How much did the prior matter? Refit partial pooling under other hyperpriors and compare.
 
 The exact engine refits in milliseconds, so the sensitivity analysis is a set of full refits, not an
-approximation. The default alternatives are the seed's ``HalfNormal(10)`` on ``alpha`` and ``beta``,
-the BDA3 prior ``p(alpha, beta) ∝ (alpha + beta)^(-5/2)``, a narrower ``HalfNormal(1)`` and a wider
-``HalfNormal(100)``, and a prior on the population instead (``mu ~ Beta(1, 1)``,
-``kappa ~ Exponential(0.01)``). A summary that moves by more than :data:`SHIFT_WARNING` of its posterior
-standard deviation across them is reported as prior-driven.
+approximation. Each family says which hyperpriors to try (its ``prior_alternatives``): for binomial
+counts with a Beta population the seed's ``HalfNormal(10)`` on ``alpha`` and ``beta``, the BDA3
+prior, a narrower and a wider half-normal and a prior on the population instead
+(:data:`ALTERNATIVES`); for estimates with standard errors priors on ``tau`` on the scale of the
+median standard error (:func:`normal_alternatives`); for event counts in an exposure priors scaled
+by the pooled rate (:func:`gamma_alternatives`); for the logit-normal binomial the
+weakly-informative priors other packages use on the logit scale (:data:`LOGIT_ALTERNATIVES`). A
+summary that moves by more than :data:`SHIFT_WARNING` of its posterior standard deviation across
+them is reported as prior-driven.
 
-For estimates with standard errors (normal-normal) the alternatives concern ``tau``, on the scale of
-the data's median standard error ``c``: BDA3's uniform on ``tau``, ``HalfCauchy(c)`` (Gelman 2006),
-a narrower ``HalfNormal(c / 2)`` and a wider ``HalfNormal(10 c)``, with ``mu`` flat throughout.
+Where a new group's mean may be infinite (a Gamma population of rates: the BUGS prior on ``beta``
+leaves ``E[1 / beta]`` infinite) the table gives the medians of ``mu`` and ``theta_new``, and a move
+of ``mu`` is measured on ``log mu``.
 
-For event counts in an exposure (gamma-Poisson) the rates are in events per unit of exposure, so a
-prior with a scale (on ``beta`` or on the mean rate ``mu``) is set from the pooled rate ``r``; see
-:func:`gamma_alternatives`. The mean of ``mu`` (and of ``theta_new``) may be infinite there (the BUGS
-prior on ``beta`` leaves ``E[1 / beta]`` infinite), so the table gives their medians, and a move of
-``mu`` is measured on ``log mu``.
-
-For the logit-normal binomial (``logit theta_i ~ N(mu, sigma^2)``) the alternatives are the
-weakly-informative priors other packages use on the logit scale; see :data:`LOGIT_ALTERNATIVES`.
+The table is wide (one row per prior) or long (:func:`prior_sensitivity`'s ``form="long"``: one row
+per prior, parameter and statistic).
 """
 
 from __future__ import annotations
@@ -27,94 +25,42 @@ import warnings
 
 import numpy as np
 import pandas as pd
+from scipy import special
 
 from .. import priors as pr
+from .._core.validation import CI_PROB
 from ..errors import PoolwiseWarning
-from ..families import gamma_poisson
+from ..families import beta_binomial, gamma_poisson, logit_normal, normal_normal, registry
 from ..families.models import resolve_priors
 from ..fitting.fit import Fit, fit
 
 #: Shift of a posterior mean, in posterior sds of the reference fit, above which it is prior-driven.
 SHIFT_WARNING = 0.5
 
-ALTERNATIVES: dict[str, dict] = {
-    "HalfNormal(10) (seed)": {"alpha": pr.HalfNormal(10), "beta": pr.HalfNormal(10)},
-    "BDA3": {"alpha,beta": pr.BDA3()},
-    "HalfNormal(1) (narrower)": {"alpha": pr.HalfNormal(1), "beta": pr.HalfNormal(1)},
-    "HalfNormal(100) (wider)": {"alpha": pr.HalfNormal(100), "beta": pr.HalfNormal(100)},
-    "mu ~ Beta(1, 1), kappa ~ Exponential(0.01)": {"mu": pr.Beta(1, 1), "kappa": pr.Exponential(0.01)},
-}
+#: The beta-binomial family's alternatives (:data:`poolwise.families.beta_binomial.ALTERNATIVES`).
+ALTERNATIVES = beta_binomial.ALTERNATIVES
 
+#: The logit-normal family's (:data:`poolwise.families.logit_normal.ALTERNATIVES`).
+LOGIT_ALTERNATIVES = logit_normal.ALTERNATIVES
 
-#: Logit-normal alternatives: the default (McElreath's intercept, a brms-style HalfNormal(1) on
-#: sigma); rstanarm's decov for one varying intercept, Exponential(1); a heavier-tailed
-#: HalfCauchy(1); a wider HalfNormal(2.5); and rstanarm's wider intercept prior Normal(0, 2.5).
-LOGIT_ALTERNATIVES: dict[str, dict] = {
-    "mu ~ Normal(0, 1.5), sigma ~ HalfNormal(1) (default)": {
-        "mu": pr.Normal(0, 1.5),
-        "sigma": pr.HalfNormal(1),
-    },
-    "sigma ~ Exponential(1) (rstanarm)": {"mu": pr.Normal(0, 1.5), "sigma": pr.Exponential(1)},
-    "sigma ~ HalfCauchy(1) (heavier tail)": {"mu": pr.Normal(0, 1.5), "sigma": pr.HalfCauchy(1)},
-    "sigma ~ HalfNormal(2.5) (wider)": {"mu": pr.Normal(0, 1.5), "sigma": pr.HalfNormal(2.5)},
-    "mu ~ Normal(0, 2.5) (rstanarm's intercept)": {"mu": pr.Normal(0, 2.5), "sigma": pr.HalfNormal(1)},
-}
+#: The gamma-Poisson family's, scaled by the pooled rate of ``(exposure, events)``.
+gamma_alternatives = gamma_poisson.prior_alternatives
 
 
 def normal_alternatives(std_error: np.ndarray) -> dict[str, dict]:
-    """Hyperpriors on ``tau`` to refit a normal-normal model under, scaled by the median standard error."""
-    c = float(np.median(std_error))
-    return {
-        "uniform on tau (BDA3)": {"mu": pr.Flat(), "tau": pr.HalfFlat()},
-        f"HalfCauchy({c:.3g}) (Gelman 2006)": {"mu": pr.Flat(), "tau": pr.HalfCauchy(c)},
-        f"HalfNormal({c / 2:.3g}) (narrower)": {"mu": pr.Flat(), "tau": pr.HalfNormal(c / 2)},
-        f"HalfNormal({10 * c:.3g}) (wider)": {"mu": pr.Flat(), "tau": pr.HalfNormal(10 * c)},
-    }
+    """Hyperpriors on ``tau`` to refit a normal-normal model under, scaled by the median standard error.
 
+    Parameters
+    ----------
+    std_error : numpy.ndarray
+        The studies' standard errors.
 
-def gamma_alternatives(exposure: np.ndarray, events: np.ndarray) -> dict[str, dict]:
-    """Hyperpriors to refit a gamma-Poisson model under, scaled by the pooled rate ``r``.
-
-    ``r`` is the events per unit of exposure over all groups (half an event when there are none),
-    the centre of the engine's own search. The alternatives, and what each asks:
-
-    - the BUGS Pumps priors, ``alpha ~ Exponential(1)``, ``beta ~ Gamma(0.1, 1)`` (the default,
-      hence the usual reference: nothing moves);
-    - the same prior on ``r * beta`` (``beta ~ Gamma(0.1, r)``): ``beta`` is in units of exposure per
-      event, so ``Gamma(0.1, 1)`` means something else in hours than in thousands of hours; this is
-      the BUGS prior in the units where the pooled rate is 1, and says whether the choice of units
-      mattered;
-    - ``mu ~ LogNormal(log r, 2)`` with ``alpha ~ Exponential(1)``: a prior on the population's
-      mean rate instead of ``beta``, within a factor ``exp(1.96 * 2) = 50`` of the pooled rate
-      either way (95%), as an analyst who knows the order of magnitude would state it;
-    - the same ``mu`` with ``alpha ~ HalfCauchy(1)``: ``1 / alpha`` is the rates' squared
-      coefficient of variation, and a half-Cauchy's heavy tail lets the data pull ``alpha`` up
-      towards complete pooling, or down, where ``Exponential(1)`` favours ``alpha < 1`` (a
-      coefficient of variation above 1);
-    - the same ``mu`` with a flatter ``alpha ~ Exponential(0.1)`` (mean 10): nearly flat over the
-      shapes the data can tell apart, so it says how much ``Exponential(1)``'s pull to small
-      ``alpha``, i.e. to less pooling, did.
-
-    ``alpha`` is scale-free (a shape) and needs no scaling.
+    Returns
+    -------
+    dict
+        :func:`poolwise.families.normal_normal.prior_alternatives`.
     """
-    r = gamma_poisson.pooled_rate(gamma_poisson.Pairs.from_counts(exposure, events))
-    mu = pr.LogNormal(float(np.log(r)), 2.0)
-    return {
-        "BUGS: alpha ~ Exponential(1), beta ~ Gamma(0.1, 1)": {
-            "alpha": pr.Exponential(1.0),
-            "beta": pr.Gamma(0.1, 1.0),
-        },
-        f"BUGS in units of the pooled rate: beta ~ Gamma(0.1, {r:.3g})": {
-            "alpha": pr.Exponential(1.0),
-            "beta": pr.Gamma(0.1, r),
-        },
-        f"mu ~ LogNormal(log {r:.3g}, 2), alpha ~ Exponential(1)": {"mu": mu, "alpha": pr.Exponential(1.0)},
-        f"mu ~ LogNormal(log {r:.3g}, 2), alpha ~ HalfCauchy(1)": {"mu": mu, "alpha": pr.HalfCauchy(1.0)},
-        f"mu ~ LogNormal(log {r:.3g}, 2), alpha ~ Exponential(0.1) (flatter)": {
-            "mu": mu,
-            "alpha": pr.Exponential(0.1),
-        },
-    }
+    return normal_normal.prior_alternatives(std_error, None)
 
 
 def _same_priors(reference: Fit, priors: dict) -> bool:
@@ -134,13 +80,43 @@ def _log_mu_moments(post) -> tuple[float, float]:
     return mean, float(np.sqrt(max(w @ (grid.u - mean) ** 2, 0.0)))
 
 
+def _largest_move(reference: Fit, ref: pd.DataFrame, alt: Fit, s: pd.DataFrame, rows: list[str]) -> float:
+    """Return the largest move of the ``rows``' centres between two fits, in the reference's sds.
+
+    A centre is the mean; where either fit's mean does not exist (NaN: BDA3's uniform prior on tau
+    with 3 groups leaves mu without one), the median. A scale is the reference's sd; where it does
+    not exist, the half-width of its interval over the normal's for the same probability (the
+    summaries' default, :data:`~poolwise._core.validation.CI_PROB`).
+    """
+    if not rows:
+        return 0.0
+    ref_mean, alt_mean = ref.loc[rows, "mean"].to_numpy(float), s.loc[rows, "mean"].to_numpy(float)
+    means = np.isfinite(ref_mean) & np.isfinite(alt_mean)
+    centres = [np.where(means, m, _medians(f, rows)) for f, m in ((reference, ref_mean), (alt, alt_mean))]
+    sd = ref.loc[rows, "sd"].to_numpy(float)
+    lb, ub = ref.columns[2], ref.columns[3]
+    half = (ref.loc[rows, ub].to_numpy(float) - ref.loc[rows, lb].to_numpy(float)) / 2
+    scale = np.where(np.isfinite(sd), sd, half / special.ndtri(0.5 + CI_PROB / 2))
+    return float(np.max(np.abs(centres[1] - centres[0]) / scale, initial=0.0))
+
+
+def _medians(f: Fit, rows: list[str]) -> np.ndarray:
+    """Medians of summary rows ``theta[<group>]`` and ``mu``, in their order."""
+    quantities = f.posterior.quantities
+    theta = quantities["theta"].quantile(0.5)
+    where = {f"theta[{g}]": i for i, g in enumerate(f.data.groups)}
+    return np.array([_median(quantities["mu"]) if r == "mu" else theta[where[r]] for r in rows])
+
+
 def _median(q) -> float:
     """Median of a reported quantity's (single) entry."""
     rows = q.mean.size
     return float(q.marginal.ppf(np.full((rows, 1), 0.5))[q.index[0], 0])
 
 
-def prior_sensitivity(reference: Fit, alternatives: dict[str, dict] | None = None) -> pd.DataFrame:
+def prior_sensitivity(
+    reference: Fit, alternatives: dict[str, dict] | None = None, *, form: str = "wide"
+) -> pd.DataFrame:
     """Refit a partial-pooling fit under each alternative hyperprior and tabulate what moves.
 
     Parameters
@@ -148,37 +124,42 @@ def prior_sensitivity(reference: Fit, alternatives: dict[str, dict] | None = Non
     reference : Fit
         A partial-pooling fit; its data are refitted.
     alternatives : dict, optional
-        Label -> priors (as for :func:`poolwise.fit`); :data:`ALTERNATIVES` by default,
-        :func:`normal_alternatives` for estimates with standard errors, :func:`gamma_alternatives`
-        for event counts in an exposure.
+        Label -> priors (as for :func:`poolwise.fit`); the family's ``prior_alternatives`` by
+        default (:data:`ALTERNATIVES`, :data:`LOGIT_ALTERNATIVES`, :func:`normal_alternatives`,
+        :func:`gamma_alternatives`).
+    form : {"wide", "long"}
+        The table's shape (below).
 
     Returns
     -------
     pandas.DataFrame
-        One row per prior: ``mu`` mean and interval bounds, ``kappa`` (``tau`` for estimates with
-        standard errors, ``alpha`` for rates) median and interval bounds,
-        ``theta_new`` mean, ``max_shift`` (largest move of any group's or mu's mean, in the
-        reference's posterior sds), ``prior_driven`` (max_shift > SHIFT_WARNING) and the engine's
-        ``warnings`` for that prior. ``DataFrame.attrs["prior_driven"]`` is True when any row is.
-        For rates, ``mu_median`` and ``theta_new_median`` replace the means (which may be
-        infinite), a group's move counts only where its mean exists (it has exposure), and mu's is
-        that of the mean of ``log mu``, in its posterior sds.
+        Wide (the default), one row per prior: ``mu`` mean and interval bounds, the family's
+        spread (``kappa``; ``tau`` for estimates with standard errors, ``sigma`` for the
+        logit-normal, ``alpha`` for rates) median and interval bounds, ``theta_new`` mean,
+        ``max_shift`` (largest move of any group's or mu's mean, in the reference's posterior
+        sds), ``prior_driven`` (max_shift > SHIFT_WARNING) and the engine's ``warnings`` for that
+        prior. ``DataFrame.attrs["prior_driven"]`` is True when any row is. For rates,
+        ``mu_median`` and ``theta_new_median`` replace the means (which may be infinite), a
+        group's move counts only where its mean exists (it has exposure), and mu's is that of
+        the mean of ``log mu``, in its posterior sds.
+
+        Long: the same numbers, one row per ``prior``, ``parameter`` (``mu``, the spread,
+        ``theta_new``) and ``statistic`` (``mean`` or ``median``, ``lb``, ``ub``), indexed by the
+        three, in a column ``value``; its ``attrs`` hold ``prior_driven`` and, per prior,
+        ``max_shift`` and ``warnings``.
     """
     if reference.pooling != "partial":
         raise ValueError("prior sensitivity concerns the hyperpriors: give a partial-pooling fit")
-    rates = reference.family == "gamma-poisson"
+    if form not in ("wide", "long"):
+        raise ValueError(f"form must be 'wide' or 'long', got {form!r}")
+    family = registry.get(reference.family)
+    # E[mu] and E[theta_new] may be infinite: medians, and mu's move on log mu (the grid's first axis)
+    rates = family.display.mean_may_be_infinite
     if alternatives is None:
-        if reference.family == "beta-binomial":
-            alternatives = ALTERNATIVES
-        elif reference.family == "logit-normal":
-            alternatives = LOGIT_ALTERNATIVES
-        elif rates:
-            alternatives = gamma_alternatives(reference.data.exposure, reference.data.events)
-        else:
-            alternatives = normal_alternatives(reference.data.std_error)
-    spread = {"beta-binomial": "kappa", "gamma-poisson": "alpha", "logit-normal": "sigma"}.get(
-        reference.family, "tau"
-    )
+        count, size = (getattr(reference.data, role) for role in family.roles)
+        alternatives = family.maths.prior_alternatives(size, count)
+    spread = family.spread
+    centre = "median" if rates else "mean"
     ref = reference.summary()
     # Groups whose mean exists (a rate with no exposure has the mean of mu, which may not).
     theta = reference.posterior.quantities["theta"]
@@ -186,7 +167,7 @@ def prior_sensitivity(reference: Fit, alternatives: dict[str, dict] | None = Non
     theta_rows = [r for r in ref.index if r.startswith("theta[")]
     theta_rows = [r for r, ok in zip(theta_rows, exist, strict=True) if ok] + ([] if rates else ["mu"])
     ref_log_mu = _log_mu_moments(reference.posterior) if rates else None
-    rows = {}
+    rows, values = {}, {}
     for label, priors in alternatives.items():
         if reference.engine == "exact" and _same_priors(reference, priors):
             alt, notes = reference, list(reference.warnings)  # the reference itself: no refit needed
@@ -203,26 +184,25 @@ def prior_sensitivity(reference: Fit, alternatives: dict[str, dict] | None = Non
             notes = [str(w.message) for w in caught]
         s = alt.summary()
         lb, ub = s.columns[2], s.columns[3]
-        shift = np.abs(s.loc[theta_rows, "mean"] - ref.loc[theta_rows, "mean"]) / ref.loc[theta_rows, "sd"]
-        shift = float(np.max(shift.to_numpy(), initial=0.0))
+        shift = _largest_move(reference, ref, alt, s, theta_rows)
         quantities = alt.posterior.quantities
         if rates:
-            # E[mu] and E[theta_new] = E[mu] may be infinite: medians, and mu's move on log mu.
             log_mu, _ = _log_mu_moments(alt.posterior)
             shift = max(shift, abs(log_mu - ref_log_mu[0]) / ref_log_mu[1])
-            centre = {"mu_median": _median(quantities["mu"])}
-            new = {"theta_new_median": _median(alt.posterior.new_group)}
+            mu, new = _median(quantities["mu"]), _median(alt.posterior.new_group)
         else:
-            centre = {"mu_mean": s.loc["mu", "mean"]}
-            new = {"theta_new_mean": alt.new_group().summary["mean"]}
+            mu, new = s.loc["mu", "mean"], alt.new_group().summary["mean"]
+        values[label] = {
+            ("mu", centre): mu,
+            ("mu", "lb"): s.loc["mu", lb],
+            ("mu", "ub"): s.loc["mu", ub],
+            (spread, "median"): _median(quantities[spread]),
+            (spread, "lb"): s.loc[spread, lb],
+            (spread, "ub"): s.loc[spread, ub],
+            ("theta_new", centre): new,
+        }
         rows[label] = {
-            **centre,
-            "mu_lb": s.loc["mu", lb],
-            "mu_ub": s.loc["mu", ub],
-            f"{spread}_median": _median(quantities[spread]),
-            f"{spread}_lb": s.loc[spread, lb],
-            f"{spread}_ub": s.loc[spread, ub],
-            **new,
+            **{f"{parameter}_{statistic}": v for (parameter, statistic), v in values[label].items()},
             "max_shift": shift,
             "prior_driven": bool(shift > SHIFT_WARNING),
             "warnings": "; ".join(notes),
@@ -238,4 +218,18 @@ def prior_sensitivity(reference: Fit, alternatives: dict[str, dict] | None = Non
             PoolwiseWarning,
             stacklevel=2,
         )
-    return table
+    if form == "wide":
+        return table
+    long = pd.DataFrame(
+        [
+            {"prior": label, "parameter": parameter, "statistic": statistic, "value": v}
+            for label, numbers in values.items()
+            for (parameter, statistic), v in numbers.items()
+        ]
+    ).set_index(["prior", "parameter", "statistic"])
+    long.attrs.update(
+        prior_driven=table.attrs["prior_driven"],
+        max_shift=table["max_shift"].to_dict(),
+        warnings=table["warnings"].to_dict(),
+    )
+    return long

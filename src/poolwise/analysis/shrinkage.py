@@ -17,9 +17,20 @@ from scipy import special
 from .._core.validation import check_ci
 from ..families import registry
 from ..families.display import display
-from ..families.normal_normal import log_dtau_du, log_posterior, mu_given_tau, to_tau
+from ..families.normal_normal import log_dtau_du, log_posterior, to_tau
 from ..fitting.fit import Fit
-from .predict import NOT_EXACT, count_summary, events_summary, hyper_mixture, predictive_events  # noqa: F401
+from .predict import (  # noqa: F401 (the figures' numbers, read here as compute.<name>)
+    NOT_EXACT,
+    count_summary,
+    draws_of,
+    events_summary,
+    hyper_mixture,
+    mixture_pdf,
+    mixture_summary,
+    new_estimate,
+    predictive_events,
+    tau_line,
+)
 from .predict import predictive_counts as _predictive_counts
 
 ORDERS = ("raw_rate", "trials", "mean", "name", "data")
@@ -50,9 +61,14 @@ def partial_fit(fits: Fit | Mapping[str, Fit], what: str) -> Fit:
     return found["partial"]
 
 
+def _family(fit: Fit) -> registry.Family:
+    """Return the fit's family (a fit-like object without one: the default family's)."""
+    return registry.get(getattr(fit, "family", registry.DEFAULT))
+
+
 def is_normal(fit: Fit) -> bool:
-    """Whether the fit is of the normal-normal family (estimates with standard errors)."""
-    return getattr(fit, "family", "beta-binomial") == "normal-normal"
+    """Whether the fit's data are estimates with standard errors (the exact engine's line over ``tau``)."""
+    return _family(fit).data == "estimates"
 
 
 def scale(fit: Fit) -> str:
@@ -61,7 +77,7 @@ def scale(fit: Fit) -> str:
     The family's :attr:`~poolwise.families.registry.Family.theta_scale`: it sets the figures' axes
     (a rate from 0, on a log axis when the rates span decades: see :func:`log_rates`).
     """
-    return registry.get(getattr(fit, "family", "beta-binomial")).theta_scale
+    return _family(fit).theta_scale
 
 
 def log_rates(rates: np.ndarray) -> bool:
@@ -178,65 +194,34 @@ def shrinkage_table(
     out[f"partial_{ub}"] = table[ub]
     if "complete" in found:
         out["complete_mean"] = found["complete"].group_table(kind, prob)["mean"].to_numpy()
-    out["shrinkage"] = _WEIGHT[partial.family](partial, table)
+    out["shrinkage"] = family.maths.shrinkage_weight(table, PopulationPosterior(partial))
     out["moved"] = table["mean"] - table[observed]
     return out
 
 
-def population_weight(size: np.ndarray, weight: np.ndarray, data: np.ndarray) -> np.ndarray:
-    """``E[c / (c + n_i) | y]`` for each ``n_i`` in ``data``, over nodes ``size`` = c with ``weight``.
+class PopulationPosterior:
+    """What a family's ``shrinkage_weight`` reads of a partial fit, each computed when asked.
 
-    The population's weight against ``n_i`` of a group's own data (trials, or exposure). Computed
-    once per distinct ``n_i``, in blocks, so that many groups cost memory for a block only.
+    Parameters
+    ----------
+    fit : Fit
+        The partial-pooling fit.
     """
-    w = np.asarray(weight, float) / np.sum(weight)
-    c = np.asarray(size, float)
-    distinct, inverse = np.unique(np.asarray(data, float), return_inverse=True)
-    out = np.empty(distinct.size)
-    block = max(1, 2**22 // max(c.size, 1))  # about 32 MiB of float64 per block
-    for start in range(0, distinct.size, block):
-        n = distinct[start : start + block, None]
-        out[start : start + block] = (c[None, :] / (c[None, :] + n)) @ w
-    return out[inverse.ravel()]
 
+    def __init__(self, fit: Fit) -> None:
+        self.fit = fit
 
-def _beta_binomial_weight(fit: Fit, table: pd.DataFrame) -> np.ndarray:
-    """``E[kappa / (kappa + n_i) | y]``: the Beta population's weight against ``n_i`` trials."""
-    alpha, beta, weight, _ = hyper_mixture(fit)
-    return population_weight(alpha + beta, weight, table["trials"].to_numpy(float))
+    def hyper_mixture(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+        """Return the nodes of a 2-D population's hyperparameters (:func:`~.predict.hyper_mixture`)."""
+        return hyper_mixture(self.fit)
 
+    def tau_mixture(self) -> tuple[np.ndarray, np.ndarray, bool]:
+        """Return the nodes of ``tau`` of a normal population (:func:`tau_mixture`)."""
+        return tau_mixture(self.fit)
 
-def _gamma_poisson_weight(fit: Fit, table: pd.DataFrame) -> np.ndarray:
-    """``E[beta / (beta + E_i) | y]``: the Gamma population's weight against exposure ``E_i``."""
-    _, beta, weight, _ = hyper_mixture(fit)
-    return population_weight(beta, weight, table["exposure"].to_numpy(float))
-
-
-def _normal_weight(fit: Fit, table: pd.DataFrame) -> np.ndarray:
-    """``E[s_i^2 / (s_i^2 + tau^2) | y]``: the normal population's weight against the estimate."""
-    tau, weight, _ = tau_mixture(fit)
-    s2 = table["std_error"].to_numpy(float)[:, None] ** 2
-    return (s2 / (s2 + tau[None, :] ** 2)) @ weight / np.sum(weight)
-
-
-def _logit_normal_weight(fit: Fit, table: pd.DataFrame) -> np.ndarray:
-    """``1 - Var(logit theta_i | y) / Var(logit theta_i | y_i)``, clipped to [0, 1]."""
-    # No closed-form weight given (mu, sigma): on the log-odds scale, where the population is
-    # normal, the share of the own-data variance that pooling removed, the latter under no
-    # pooling's Beta(1/2 + y, 1/2 + f) (trigamma(a) + trigamma(b)).
-    y, n = table["successes"].to_numpy(float), table["trials"].to_numpy(float)
-    alone = special.polygamma(1, 0.5 + y) + special.polygamma(1, 0.5 + n - y)
-    pooled = logit_variance(fit)
-    return np.where(n > 0, np.clip(1.0 - pooled / alone, 0.0, 1.0), 1.0)
-
-
-#: Each family's shrinkage factor (see :func:`shrinkage_table`).
-_WEIGHT = {
-    "beta-binomial": _beta_binomial_weight,
-    "logit-normal": _logit_normal_weight,
-    "normal-normal": _normal_weight,
-    "gamma-poisson": _gamma_poisson_weight,
-}
+    def logit_variance(self) -> np.ndarray:
+        """Return each group's ``Var(logit theta_i | y)`` (:func:`logit_variance`)."""
+        return logit_variance(self.fit)
 
 
 def logit_variance(fit: Fit) -> np.ndarray:
@@ -253,35 +238,15 @@ def logit_variance(fit: Fit) -> np.ndarray:
     return ((w * (z - mean[:, None]) ** 2).sum(axis=1))[q.index]
 
 
-def _tau_line(fit: Fit) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
-    """``(tau, weight, mu_hat, v_mu)`` at the exact engine's nodes over ``tau``; None without a line.
-
-    The nodes of the line in ``u = asinh(tau / c)`` with their trapezoid probabilities, and
-    ``mu | tau, y ~ N(mu_hat, v_mu)`` there (BDA3 eq. 5.20).
-    """
-    post = getattr(fit, "posterior", None)
-    line = getattr(post, "line", None)
-    if line is None:
-        return None
-    tau = to_tau(line.nodes, post.data.scale)
-    mu_hat, v_mu = mu_given_tau(tau, post.data, post.priors["mu"])
-    return tau, line.weights, mu_hat, v_mu
-
-
-def _draws(fit: Fit, name: str) -> np.ndarray:
-    """All posterior draws of a scalar parameter, chains pooled."""
-    return np.asarray(fit.idata["posterior"][name].values, float).ravel()
-
-
 def tau_mixture(fit: Fit) -> tuple[np.ndarray, np.ndarray, bool]:
     """``(tau, weight, exact)`` over the posterior of ``tau`` (normal-normal partial pooling).
 
     The exact engine's line: its nodes in ``u = asinh(tau / c)`` mapped to ``tau``, with their
     trapezoid probabilities (``exact=True``); otherwise the posterior draws with equal weights.
     """
-    line = _tau_line(fit)
+    line = tau_line(fit)
     if line is None:
-        tau = _draws(fit, "tau")
+        tau = draws_of(fit, "tau")
         return tau, np.full(tau.size, 1.0 / tau.size), False
     return line[0], line[1], True
 
@@ -292,21 +257,22 @@ def default_trials(fit: Fit) -> int:
     return max(1, int(np.round(np.median(trials)))) if trials.size else 1
 
 
-#: What each family predicts of a new group's data instead of counts out of trials.
+#: What is predicted of a new group's data other than counts out of trials, by the kind of data.
 _COUNTS_INSTEAD = {
-    "normal-normal": "normal-normal: plots.plot_y_new(fits, std_error=...) draws the predictive of a "
-    "new estimate",
-    "gamma-poisson": "gamma-poisson: plots.predictive_events(fit, exposure) gives a new group's events "
-    "in an exposure, and plots.plot_y_new(fits, exposure=...) draws them",
+    "estimates": "plots.plot_y_new(fits, std_error=...) draws the predictive of a new estimate",
+    "rates": "plots.predictive_events(fit, exposure) gives a new group's events in an exposure, and "
+    "plots.plot_y_new(fits, exposure=...) draws them",
 }
 
 
 @functools.wraps(_predictive_counts)
 def predictive_counts(fit: Fit, trials: int) -> pd.Series:  # noqa: D103 (the wrapped docstring)
-    if fit.family in _COUNTS_INSTEAD:
+    family = registry.get(fit.family)
+    if not family.binomial:
+        binomial = " and ".join(f.name for f in registry.REGISTRY.values() if f.binomial)
         raise NotImplementedError(
-            "predictive_counts is for binomial counts (the beta-binomial and logit-normal families); "
-            f"this fit is {_COUNTS_INSTEAD[fit.family]}"
+            f"predictive_counts is for binomial counts (the {binomial} families); this fit is "
+            f"{fit.family}: {_COUNTS_INSTEAD[family.data]}"
         )
     return _predictive_counts(fit, trials)
 
@@ -316,76 +282,6 @@ def default_exposure(fit: Fit) -> float:
     exposure = np.asarray(fit.data.exposure, float)
     exposure = exposure[exposure > 0]
     return float(np.median(exposure)) if exposure.size else 1.0
-
-
-def new_estimate(fit: Fit, std_error: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
-    r"""``(mean, sd, weight, exact)``: a new group's estimate as a mixture of normals.
-
-    A new estimate with standard error :math:`s` is :math:`y_\mathrm{new} \sim
-    N(\theta_\mathrm{new}, s^2)`, its effect :math:`\theta_\mathrm{new}` predicted as for
-    :meth:`~poolwise.Fit.new_group`. Partial pooling integrates :math:`\mu` and
-    :math:`\theta_\mathrm{new}` out given :math:`\tau`:
-    :math:`N(\hat\mu(\tau), V_\mu(\tau) + \tau^2 + s^2)` (BDA3 eq. 5.20), mixed over the exact
-    engine's line in :math:`\tau` (or over a sampler's draws of :math:`(\mu, \tau)`:
-    :math:`N(\mu, \tau^2 + s^2)`, Rao-Blackwellised). Complete pooling, and no pooling with a
-    proper prior, are one normal: :math:`N(m, \sigma^2 + s^2)` with :math:`\theta_\mathrm{new}
-    \sim N(m, \sigma^2)`.
-
-    Raises
-    ------
-    ValueError
-        ``std_error`` not a positive finite number, or no pooling with a flat prior (improper).
-    """
-    if isinstance(std_error, bool) or not (np.isfinite(std_error) and std_error > 0):
-        raise ValueError(f"std_error must be a finite number > 0, got {std_error!r}")
-    s2 = float(std_error) ** 2
-    if fit.model.pooling != "partial":
-        theta_new = fit.new_group().summary
-        return (
-            np.array([theta_new["mean"]]),
-            np.array([np.hypot(theta_new["sd"], std_error)]),
-            np.ones(1),
-            True,
-        )
-    line = _tau_line(fit)
-    if line is None:
-        mu, tau = _draws(fit, "mu"), _draws(fit, "tau")
-        return mu, np.sqrt(tau**2 + s2), np.full(mu.size, 1.0 / mu.size), False
-    tau, weight, mu_hat, v_mu = line
-    return mu_hat, np.sqrt(v_mu + tau**2 + s2), weight, True
-
-
-def mixture_summary(mean: np.ndarray, sd: np.ndarray, weight: np.ndarray, prob: float) -> dict[str, float]:
-    """Mean, sd and the equal-tailed interval holding ``prob`` of a mixture of normals."""
-    from scipy import optimize, special
-
-    weight = weight / weight.sum()
-    centre = float(weight @ mean)
-    spread = float(np.sqrt(weight @ (sd**2 + (mean - centre) ** 2)))
-
-    def quantile(q: float) -> float:
-        def excess(x: float) -> float:
-            return float(weight @ special.ndtr((x - mean) / sd)) - q
-
-        # Every component's q-quantile lies between the extremes': so does the mixture's.
-        z = special.ndtri(q)
-        lo, hi = float(np.min(mean + z * sd)), float(np.max(mean + z * sd))
-        return lo if hi - lo <= 0 else optimize.brentq(excess, lo, hi, xtol=1e-12 * (1 + abs(hi)))
-
-    tail = (1 - prob) / 2
-    return {"mean": centre, "sd": spread, "lb": quantile(tail), "ub": quantile(1 - tail)}
-
-
-def mixture_pdf(
-    x: np.ndarray, mean: np.ndarray, sd: np.ndarray, weight: np.ndarray, *, each: bool = False
-) -> np.ndarray:
-    """Density at ``x`` of the mixture of normals ``sum_k weight_k N(mean_k, sd_k^2)``.
-
-    With ``each``, the weighted components apart, shape ``(len(x), len(mean))``.
-    """
-    z = (np.asarray(x, float)[:, None] - mean[None, :]) / sd[None, :]
-    parts = np.exp(-0.5 * z * z) / (np.sqrt(2 * np.pi) * sd[None, :]) * (weight / weight.sum())[None, :]
-    return parts if each else parts.sum(axis=1)
 
 
 def default_std_error(fit: Fit) -> float:
@@ -435,7 +331,7 @@ def joint_grid(fit: Fit, size: int = 90) -> tuple[np.ndarray, np.ndarray, np.nda
     from scipy import stats
 
     (x_name, to_u), (y_name, to_v) = ((n, _TO_AXIS[t]) for n, t in registry.get(fit.family).grid_axes)
-    pts = np.vstack([to_u(_draws(fit, x_name)), to_v(_draws(fit, y_name))])
+    pts = np.vstack([to_u(draws_of(fit, x_name)), to_v(draws_of(fit, y_name))])
     pts = pts[:, np.all(np.isfinite(pts), axis=0)]
     kde = stats.gaussian_kde(pts)
     lo, hi = pts.min(axis=1), pts.max(axis=1)
@@ -460,7 +356,7 @@ def joint_normal(fit: Fit, size: int = 200) -> tuple[np.ndarray, np.ndarray, np.
     x, f, _ = density(fit, "mu")
     left, right = mass_window(x, f, 1e-4, 1 - 1e-4)
     mu = np.linspace(left, right, size)
-    line = _tau_line(fit)
+    line = tau_line(fit)
     if line is not None:
         tau, nodes, mu_hat, v_mu = line
         weight = mixture_pdf(mu, mu_hat, np.sqrt(v_mu), nodes, each=True)
@@ -468,8 +364,8 @@ def joint_normal(fit: Fit, size: int = 200) -> tuple[np.ndarray, np.ndarray, np.
     from scipy import stats
 
     scale = default_std_error(fit)  # the engine's c: the median standard error
-    draws_mu = _draws(fit, "mu")
-    draws_u = np.arcsinh(_draws(fit, "tau") / scale)
+    draws_mu = draws_of(fit, "mu")
+    draws_u = np.arcsinh(draws_of(fit, "tau") / scale)
     kde = stats.gaussian_kde(np.vstack([np.append(draws_mu, draws_mu), np.append(draws_u, -draws_u)]))
     u = np.linspace(0.0, 1.1 * float(np.quantile(draws_u, 0.999)), size)
     mm, uu = np.meshgrid(mu, u, indexing="ij")

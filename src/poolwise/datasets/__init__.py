@@ -16,13 +16,27 @@ from importlib import resources
 
 import pandas as pd
 
+from ..families import registry
+
+
+def _family(kind: registry.DataKind) -> str:
+    """Name a kind of data as the datasets do: its family, or the kind where several families fit it."""
+    fitting = [f.name for f in registry.REGISTRY.values() if f.data == kind.name]
+    return fitting[0] if len(fitting) == 1 else kind.name
+
+
+#: A bundled dataset's family for each kind of data (:data:`poolwise.families.registry.KINDS`).
+_FAMILY_OF = {kind.name: _family(kind) for kind in registry.KINDS.values()}
+
+
+def _roles(kind: registry.DataKind) -> tuple[str, str, str]:
+    count, size = registry.get(kind.family).roles
+    return ("group", count, "|".join((size, *kind.alternatives)))
+
+
 #: The kinds of data a bundled dataset holds, and the :func:`poolwise.fit` keyword arguments
-#: (column roles) each needs, in order.
-FAMILIES = {
-    "binomial": ("group", "successes", "trials"),
-    "normal-normal": ("group", "estimate", "std_error|variance"),
-    "gamma-poisson": ("group", "events", "exposure"),
-}
+#: (column roles) each needs, in order; ``a|b``: either.
+FAMILIES = {_FAMILY_OF[kind.name]: _roles(kind) for kind in registry.KINDS.values()}
 
 
 @dataclass(frozen=True)
@@ -80,17 +94,21 @@ class Dataset:
 
 def _binomial(name: str, description: str, group: str, successes: str, trials: str) -> Dataset:
     return Dataset(
-        name, description, "binomial", (("group", group), ("successes", successes), ("trials", trials))
+        name,
+        description,
+        _FAMILY_OF["binomial"],
+        (("group", group), ("successes", successes), ("trials", trials)),
     )
 
 
 def _estimates(name: str, description: str, group: str, estimate: str, spread: tuple[str, str]) -> Dataset:
-    return Dataset(name, description, "normal-normal", (("group", group), ("estimate", estimate), spread))
+    family = _FAMILY_OF["estimates"]
+    return Dataset(name, description, family, (("group", group), ("estimate", estimate), spread))
 
 
 def _events(name: str, description: str, group: str, events: str, exposure: str) -> Dataset:
     return Dataset(
-        name, description, "gamma-poisson", (("group", group), ("events", events), ("exposure", exposure))
+        name, description, _FAMILY_OF["rates"], (("group", group), ("events", events), ("exposure", exposure))
     )
 
 

@@ -1,10 +1,11 @@
 """The PyMC engine: the seed analysis's own models, sampled with NUTS.
 
 For users who trust PyMC, to cross-check the exact engine, and as a starting point for models the
-exact engine cannot express (:attr:`poolwise.Fit.pymc_model`). The three models are written as the
-seed analysis writes them (``theta``, ``alpha``, ``beta``, ``mu = alpha / (alpha + beta)``, dims
-named after the group column) and sampled with its settings by default: 5000 draws after 5000
-tuning steps in each of 4 chains, ``target_accept=0.95``, seeded.
+exact engine cannot express (:attr:`poolwise.Fit.pymc_model`). The models are the families' PyMC
+twins (:attr:`poolwise.families.registry.Family.twin`), written as the seed analysis writes them
+(``theta``, ``alpha``, ``beta``, ``mu = alpha / (alpha + beta)``, dims named after the group
+column) and sampled with its settings by default: 5000 draws after 5000 tuning steps in each of 4
+chains, ``target_accept=0.95``, seeded.
 
 Partial pooling comes in two parametrisations:
 
@@ -43,12 +44,10 @@ import numpy as np
 import xarray as xr
 
 from .. import __version__
-from .. import priors as pr
 from .._core.samples import SampleMarginal
 from ..data import BinomialData, EstimateData, RateData
 from ..errors import PoolwiseWarning
-from ..families import beta_binomial as family
-from ..families import gamma_poisson, normal_normal
+from ..families import registry
 from ..families.models import Model
 from .exact import Quantity
 
@@ -66,14 +65,6 @@ RHAT_MAX = 1.01
 ESS_PER_CHAIN = 100
 
 _HYPER = ("alpha", "beta", "mu", "kappa", "tau", "sigma")
-
-#: The unconstrained scale of each reported parameter's kernel density, by family.
-_SCALES = {
-    "beta-binomial": {"theta": "logit", "mu": "logit", "theta_new": "logit"},
-    "normal-normal": {"theta": "identity", "mu": "identity", "theta_new": "identity"},
-    "logit-normal": {"theta": "logit", "mu": "identity", "theta_new": "logit"},
-    "gamma-poisson": {"theta": "log", "mu": "log", "theta_new": "log"},
-}
 
 #: How the NUTS engine samples the normal-normal and logit-normal models' partial pooling.
 NON_CENTERED = "non-centered"
@@ -94,102 +85,6 @@ def import_pymc():
             f"engine='nuts' needs PyMC, which is not installed; install it with: {INSTALL_HINT}"
         ) from err
     return pymc
-
-
-def _twin(pm, name: str, prior: pr.Prior, **kwargs):
-    """Create the prior's PyMC twin (see :meth:`poolwise.priors.Prior.pymc`).
-
-    By default the PyMC distribution of the same name and parameters; improper and transformed
-    priors say their own.
-    """
-    return prior.pymc(pm, name, **kwargs)
-
-
-def _hyperparameters(pm, priors: dict):
-    """``alpha`` and ``beta`` with their priors; ``mu`` and ``kappa`` as the other two."""
-    if "alpha,beta" in priors:
-        joint = priors["alpha,beta"]
-        if not isinstance(joint, pr.BDA3):
-            raise NotImplementedError(f"engine='nuts' has no PyMC form of the joint prior {joint}")
-        # p(alpha, beta) ∝ (alpha + beta)^(-5/2) on flat positive alpha, beta.
-        alpha, beta = pm.HalfFlat("alpha"), pm.HalfFlat("beta")
-        pm.Potential("bda3_prior", -2.5 * pm.math.log(alpha + beta))
-    elif "mu" in priors:
-        mu, kappa = _twin(pm, "mu", priors["mu"]), _twin(pm, "kappa", priors["kappa"])
-        return (
-            pm.Deterministic("alpha", mu * kappa),
-            pm.Deterministic("beta", (1 - mu) * kappa),
-        )
-    else:
-        alpha, beta = _twin(pm, "alpha", priors["alpha"]), _twin(pm, "beta", priors["beta"])
-    pm.Deterministic("mu", alpha / (alpha + beta))
-    pm.Deterministic("kappa", alpha + beta)
-    return alpha, beta
-
-
-def _build_normal(pm, model: Model, data: EstimateData, dim: str, predictive: bool):
-    """Write the normal-normal model in PyMC, partial pooling non-centred (see the module docstring)."""
-    priors = model.priors
-    with pm.Model(coords={dim: data.groups.astype(str)}) as pm_model:
-        if model.pooling == "partial":
-            mu, tau = _twin(pm, "mu", priors["mu"]), _twin(pm, "tau", priors["tau"])
-            eta = pm.Normal("eta", 0.0, 1.0, dims=dim)
-            theta = pm.Deterministic("theta", mu + tau * eta, dims=dim)
-        else:
-            theta = _twin(pm, "theta", priors["theta"], dims=dim if model.pooling == "none" else None)
-        pm.Normal("y", mu=theta, sigma=data.std_error, observed=data.estimate, dims=dim)
-        if predictive:
-            if model.pooling == "partial":
-                pm.Normal("theta_new", mu=mu, sigma=tau)
-            elif model.pooling == "complete":
-                pm.Deterministic("theta_new", theta)
-            elif priors["theta"].proper:  # no group informs another: a new group's effect is the prior
-                _twin(pm, "theta_new", priors["theta"])
-    return pm_model
-
-
-def _build_logit(pm, model: Model, data: BinomialData, dim: str, predictive: bool):
-    """Write the logit-normal model's partial pooling in PyMC, non-centred (see the module docstring)."""
-    with pm.Model(coords={dim: data.groups.astype(str)}) as pm_model:
-        mu, sigma = _twin(pm, "mu", model.priors["mu"]), _twin(pm, "sigma", model.priors["sigma"])
-        eta = pm.Normal("eta", 0.0, 1.0, dims=dim)
-        theta = pm.Deterministic("theta", pm.math.invlogit(mu + sigma * eta), dims=dim)
-        pm.Binomial("y", n=data.trials, p=theta, observed=data.successes, dims=dim)
-        if predictive:
-            pm.Deterministic("theta_new", pm.math.invlogit(pm.Normal("z_new", mu=mu, sigma=sigma)))
-    return pm_model
-
-
-def _build_gamma(pm, model: Model, data: RateData, dim: str, parametrization: str, predictive: bool):
-    """Write the gamma-Poisson model in PyMC (see the module docstring)."""
-    priors, exposure, events = model.priors, data.exposure, data.events
-    marginal = model.pooling == "partial" and parametrization == "marginal"
-    with pm.Model(coords={dim: data.groups.astype(str)}) as pm_model:
-        if model.pooling == "partial":
-            if "mu" in priors:
-                mu, alpha = _twin(pm, "mu", priors["mu"]), _twin(pm, "alpha", priors["alpha"])
-                beta = pm.Deterministic("beta", alpha / mu)
-            else:
-                alpha, beta = _twin(pm, "alpha", priors["alpha"]), _twin(pm, "beta", priors["beta"])
-                pm.Deterministic("mu", alpha / beta)
-            if not marginal:
-                theta = pm.Gamma("theta", alpha=alpha, beta=beta, dims=dim)
-            elif predictive:
-                theta = pm.Gamma("theta", alpha=alpha + events, beta=beta + exposure, dims=dim)
-        else:
-            theta = _twin(pm, "theta", priors["theta"], dims=dim if model.pooling == "none" else None)
-        if marginal and not predictive:
-            pm.NegativeBinomial("y", mu=exposure * alpha / beta, alpha=alpha, observed=events, dims=dim)
-        else:
-            pm.Poisson("y", mu=exposure * theta, observed=events, dims=dim)
-        if predictive:
-            if model.pooling == "partial":
-                pm.Gamma("theta_new", alpha=alpha, beta=beta)
-            elif model.pooling == "complete":
-                pm.Deterministic("theta_new", theta)
-            elif priors["theta"].proper:  # no group informs another: a new group's rate is the prior
-                _twin(pm, "theta_new", priors["theta"])
-    return pm_model
 
 
 def build_model(
@@ -223,37 +118,8 @@ def build_model(
     -------
     pymc.Model
     """
-    pm = import_pymc()
-    if model.family == "normal-normal":
-        return _build_normal(pm, model, data, dim, predictive)
-    if model.family == "logit-normal" and model.pooling == "partial":
-        return _build_logit(pm, model, data, dim, predictive)
-    if model.family == "gamma-poisson":
-        return _build_gamma(pm, model, data, dim, parametrization, predictive)
-    n, y = data.trials, data.successes
-    marginal = model.pooling == "partial" and parametrization == "marginal"
-    with pm.Model(coords={dim: data.groups.astype(str)}) as pm_model:
-        if model.pooling == "partial":
-            alpha, beta = _hyperparameters(pm, model.priors)
-            if not marginal:
-                theta = pm.Beta("theta", alpha=alpha, beta=beta, dims=dim)
-            elif predictive:
-                # n - y in integers first: with a tiny beta, (beta + n) - y would lose it.
-                theta = pm.Beta("theta", alpha=alpha + y, beta=beta + (n - y), dims=dim)
-        else:
-            theta = _twin(pm, "theta", model.priors["theta"], dims=dim if model.pooling == "none" else None)
-        if marginal and not predictive:
-            pm.BetaBinomial("y", alpha=alpha, beta=beta, n=n, observed=y, dims=dim)
-        else:
-            pm.Binomial("y", n=n, p=theta, observed=y, dims=dim)
-        if predictive:
-            if model.pooling == "partial":
-                pm.Beta("theta_new", alpha=alpha, beta=beta)
-            elif model.pooling == "complete":
-                pm.Deterministic("theta_new", theta)
-            else:  # no group informs another: a new group's rate is the prior
-                _twin(pm, "theta_new", model.priors["theta"])
-    return pm_model
+    family = registry.get(model.family).for_pooling(model.pooling)
+    return family.twin(import_pymc(), model, data, dim, parametrization, predictive)
 
 
 @dataclass(frozen=True)
@@ -415,8 +281,8 @@ def fit_nuts(
         raise ValueError(
             f"parametrization must be one of {', '.join(PARAMETRIZATIONS)}, got {parametrization!r}"
         )
-    normal = model.family == "normal-normal"
-    if normal or model.family == "logit-normal":
+    family = registry.get(model.family)
+    if family.non_centred:
         parametrization = NON_CENTERED
     marginal = model.pooling == "partial" and parametrization == "marginal"
     pm_model = build_model(model, data, dim, parametrization)
@@ -451,15 +317,9 @@ def fit_nuts(
     # observed data as the exact engine writes them (the likelihood of y given theta).
     n_groups = data.n_groups
     theta_g = theta.values if theta.ndim == 3 else np.repeat(theta.values[..., None], n_groups, axis=-1)
-    if normal:
-        y, constant = data.estimate, {"sigma": data.std_error}
-        loglik = normal_normal.normal_logpdf(y, theta_g, data.std_error)
-    elif model.family == "gamma-poisson":
-        y, constant = data.events, {"exposure": data.exposure}
-        loglik = gamma_poisson.poisson_logpmf(y, data.exposure, theta_g)
-    else:
-        y, constant = data.successes, {"n": data.trials}
-        loglik = family.binomial_logpmf(y, data.trials, theta_g)
+    likelihood = family.likelihood
+    y, constant = likelihood.y(data), likelihood.constants(data)
+    loglik = likelihood.log_likelihood(data, theta_g)
     attrs = {
         **trace["posterior"].attrs,
         "created_at": _dt.datetime.now(_dt.UTC).isoformat(),
@@ -509,7 +369,7 @@ def fit_nuts(
         warnings.warn(note, PoolwiseWarning, stacklevel=3)
 
     # One row of draws per group (or one row for a shared theta); hyperparameters one row each.
-    scales = _SCALES[model.family]
+    scales = family.links  # where each parameter is unconstrained; the other hyperparameters are positive
     rows = _flat(theta.values)
     quantities = {"theta": _quantity("theta", rows, scales["theta"], np.arange(rows.shape[0]))}
     one = np.zeros(1, np.int64)

@@ -20,6 +20,11 @@ The hyperparameters are integrated in the unconstrained coordinates ``u = logit(
 No and complete pooling are conjugate: ``theta_i ~ Beta(a0 + y_i, b0 + n_i - y_i)`` and
 ``theta ~ Beta(a0 + sum y, b0 + sum (n - y))``.
 
+What the analysis layer asks every family by the same name: ``shrinkage_weight`` (the population's
+weight against a group's own data), ``prior_alternatives`` (the hyperpriors of a sensitivity
+analysis), ``new_group`` and ``predictive_pmf`` (a new group's ``theta`` and counts, mixed over the
+hyperparameters' nodes), and the constant :data:`CENTRED_ON_DATA`.
+
 NumPy/SciPy only. ``n - y`` is always formed in integers before a hyperparameter is added, so that a
 group with all successes and a tiny ``beta`` keeps its precision.
 """
@@ -30,8 +35,9 @@ import functools
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
+from scipy import special, stats
 
+from .. import priors as pr
 from .._core import mixture as mixturelib
 from .._core.grid import Box, HyperLine
 from .._core.grid import log_posterior as log_posterior_of
@@ -373,3 +379,148 @@ log_marginal = log_beta_binomial
 def component_mean(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Mean of ``Beta(a, b)``."""
     return a / (a + b)
+
+
+# --- The family contract (issue 14): what the fitting layer asks of every family by this name. ---
+
+
+def draw_new_group(rng: np.random.Generator, hyper: dict[str, np.ndarray]) -> np.ndarray:
+    """Draw an unseen group's ``theta`` once per draw of the hyperparameters ``hyper`` (by name)."""
+    return draw(rng, hyper["alpha"], hyper["beta"])
+
+
+#: Whether the exact engine centres its grid on the data (so that a partial fit needs a group with
+#: data): no, the grid's box is fixed (:data:`LIMITS`).
+CENTRED_ON_DATA = False
+
+#: The hyperpriors of a sensitivity analysis (:func:`prior_alternatives`): the seed's
+#: ``HalfNormal(10)`` on ``alpha`` and ``beta``, the BDA3 prior ``p(alpha, beta) ∝ (alpha + beta)^(-5/2)``,
+#: a narrower ``HalfNormal(1)`` and a wider ``HalfNormal(100)``, and a prior on the population
+#: instead (``mu ~ Beta(1, 1)``, ``kappa ~ Exponential(0.01)``).
+ALTERNATIVES: dict[str, dict] = {
+    "HalfNormal(10) (seed)": {"alpha": pr.HalfNormal(10), "beta": pr.HalfNormal(10)},
+    "BDA3": {"alpha,beta": pr.BDA3()},
+    "HalfNormal(1) (narrower)": {"alpha": pr.HalfNormal(1), "beta": pr.HalfNormal(1)},
+    "HalfNormal(100) (wider)": {"alpha": pr.HalfNormal(100), "beta": pr.HalfNormal(100)},
+    "mu ~ Beta(1, 1), kappa ~ Exponential(0.01)": {"mu": pr.Beta(1, 1), "kappa": pr.Exponential(0.01)},
+}
+
+
+def prior_alternatives(trials: np.ndarray, successes: np.ndarray) -> dict[str, dict]:
+    """Return the hyperpriors to refit a partial-pooling fit under: :data:`ALTERNATIVES`.
+
+    Parameters
+    ----------
+    trials, successes : ndarray
+        The data's size and count columns (scale-free here: a probability needs no scaling).
+
+    Returns
+    -------
+    dict
+        Label -> priors, as :func:`poolwise.fit` takes them.
+    """
+    return ALTERNATIVES
+
+
+def population_weight(size: np.ndarray, weight: np.ndarray, data: np.ndarray) -> np.ndarray:
+    """``E[c / (c + n_i) | y]`` for each ``n_i`` in ``data``, over nodes ``size`` = c with ``weight``.
+
+    The population's weight against ``n_i`` of a group's own data (trials, or exposure). Computed
+    once per distinct ``n_i``, in blocks, so that many groups cost memory for a block only.
+
+    Parameters
+    ----------
+    size, weight : ndarray
+        The population's prior sample size ``c`` at the hyperparameters' nodes, and their weights.
+    data : ndarray
+        Each group's ``n_i``.
+
+    Returns
+    -------
+    ndarray
+        One weight per group.
+    """
+    w = np.asarray(weight, float) / np.sum(weight)
+    c = np.asarray(size, float)
+    distinct, inverse = np.unique(np.asarray(data, float), return_inverse=True)
+    out = np.empty(distinct.size)
+    block = max(1, 2**22 // max(c.size, 1))  # about 32 MiB of float64 per block
+    for start in range(0, distinct.size, block):
+        n = distinct[start : start + block, None]
+        out[start : start + block] = (c[None, :] / (c[None, :] + n)) @ w
+    return out[inverse.ravel()]
+
+
+def shrinkage_weight(table, posterior) -> np.ndarray:
+    """``E[kappa / (kappa + n_i) | y]``: the Beta population's weight against ``n_i`` trials.
+
+    Given the hyperparameters a group's posterior mean is ``(1 - B_i) y_i / n_i + B_i mu`` with
+    ``B_i = kappa / (kappa + n_i)``; a group with no trials has ``B_i = 1``.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The group table (its ``trials``).
+    posterior : poolwise.analysis.shrinkage.PopulationPosterior
+        The partial fit's hyperparameters (``hyper_mixture()``: nodes of ``alpha``, ``beta`` and weights).
+
+    Returns
+    -------
+    ndarray
+        One weight per group, in the table's order.
+    """
+    alpha, beta, weight, _ = posterior.hyper_mixture()
+    return population_weight(alpha + beta, weight, table["trials"].to_numpy(float))
+
+
+def new_group(
+    alpha: np.ndarray, beta: np.ndarray, weight: np.ndarray, trials: np.ndarray, successes: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, GridMarginal]:
+    """Posterior of ``theta`` for a group with ``successes`` in ``trials``, over the nodes' weights.
+
+    Parameters
+    ----------
+    alpha, beta, weight : ndarray
+        The hyperparameters' nodes, with the weights the group's own data gave them.
+    trials, successes : ndarray
+        The group's data, shape ``(1,)``.
+
+    Returns
+    -------
+    mean, sd, marginal
+        As :func:`theta_mixture`.
+    """
+    return theta_mixture(alpha, beta, weight, trials, successes)
+
+
+def predictive_pmf(trials: int, alpha: np.ndarray, beta: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    r"""``P(y_new = k)``, ``k = 0..n``: the beta-binomials of the nodes ``(alpha, beta)`` mixed by ``weight``.
+
+    The lightest nodes, holding 1e-12 of the mass together, are left out; the rest is summed in
+    blocks of about two million terms.
+
+    Parameters
+    ----------
+    trials : int
+        The new group's trials :math:`n`.
+    alpha, beta, weight : ndarray
+        The hyperparameters' nodes and their posterior probabilities.
+
+    Returns
+    -------
+    ndarray
+        Unnormalised probabilities, shape ``(n + 1,)``.
+    """
+    k = np.arange(trials + 1)
+    keep = np.argsort(weight)[::-1]
+    mass = np.cumsum(weight[keep])
+    keep = keep[: int(np.searchsorted(mass, mass[-1] * (1 - 1e-12))) + 1]
+    alpha, beta, weight = alpha[keep], beta[keep], weight[keep] / weight[keep].sum()
+    pmf = np.zeros(trials + 1)
+    chunk = max(1, 2_000_000 // (trials + 1))
+    for start in range(0, alpha.size, chunk):
+        a = alpha[start : start + chunk, None]
+        b = beta[start : start + chunk, None]
+        logp = stats.betabinom.logpmf(k[None, :], trials, a, b)
+        pmf += weight[start : start + chunk] @ np.exp(logp)
+    return pmf

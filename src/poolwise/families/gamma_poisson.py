@@ -24,6 +24,10 @@ No and complete pooling are conjugate: ``lambda_i ~ Gamma(a0 + y_i, b0 + E_i)`` 
 
 The rates are in events per unit of exposure; a rate prior's scale (``beta``, ``mu``) is in the
 same units.
+
+What the analysis layer asks every family by the same name: ``shrinkage_weight``,
+``prior_alternatives``, ``new_group`` (see :mod:`poolwise.families.beta_binomial`) and the constant
+:data:`CENTRED_ON_DATA`.
 """
 
 from __future__ import annotations
@@ -34,11 +38,13 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
+from .. import priors as pr
 from .._core import mixture as mixturelib
 from .._core.grid import Box, HyperLine
 from .._core.grid import log_posterior as log_posterior_of
 from .._core.marginal import GammaRows, GridMarginal
 from ..priors import Gamma, JointPrior, Prior
+from .beta_binomial import population_weight
 
 #: Half-width, in ``log(mu)``, of the search box around the pooled rate; and the range of
 #: ``log(alpha)``: the same 2e-9 to 7e10 as the beta-binomial's ``kappa``.
@@ -278,3 +284,114 @@ log_marginal = log_negative_binomial
 def component_mean(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Mean of ``Gamma(a, b)`` (shape, rate)."""
     return a / b
+
+
+# --- The family contract (issue 14): what the fitting layer asks of every family by this name. ---
+
+
+def draw_new_group(rng: np.random.Generator, hyper: dict[str, np.ndarray]) -> np.ndarray:
+    """Draw an unseen group's ``theta`` once per draw of the hyperparameters ``hyper`` (by name)."""
+    return draw(rng, hyper["alpha"], hyper["beta"])
+
+
+#: Whether the exact engine centres its grid on the data (so that a partial fit needs a group with
+#: data): yes, on the pooled rate (:func:`limits`), which needs exposure.
+CENTRED_ON_DATA = True
+
+
+def prior_alternatives(exposure: np.ndarray, events: np.ndarray) -> dict[str, dict]:
+    """Hyperpriors to refit a gamma-Poisson model under, scaled by the pooled rate ``r``.
+
+    ``r`` is the events per unit of exposure over all groups (half an event when there are none),
+    the centre of the engine's own search. The alternatives, and what each asks:
+
+    - the BUGS Pumps priors, ``alpha ~ Exponential(1)``, ``beta ~ Gamma(0.1, 1)`` (the default,
+      hence the usual reference: nothing moves);
+    - the same prior on ``r * beta`` (``beta ~ Gamma(0.1, r)``): ``beta`` is in units of exposure per
+      event, so ``Gamma(0.1, 1)`` means something else in hours than in thousands of hours; this is
+      the BUGS prior in the units where the pooled rate is 1, and says whether the choice of units
+      mattered;
+    - ``mu ~ LogNormal(log r, 2)`` with ``alpha ~ Exponential(1)``: a prior on the population's
+      mean rate instead of ``beta``, within a factor ``exp(1.96 * 2) = 50`` of the pooled rate
+      either way (95%), as an analyst who knows the order of magnitude would state it;
+    - the same ``mu`` with ``alpha ~ HalfCauchy(1)``: ``1 / alpha`` is the rates' squared
+      coefficient of variation, and a half-Cauchy's heavy tail lets the data pull ``alpha`` up
+      towards complete pooling, or down, where ``Exponential(1)`` favours ``alpha < 1`` (a
+      coefficient of variation above 1);
+    - the same ``mu`` with a flatter ``alpha ~ Exponential(0.1)`` (mean 10): nearly flat over the
+      shapes the data can tell apart, so it says how much ``Exponential(1)``'s pull to small
+      ``alpha``, i.e. to less pooling, did.
+
+    ``alpha`` is scale-free (a shape) and needs no scaling.
+
+    Parameters
+    ----------
+    exposure, events : ndarray
+        The data's size and count columns.
+
+    Returns
+    -------
+    dict
+        Label -> priors, as :func:`poolwise.fit` takes them.
+    """
+    r = pooled_rate(Pairs.from_counts(exposure, events))
+    mu = pr.LogNormal(float(np.log(r)), 2.0)
+    return {
+        "BUGS: alpha ~ Exponential(1), beta ~ Gamma(0.1, 1)": {
+            "alpha": pr.Exponential(1.0),
+            "beta": pr.Gamma(0.1, 1.0),
+        },
+        f"BUGS in units of the pooled rate: beta ~ Gamma(0.1, {r:.3g})": {
+            "alpha": pr.Exponential(1.0),
+            "beta": pr.Gamma(0.1, r),
+        },
+        f"mu ~ LogNormal(log {r:.3g}, 2), alpha ~ Exponential(1)": {"mu": mu, "alpha": pr.Exponential(1.0)},
+        f"mu ~ LogNormal(log {r:.3g}, 2), alpha ~ HalfCauchy(1)": {"mu": mu, "alpha": pr.HalfCauchy(1.0)},
+        f"mu ~ LogNormal(log {r:.3g}, 2), alpha ~ Exponential(0.1) (flatter)": {
+            "mu": mu,
+            "alpha": pr.Exponential(0.1),
+        },
+    }
+
+
+def shrinkage_weight(table, posterior) -> np.ndarray:
+    """``E[beta / (beta + E_i) | y]``: the Gamma population's weight against exposure ``E_i``.
+
+    Given ``(alpha, beta)`` a group's posterior is ``Gamma(alpha + y_i, beta + E_i)``, whose mean is
+    ``(1 - B_i) y_i / E_i + B_i alpha / beta`` with ``B_i = beta / (beta + E_i)``: exposure plays the
+    part of trials, and ``beta`` that of ``kappa``. A group with no exposure has ``B_i = 1``.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The group table (its ``exposure``).
+    posterior : poolwise.analysis.shrinkage.PopulationPosterior
+        The partial fit's hyperparameters (``hyper_mixture()``: nodes of ``alpha``, ``beta`` and weights).
+
+    Returns
+    -------
+    ndarray
+        One weight per group, in the table's order.
+    """
+    _, beta, weight, _ = posterior.hyper_mixture()
+    return population_weight(beta, weight, table["exposure"].to_numpy(float))
+
+
+def new_group(
+    alpha: np.ndarray, beta: np.ndarray, weight: np.ndarray, exposure: np.ndarray, events: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, GridMarginal]:
+    """Posterior of the rate of a group with ``events`` in ``exposure``, over the nodes' weights.
+
+    Parameters
+    ----------
+    alpha, beta, weight : ndarray
+        The hyperparameters' nodes, with the weights the group's own data gave them.
+    exposure, events : ndarray
+        The group's data, shape ``(1,)``.
+
+    Returns
+    -------
+    mean, sd, marginal
+        As :func:`mixture`, of the conjugate ``Gamma(alpha + y, beta + E)`` at every node.
+    """
+    return mixture(*posterior_params(alpha, beta, Pairs.from_counts(exposure, events)), weight)

@@ -33,6 +33,9 @@ class Likelihood(Protocol):
     def log_likelihood(self, data, theta: np.ndarray) -> np.ndarray:
         """Return the pointwise ``log p(y_i | theta_i)`` for draws ``theta`` of shape ``(..., groups)``."""
 
+    def log_density(self, count: np.ndarray, size: np.ndarray, theta: np.ndarray) -> np.ndarray:
+        """Return ``log p(count | size, theta)`` for arrays in the data's (count, size) roles."""
+
     def replicate(self, rng: np.random.Generator, data, theta: np.ndarray) -> np.ndarray:
         """Return a replicate of ``y`` drawn given ``theta`` (the posterior predictive)."""
 
@@ -61,7 +64,10 @@ class Binomial:
         return {"n": data.trials}
 
     def log_likelihood(self, data: BinomialData, theta: np.ndarray) -> np.ndarray:  # noqa: D102
-        return beta_binomial.binomial_logpmf(data.successes, data.trials, theta)
+        return self.log_density(data.successes, data.trials, theta)
+
+    def log_density(self, count: np.ndarray, size: np.ndarray, theta: np.ndarray) -> np.ndarray:  # noqa: D102
+        return beta_binomial.binomial_logpmf(count, size, theta)
 
     def replicate(self, rng: np.random.Generator, data: BinomialData, theta: np.ndarray) -> np.ndarray:  # noqa: D102
         return rng.binomial(data.trials, theta)
@@ -81,7 +87,10 @@ class Normal:
         return {"sigma": data.std_error}
 
     def log_likelihood(self, data: EstimateData, theta: np.ndarray) -> np.ndarray:  # noqa: D102
-        return normal_normal.normal_logpdf(data.estimate, theta, data.std_error)
+        return self.log_density(data.estimate, data.std_error, theta)
+
+    def log_density(self, count: np.ndarray, size: np.ndarray, theta: np.ndarray) -> np.ndarray:  # noqa: D102
+        return normal_normal.normal_logpdf(count, theta, size)
 
     def replicate(self, rng: np.random.Generator, data: EstimateData, theta: np.ndarray) -> np.ndarray:  # noqa: D102
         return rng.normal(theta, data.std_error)
@@ -105,7 +114,10 @@ class Poisson:
         return {"exposure": data.exposure}
 
     def log_likelihood(self, data: RateData, theta: np.ndarray) -> np.ndarray:  # noqa: D102
-        return gamma_poisson.poisson_logpmf(data.events, data.exposure, theta)
+        return self.log_density(data.events, data.exposure, theta)
+
+    def log_density(self, count: np.ndarray, size: np.ndarray, theta: np.ndarray) -> np.ndarray:  # noqa: D102
+        return gamma_poisson.poisson_logpmf(count, size, theta)
 
     def replicate(self, rng: np.random.Generator, data: RateData, theta: np.ndarray) -> np.ndarray:  # noqa: D102
         return rng.poisson(data.exposure * theta)

@@ -43,6 +43,10 @@ No and complete pooling use the beta-binomial family's conjugate Beta posteriors
 logit-normal population says nothing about a single rate, and the Beta(1/2, 1/2) prior keeps the
 three poolings' group-level answers comparable across the two binomial families.
 
+What the analysis layer asks every family by the same name: ``shrinkage_weight``,
+``prior_alternatives``, ``log_marginal``, ``new_group`` and ``predictive_pmf`` (see
+:mod:`poolwise.families.beta_binomial`) and the constant :data:`CENTRED_ON_DATA`.
+
 NumPy/SciPy only.
 """
 
@@ -53,6 +57,7 @@ import math
 import numpy as np
 from scipy import interpolate, special
 
+from .. import priors as pr
 from .._core import mixture as mixturelib
 from .._core.grid import Box
 from .._core.marginal import GridMarginal
@@ -525,3 +530,150 @@ def sample_conditional(
         out[idx[accept]] = mu[idx[accept]] + d[accept]
         idx = idx[~accept]
     return out.reshape(shape)
+
+
+# --- The family contract (issue 14): what the fitting layer asks of every family by this name. ---
+
+
+def draw_new_group(rng: np.random.Generator, hyper: dict[str, np.ndarray]) -> np.ndarray:
+    """Draw an unseen group's ``theta`` once per draw of the hyperparameters ``hyper`` (by name)."""
+    return special.expit(rng.normal(hyper["mu"], hyper["sigma"]))
+
+
+# --- What the analysis layer asks of every family by this name (issue 14). ---
+
+#: Whether the exact engine centres its grid on the data (so that a partial fit needs a group with
+#: data): no, the grid's box is fixed (:data:`LIMITS`).
+CENTRED_ON_DATA = False
+
+#: The hyperpriors of a sensitivity analysis (:func:`prior_alternatives`): the default (McElreath's
+#: intercept, a brms-style HalfNormal(1) on sigma); rstanarm's decov for one varying intercept,
+#: Exponential(1); a heavier-tailed HalfCauchy(1); a wider HalfNormal(2.5); and rstanarm's wider
+#: intercept prior Normal(0, 2.5).
+ALTERNATIVES: dict[str, dict] = {
+    "mu ~ Normal(0, 1.5), sigma ~ HalfNormal(1) (default)": {
+        "mu": pr.Normal(0, 1.5),
+        "sigma": pr.HalfNormal(1),
+    },
+    "sigma ~ Exponential(1) (rstanarm)": {"mu": pr.Normal(0, 1.5), "sigma": pr.Exponential(1)},
+    "sigma ~ HalfCauchy(1) (heavier tail)": {"mu": pr.Normal(0, 1.5), "sigma": pr.HalfCauchy(1)},
+    "sigma ~ HalfNormal(2.5) (wider)": {"mu": pr.Normal(0, 1.5), "sigma": pr.HalfNormal(2.5)},
+    "mu ~ Normal(0, 2.5) (rstanarm's intercept)": {"mu": pr.Normal(0, 2.5), "sigma": pr.HalfNormal(1)},
+}
+
+
+def prior_alternatives(trials: np.ndarray, successes: np.ndarray) -> dict[str, dict]:
+    """Return the hyperpriors to refit a partial-pooling fit under: :data:`ALTERNATIVES`.
+
+    Parameters
+    ----------
+    trials, successes : ndarray
+        The data's size and count columns (scale-free here: log-odds need no scaling).
+
+    Returns
+    -------
+    dict
+        Label -> priors, as :func:`poolwise.fit` takes them.
+    """
+    return ALTERNATIVES
+
+
+def log_marginal(successes, trials, mu, sigma) -> np.ndarray:
+    """``log p(y | n, mu, sigma)`` in the argument order the conjugate families' ``log_marginal`` has.
+
+    Parameters
+    ----------
+    successes, trials : array-like
+        A group's data.
+    mu, sigma : array-like
+        The hyperparameters (broadcast against the data).
+
+    Returns
+    -------
+    ndarray
+        :func:`log_group_marginal`.
+    """
+    return log_group_marginal(trials, successes, mu, sigma)
+
+
+def shrinkage_weight(table, posterior) -> np.ndarray:
+    """``1 - Var(logit theta_i | y) / Var(logit theta_i | y_i)``, clipped to [0, 1].
+
+    No closed-form weight exists given ``(mu, sigma)``: on the log-odds scale, where the population
+    is normal, this is the share of the own-data variance that pooling removed, the latter under no
+    pooling's ``Beta(1/2 + y, 1/2 + n - y)`` (``trigamma(a) + trigamma(b)``). For a normal
+    population and a normal likelihood it is exactly the weight of the population. A group with no
+    trials has weight 1.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The group table (its ``successes`` and ``trials``).
+    posterior : poolwise.analysis.shrinkage.PopulationPosterior
+        The partial fit (``logit_variance()``: each group's ``Var(logit theta_i | y)``).
+
+    Returns
+    -------
+    ndarray
+        One weight per group, in the table's order.
+    """
+    y, n = table["successes"].to_numpy(float), table["trials"].to_numpy(float)
+    alone = special.polygamma(1, 0.5 + y) + special.polygamma(1, 0.5 + n - y)
+    pooled = posterior.logit_variance()
+    return np.where(n > 0, np.clip(1.0 - pooled / alone, 0.0, 1.0), 1.0)
+
+
+def _heavy(weight: np.ndarray) -> np.ndarray:
+    """Return the nodes that can move any probability (weight above 1e-14 of the largest)."""
+    return weight > 1e-14 * weight.max()
+
+
+def new_group(
+    mu: np.ndarray, sigma: np.ndarray, weight: np.ndarray, trials: np.ndarray, successes: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, GridMarginal]:
+    """Posterior of ``theta`` for a group with ``successes`` in ``trials``, over the nodes' weights.
+
+    Parameters
+    ----------
+    mu, sigma, weight : ndarray
+        The hyperparameters' nodes, with the weights the group's own data gave them.
+    trials, successes : ndarray
+        The group's data, shape ``(1,)``.
+
+    Returns
+    -------
+    mean, sd, marginal
+        As :func:`theta_mixture`, over the nodes that carry weight.
+    """
+    keep = _heavy(weight)
+    return theta_mixture(mu[keep], sigma[keep], weight[keep] / weight[keep].sum(), trials, successes)
+
+
+def predictive_pmf(trials: int, mu: np.ndarray, sigma: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """``P(y_new = k)``, ``k = 0..n``: ``sum_g w_g p(k | n, mu_g, sigma_g)``.
+
+    Each term is the quadrature of the binomial over ``logit theta ~ N(mu_g, sigma_g^2)``
+    (:func:`log_group_marginal`), summed over the nodes that carry weight.
+
+    Parameters
+    ----------
+    trials : int
+        The new group's trials ``n``.
+    mu, sigma, weight : ndarray
+        The hyperparameters' nodes and their posterior probabilities.
+
+    Returns
+    -------
+    ndarray
+        Unnormalised probabilities, shape ``(n + 1,)``.
+    """
+    keep = _heavy(weight)
+    mu, sigma, weight = mu[keep], sigma[keep], weight[keep]
+    k = np.arange(trials + 1)
+    pmf = np.zeros(trials + 1)
+    chunk = max(1, 200_000 // (trials + 1))
+    for start in range(0, mu.size, chunk):
+        part = slice(start, start + chunk)
+        log_p = log_group_marginal(trials, k[None, :], mu[part, None], sigma[part, None])
+        pmf += weight[part] @ np.exp(log_p)
+    return pmf

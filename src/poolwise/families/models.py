@@ -111,7 +111,7 @@ _LOGIT_VALID = {"none": ("theta",), "complete": ("theta",), "partial": ("mu", "s
 _GAMMA_VALID = {"none": ("theta",), "complete": ("theta",), "partial": ("alpha", "beta", "mu")}
 
 
-def valid_priors(pooling: str, family: str = "beta-binomial") -> tuple[str, ...]:
+def valid_priors(pooling: str, family: str = registry.DEFAULT) -> tuple[str, ...]:
     """Names of the parameters that take a prior under ``pooling`` in ``family``."""
     per_family = {"normal-normal": _NORMAL_VALID, "logit-normal": _LOGIT_VALID, "gamma-poisson": _GAMMA_VALID}
     return per_family.get(family, _VALID)[pooling]
@@ -134,7 +134,7 @@ class Model:
 
     pooling: str
     priors: dict
-    family: str = "beta-binomial"
+    family: str = registry.DEFAULT
 
     @property
     def title(self) -> str:
@@ -205,7 +205,7 @@ def _normalise_key(key: str) -> str:
 
 
 def resolve_priors(
-    pooling: str, priors: PriorSpec | None, *, strict: bool = True, family: str = "beta-binomial"
+    pooling: str, priors: PriorSpec | None, *, strict: bool = True, family: str = registry.DEFAULT
 ) -> dict:
     """Complete a user's prior specification for one pooling, with the defaults.
 
@@ -342,7 +342,7 @@ def _check_positive(name: str, prior) -> None:
 def build(
     pooling: str | list[str] | tuple[str, ...],
     priors: PriorSpec | None = None,
-    family: str = "beta-binomial",
+    family: str = registry.DEFAULT,
 ) -> list[Model]:
     """Models for one pooling, a list of them, or ``"all"``, with the priors distributed by name."""
     poolings = (

@@ -38,6 +38,10 @@ at ``tau = 0``), and logarithmic above, where the posterior's tail is a power of
 
 No and complete pooling are conjugate (flat or Normal prior on ``theta``): precision-weighted means.
 
+What the analysis layer asks every family by the same name: ``shrinkage_weight`` and
+``prior_alternatives`` (see :mod:`poolwise.families.beta_binomial`) and the constant
+:data:`CENTRED_ON_DATA`.
+
 NumPy/SciPy only.
 """
 
@@ -48,6 +52,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import priors as pr
 from .._core import mixture as mixturelib
 from .._core.marginal import GridMarginal, NormalRows
 from ..priors import Flat, Normal, Prior
@@ -266,3 +271,67 @@ def _identity(x: np.ndarray) -> np.ndarray:
 def _log_cosh(z: np.ndarray) -> np.ndarray:
     a = np.abs(z)
     return a + np.log1p(np.exp(-2 * a)) - math.log(2.0)
+
+
+# --- The family contract (issue 14): what the fitting layer asks of every family by this name. ---
+
+
+def draw_new_group(rng: np.random.Generator, hyper: dict[str, np.ndarray]) -> np.ndarray:
+    """Draw an unseen group's ``theta`` once per draw of the hyperparameters ``hyper`` (by name)."""
+    return rng.normal(hyper["mu"], hyper["tau"])
+
+
+# --- What the analysis layer asks of every family by this name (issue 14). ---
+
+#: Whether the exact engine centres its hyperparameters' line on the data (so that a partial fit
+#: needs a group with data): no, its scale is the standard errors' (known without any estimate).
+CENTRED_ON_DATA = False
+
+
+def prior_alternatives(std_error: np.ndarray, estimate: np.ndarray) -> dict[str, dict]:
+    """Hyperpriors on ``tau`` to refit a normal-normal model under, scaled by the median standard error.
+
+    On the scale ``c`` of the median standard error: BDA3's uniform on ``tau``, ``HalfCauchy(c)``
+    (Gelman 2006), a narrower ``HalfNormal(c / 2)`` and a wider ``HalfNormal(10 c)``, with ``mu``
+    flat throughout.
+
+    Parameters
+    ----------
+    std_error, estimate : ndarray
+        The data's size and count columns (only the standard errors set the scale).
+
+    Returns
+    -------
+    dict
+        Label -> priors, as :func:`poolwise.fit` takes them.
+    """
+    c = float(np.median(std_error))
+    return {
+        "uniform on tau (BDA3)": {"mu": pr.Flat(), "tau": pr.HalfFlat()},
+        f"HalfCauchy({c:.3g}) (Gelman 2006)": {"mu": pr.Flat(), "tau": pr.HalfCauchy(c)},
+        f"HalfNormal({c / 2:.3g}) (narrower)": {"mu": pr.Flat(), "tau": pr.HalfNormal(c / 2)},
+        f"HalfNormal({10 * c:.3g}) (wider)": {"mu": pr.Flat(), "tau": pr.HalfNormal(10 * c)},
+    }
+
+
+def shrinkage_weight(table, posterior) -> np.ndarray:
+    """``E[s_i^2 / (s_i^2 + tau^2) | y]``: the normal population's weight against the estimate.
+
+    Given ``(mu, tau)`` the posterior mean is ``(1 - B_i) y_i + B_i mu`` with
+    ``B_i = s_i^2 / (s_i^2 + tau^2)`` (BDA3 eq. 5.17), averaged over the posterior of ``tau``.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The group table (its ``std_error``).
+    posterior : poolwise.analysis.shrinkage.PopulationPosterior
+        The partial fit (``tau_mixture()``: nodes of ``tau`` and their weights).
+
+    Returns
+    -------
+    ndarray
+        One weight per group, in the table's order.
+    """
+    tau, weight, _ = posterior.tau_mixture()
+    s2 = table["std_error"].to_numpy(float)[:, None] ** 2
+    return (s2 / (s2 + tau[None, :] ** 2)) @ weight / np.sum(weight)

@@ -5,15 +5,20 @@ the code (the scale of ``theta``, the group table's data columns, the names its 
 how its densities are smoothed, what a reader is told): the layers above ``families/`` look a
 family up here (:func:`get`) and read its fields rather than comparing its name.
 :data:`REGISTRY` is the one list of families; the command line's ``--family`` choices and
-:func:`poolwise.fit`'s check come from it. A new family is a module of its maths and one entry here.
+:func:`poolwise.fit`'s check come from it. :data:`KINDS` says how each kind of data is read and which
+family it calls for, :data:`DEFAULT` which family binomial counts get when ``family=`` does not say.
+A new family is a module of its maths, its PyMC twin (:mod:`poolwise.families.twins`) and one entry
+here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
 
-from . import beta_binomial, gamma_poisson, logit_normal, normal_normal
+from ..data import BinomialData, EstimateData, RateData, binomial_data, estimate_data, rate_data
+from . import beta_binomial, gamma_poisson, logit_normal, normal_normal, twins
 from .display import FAMILIES as DISPLAYS
 from .display import FamilyDisplay
 from .likelihoods import Binomial, Likelihood, Normal, Poisson
@@ -63,6 +68,20 @@ class Family:
     links : dict
         The unconstrained scale of ``theta``, ``theta_new`` and ``mu`` (``"logit"``, ``"log"`` or
         ``"identity"``): where NUTS samples them and where their draws are compared.
+    exact : {"exact", "exact_normal", "exact_logit"}
+        The module of :mod:`poolwise.engines` that fits partial pooling exactly: ``exact`` takes the
+        family's maths as a parameter (a grid over two hyperparameters), the others are the
+        family's own (a line over ``tau``; a grid over ``(mu, sigma)`` with quadrature per group).
+    twin : callable
+        The model written in PyMC, ``twin(pm, model, data, dim, parametrization, predictive)``
+        (:mod:`poolwise.families.twins`), which the NUTS engine samples.
+    non_centred : str or None
+        How NUTS always samples partial pooling when the family takes no ``parametrization=``
+        (``"theta = mu + tau * eta"``); None when it reads one (``"centered"`` or ``"marginal"``).
+    pooled_by : str or None
+        The family whose conjugate closed forms fit no and complete pooling, when not this one's
+        own: the logit-normal family's are the beta-binomial's (the same ``Beta(1/2, 1/2)`` on each
+        rate); see :meth:`for_pooling`.
     fine : frozenset of str
         Exact densities drawn finer than the engine tabulates them (lines spanning decades).
     """
@@ -80,6 +99,10 @@ class Family:
     spread: str
     conjugate: str | None
     links: dict[str, str]
+    exact: str
+    twin: Callable
+    non_centred: str | None = None
+    pooled_by: str | None = None
     fine: frozenset[str] = frozenset()
 
     @property
@@ -97,6 +120,52 @@ class Family:
         """Whether a group's data are successes of trials."""
         return self.data == "binomial"
 
+    @property
+    def kind(self) -> DataKind:
+        """The kind of data the family fits (:data:`KINDS`)."""
+        return KINDS[self.data]
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The keyword arguments of :func:`poolwise.fit` that name a group's data columns."""
+        return (*self.roles, *self.kind.alternatives)
+
+    def for_pooling(self, pooling: str) -> Family:
+        """Return the family whose maths fit ``pooling`` (this one, or :attr:`pooled_by`'s)."""
+        return REGISTRY[self.pooled_by] if self.pooled_by and pooling != "partial" else self
+
+
+@dataclass(frozen=True)
+class DataKind:
+    """One kind of data a group has (:attr:`Family.data`), and how a table of it is read.
+
+    Attributes
+    ----------
+    name : {"binomial", "estimates", "rates"}
+        As :attr:`Family.data` names it.
+    words : str
+        What the data are, in words ("binomial counts").
+    table : type
+        The validated data (:class:`poolwise.data.BinomialData`, ...).
+    read : callable
+        The validator that makes one from a table (:func:`poolwise.data.binomial_data`, ...),
+        taking the data columns by their roles' names.
+    family : str
+        The family the data call for when ``family=`` does not say.
+    alternatives : tuple of str
+        Keyword arguments that name a column in place of a role's (``variance`` for ``std_error``).
+    required : tuple of str
+        Roles whose column has no default name and must be given (``estimate``).
+    """
+
+    name: str
+    words: str
+    table: type
+    read: Callable
+    family: str
+    alternatives: tuple[str, ...] = ()
+    required: tuple[str, ...] = ()
+
 
 _FAMILIES = (
     Family(
@@ -113,6 +182,8 @@ _FAMILIES = (
         spread="kappa",
         conjugate="Beta",
         links={"theta": "logit", "theta_new": "logit", "mu": "logit"},
+        exact="exact",
+        twin=twins.beta_binomial,
     ),
     Family(
         name="normal-normal",
@@ -128,6 +199,9 @@ _FAMILIES = (
         spread="tau",
         conjugate="Normal",
         links={"theta": "identity", "theta_new": "identity", "mu": "identity"},
+        exact="exact_normal",
+        twin=twins.normal_normal,
+        non_centred="theta = mu + tau * eta",
     ),
     Family(
         name="logit-normal",
@@ -143,6 +217,10 @@ _FAMILIES = (
         spread="sigma",
         conjugate=None,
         links={"theta": "logit", "theta_new": "logit", "mu": "identity"},
+        exact="exact_logit",
+        twin=twins.logit_normal,
+        non_centred="logit theta = mu + sigma * eta",
+        pooled_by="beta-binomial",
     ),
     Family(
         name="gamma-poisson",
@@ -158,6 +236,8 @@ _FAMILIES = (
         spread="alpha",
         conjugate="Gamma",
         links={"theta": "log", "theta_new": "log", "mu": "log"},
+        exact="exact",
+        twin=twins.gamma_poisson,
         # the population's lines span decades (mu's heavy tail reaches 1e3 and more) and a new
         # group's rate mixture runs from 1e-69 to 1e5, so the engine's nodes are 15-30% apart
         fine=frozenset({"mu", "alpha", "beta", "theta_new"}),
@@ -166,6 +246,27 @@ _FAMILIES = (
 
 #: Every family, by name, in the order the documentation lists them.
 REGISTRY: dict[str, Family] = {f.name: f for f in _FAMILIES}
+
+#: The family of binomial counts when ``family=`` does not say: the seed analysis's Beta population.
+DEFAULT = "beta-binomial"
+
+#: Every kind of data, by :attr:`Family.data`.
+KINDS: dict[str, DataKind] = {
+    kind.name: kind
+    for kind in (
+        DataKind("binomial", "binomial counts", BinomialData, binomial_data, DEFAULT),
+        DataKind(
+            "estimates",
+            "estimates with standard errors",
+            EstimateData,
+            estimate_data,
+            "normal-normal",
+            alternatives=("variance",),
+            required=("estimate",),
+        ),
+        DataKind("rates", "event counts with exposure", RateData, rate_data, "gamma-poisson"),
+    )
+}
 
 
 def names() -> tuple[str, ...]:

@@ -24,14 +24,13 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 import xarray as xr
-from scipy import special
 
 from .. import __version__
 from .._core.validation import check_ci, check_tol, ci_columns
-from ..data import BinomialData, EstimateData, RateData, binomial_data, estimate_data, rate_data
+from ..data import BinomialData, EstimateData, RateData
 from ..engines import exact, exact_logit, exact_normal
-from ..families import gamma_poisson, normal_normal, registry
-from ..families.models import BINOMIAL_FAMILIES, FAMILIES, Model, PriorSpec, build
+from ..families import registry
+from ..families.models import Model, PriorSpec, build
 
 #: Groups above which the CLI and the report skip what needs every group's draws (P(best), PSIS-LOO,
 #: posterior predictive checks): 4 x 1000 draws of three arrays per group would not fit in memory.
@@ -127,16 +126,15 @@ class Fit:
 
     def require_binomial(self, what: str) -> None:
         """Refuse, by name (``what``), a question that only binomial counts can answer."""
-        if self.family not in BINOMIAL_FAMILIES:
+        if not registry.get(self.family).binomial:
             raise NotImplementedError(f"{what} is for binomial counts; this fit is {self.family}")
 
     def require_beta_population(self, what: str) -> None:
         """Refuse, by name, a question answered through the Beta population's ``alpha`` and ``beta``."""
-        if self.family != "beta-binomial" and not (
-            self.family == "logit-normal" and self.pooling != "partial"
-        ):
+        if registry.get(self.family).for_pooling(self.pooling).conjugate != "Beta":
+            beta = " and ".join(f.name for f in registry.REGISTRY.values() if f.conjugate == "Beta")
             raise NotImplementedError(
-                f"{what} is for the beta-binomial family (a Beta population); this fit is {self.family}"
+                f"{what} is for the {beta} family (a Beta population); this fit is {self.family}"
             )
 
     @property
@@ -301,7 +299,7 @@ class Fit:
             ``u`` = log(mu), ``v`` = log(alpha)), ``weight`` (2-D, ``(len(u), len(v))``, summing to
             one), and ``alpha``, ``beta`` at the nodes (2-D).
         """
-        if self.family != "gamma-poisson":  # a Gamma population has an (alpha, beta) grid too
+        if not registry.get(self.family).for_pooling(self.pooling).grid_axes:  # Beta's, Gamma's
             self.require_beta_population("hyper_grid (the grid over alpha and beta)")
         grid = self.posterior.grid
         if grid is None and self.engine != "exact":
@@ -389,22 +387,10 @@ class Fit:
         """Draws of a new group's ``theta``; None where its distribution is improper."""
         if self.pooling == "complete":
             return raw["theta"]
-        if self.family == "normal-normal":
-            if self.pooling == "partial":
-                return rng.normal(raw["mu"], raw["tau"])
-            prior = self.model.priors["theta"]
-            return prior.sample(rng, total) if prior.proper else None
-        if self.family == "gamma-poisson":
-            if self.pooling == "partial":
-                return gamma_poisson.draw(rng, raw["alpha"], raw["beta"])
-            prior = self.model.priors["theta"]
-            return prior.sample(rng, total) if prior.proper else None
-        if self.family == "logit-normal" and self.pooling == "partial":
-            return special.expit(rng.normal(raw["mu"], raw["sigma"]))
-        if self.pooling == "none":
-            prior = self.model.priors["theta"]
-            return rng.beta(prior.alpha, prior.beta, size=total)
-        return rng.beta(raw["alpha"], raw["beta"])
+        if self.pooling == "partial":
+            return registry.get(self.family).maths.draw_new_group(rng, raw)
+        prior = self.model.priors["theta"]  # no group informs another: a new group's theta is the prior
+        return prior.sample(rng, total) if prior.proper else None
 
     def _repr_html_(self) -> str:
         """Show a compact summary in Jupyter: the model, its warnings and the summary table."""
@@ -481,7 +467,7 @@ def _check_sampling(draws: int, chains: int, random_seed: int | None) -> int:
     return int(random_seed)
 
 
-def _group_dim(data: BinomialData | EstimateData | RateData, family: str = "beta-binomial") -> str:
+def _group_dim(data: BinomialData | EstimateData | RateData, family: str = registry.DEFAULT) -> str:
     name = data.group_column
     reserved = _RESERVED | registry.get(family).reserved
     # A variable's name, and xarray's DataTree forbids "/" in those.
@@ -550,56 +536,30 @@ def _fit_model(
             progressbar=progressbar,
             **(nuts or {}),
         )
-    elif model.family == "normal-normal":
-        estimates = normal_normal.Estimates(data.estimate, data.std_error)
-        if model.pooling == "partial":
-            posterior = exact_normal.fit_partial(model.priors, estimates, tol=tol)
-        else:
-            posterior = exact_normal.fit_closed_form(model.pooling, model.priors["theta"], estimates)
-    elif model.family == "gamma-poisson":
-        pairs = gamma_poisson.Pairs.from_counts(data.exposure, data.events)
-        if model.pooling == "partial":
-            posterior = exact.fit_partial_pairs(model.priors, pairs, tol=tol, family=gamma_poisson)
-        else:
-            posterior = exact.fit_closed_form_pairs(
-                model.pooling, model.priors["theta"], pairs, family=gamma_poisson
-            )
-    elif model.family == "logit-normal" and model.pooling == "partial":
-        posterior = exact_logit.fit_partial(model.priors, data.trials, data.successes, tol=tol)
-    elif model.pooling == "partial":
-        posterior = exact.fit_partial(model.priors, data.trials, data.successes, tol=tol)
     else:
-        posterior = exact.fit_closed_form(model.pooling, model.priors["theta"], data.trials, data.successes)
+        family = registry.get(model.family).for_pooling(model.pooling)
+        posterior = _EXACT[family.exact](model, data, family, tol)
     return Fit(model, data, posterior, draws=draws, chains=chains, random_seed=seed)
 
 
 def _family(data, columns: dict[str, str | None], family: str | None) -> str:
     """Return the family that the data and columns call for, checked against ``family=``."""
-    kinds = {
-        "binomial counts": [k for k in ("successes", "trials") if columns[k] is not None],
-        "estimates with standard errors": [k for k in ("estimate", "std_error", "variance") if columns[k]],
-        "event counts with exposure": [k for k in ("events", "exposure") if columns[k] is not None],
+    named = {
+        kind.name: [c for c in registry.get(kind.family).columns if columns[c] is not None]
+        for kind in registry.KINDS.values()
     }
-    given = {kind: names for kind, names in kinds.items() if names}
+    given = {kind: names for kind, names in named.items() if names}
     if len(given) > 1:
-        parts = [f"{', '.join(names)} ({kind})" for kind, names in given.items()]
+        parts = [f"{', '.join(names)} ({registry.KINDS[kind].words})" for kind, names in given.items()]
         raise ValueError(f"{' and '.join(parts)} belong to different families; give one or the other")
-    binomial, normal = kinds["binomial counts"], kinds["estimates with standard errors"]
-    if isinstance(data, RateData) or kinds["event counts with exposure"]:
-        implied = "gamma-poisson"
-    elif isinstance(data, EstimateData) or normal:
-        implied = "normal-normal"
-    elif isinstance(data, BinomialData) or binomial:
-        implied = "beta-binomial"
-    else:
-        implied = None
-    if family is not None and family not in FAMILIES:
-        raise ValueError(f"family must be one of {', '.join(map(repr, FAMILIES))}, got {family!r}")
-    if implied == "beta-binomial" and family in BINOMIAL_FAMILIES:
-        return family  # counts fit either binomial family; the Beta population is the default
-    if family is not None and implied is not None and family != implied:
-        raise ValueError(f"family={family!r} does not fit the data given, which call for {implied!r}")
-    return family or implied or "beta-binomial"
+    validated = [kind for kind in registry.KINDS.values() if isinstance(data, kind.table)]
+    implied = next(iter(validated or [registry.KINDS[kind] for kind in given]), None)
+    if family is None:
+        return registry.DEFAULT if implied is None else implied.family
+    chosen = registry.get(family)  # an unknown name fails here, listing the families
+    if implied is not None and chosen.data != implied.name:
+        raise ValueError(f"family={family!r} does not fit the data given, which call for {implied.family!r}")
+    return family  # any family of the data's kind: counts fit either binomial family
 
 
 def _data(
@@ -607,32 +567,47 @@ def _data(
 ) -> BinomialData | EstimateData | RateData:
     if isinstance(data, BinomialData | EstimateData | RateData):
         return data
-    if family == "gamma-poisson":
-        return rate_data(
-            data,
-            group="group" if group is None else group,
-            events=columns["events"] or "events",
-            exposure=columns["exposure"] or "exposure",
-            sep=sep,
+    chosen = registry.get(family)
+    kind = chosen.kind
+    missing = [c for c in kind.required if columns[c] is None]
+    if missing:
+        others = [c for c in chosen.columns if c not in kind.required]
+        raise ValueError(
+            f"the {family} family needs {', '.join(f'{c}=' for c in missing)} "
+            f"(with {' or '.join(f'{c}=' for c in others)})"
         )
-    if family == "normal-normal":
-        if columns["estimate"] is None:
-            raise ValueError("the normal-normal family needs estimate= (with std_error= or variance=)")
-        return estimate_data(
-            data,
-            group=group,
-            estimate=columns["estimate"],
-            std_error=columns["std_error"],
-            variance=columns["variance"],
-            sep=sep,
-        )
-    return binomial_data(
-        data,
-        group="group" if group is None else group,
-        successes=columns["successes"] or "successes",
-        trials=columns["trials"] or "trials",
-        sep=sep,
-    )
+    # a column not given keeps the validator's default name (the role's; "group")
+    given = {c: columns[c] for c in chosen.columns if columns[c] is not None}
+    if group is not None:
+        given["group"] = group
+    return kind.read(data, **given, sep=sep)
+
+
+def _grid(model: Model, data, family: registry.Family, tol: float):
+    """Fit with :mod:`poolwise.engines.exact`, the family's maths as a parameter."""
+    count, size = (getattr(data, role) for role in family.roles)
+    pairs = family.maths.Pairs.from_counts(size, count)
+    if model.pooling == "partial":
+        return exact.fit_partial_pairs(model.priors, pairs, tol=tol, family=family.maths)
+    return exact.fit_closed_form_pairs(model.pooling, model.priors["theta"], pairs, family=family.maths)
+
+
+def _line(model: Model, data, family: registry.Family, tol: float):
+    """Fit estimates with known standard errors exactly (a line over ``tau``)."""
+    estimates = family.maths.Estimates(*(getattr(data, role) for role in family.roles))
+    if model.pooling == "partial":
+        return exact_normal.fit_partial(model.priors, estimates, tol=tol)
+    return exact_normal.fit_closed_form(model.pooling, model.priors["theta"], estimates)
+
+
+def _logit(model: Model, data, family: registry.Family, tol: float):
+    """Fit a logit-normal population exactly (partial pooling only)."""
+    count, size = (getattr(data, role) for role in family.roles)
+    return exact_logit.fit_partial(model.priors, size, count, tol=tol)
+
+
+#: The exact fit of each engine module a family names (:attr:`Family.exact`).
+_EXACT = {"exact": _grid, "exact_normal": _line, "exact_logit": _logit}
 
 
 def fit(
@@ -845,15 +820,12 @@ def fit_all(
         "exposure": exposure,
     }
     chosen = _family(data, columns, family)
-    if chosen == "normal-normal" and parametrization is not None:
+    non_centred = registry.get(chosen).non_centred
+    if non_centred and parametrization is not None:
+        takes = " and ".join(f.name for f in registry.REGISTRY.values() if not f.non_centred)
         raise ValueError(
-            "parametrization chooses how NUTS samples the beta-binomial model; the normal-normal "
-            "model is always sampled non-centred (theta = mu + tau * eta)"
-        )
-    if chosen == "logit-normal" and parametrization is not None:
-        raise ValueError(
-            "parametrization chooses how NUTS samples the beta-binomial model; the logit-normal "
-            "model is always sampled non-centred (logit theta = mu + sigma * eta)"
+            f"parametrization chooses how NUTS samples the {takes} models; the {chosen} model is "
+            f"always sampled non-centred ({non_centred})"
         )
     tol = check_tol(tol)
     models = build(poolings, priors, chosen)

@@ -301,14 +301,15 @@ def study(
     data = fits.data
     few = data.n_groups <= DRAWS_GROUP_LIMIT
     family = next(iter(fits.values())).family
+    kind = registry.get(family).data
     binomial = registry.get(family).binomial
-    if family == "normal-normal" and heldout is not None:
+    if kind == "estimates" and heldout is not None:
         raise ValueError("held-out counts are for binomial counts or events; these data are estimates")
     if not binomial and new_trials is not None:
         raise ValueError(f"predicted counts in trials are for binomial counts; this fit is {family}")
-    if new_exposure is not None and family != "gamma-poisson":
+    if new_exposure is not None and kind != "rates":
         raise ValueError(f"a new group's events in an exposure are for event counts; this fit is {family}")
-    if family == "normal-normal" and new_groups:
+    if kind == "estimates" and new_groups:
         raise ValueError(
             "new groups with observed trials are for binomial counts or events; these data are estimates "
             "with standard errors"

@@ -30,7 +30,8 @@ from .._core.io import atomic_write_text
 from .._core.validation import check_ci, ci_columns
 from ..analysis import shrinkage as compute
 from ..data import BinomialData, RateData
-from ..families.display import display
+from ..families import registry
+from ..families.display import SYMBOLS, display
 from ..fitting.fit import DRAWS_GROUP_LIMIT
 from ..study.fits import Fit, FitSet
 from . import explain
@@ -49,70 +50,26 @@ __all__ = ["render_html", "write_report"]
 _POOLINGS = ("none", "complete", "partial")
 _TITLES = {"none": "No pooling", "complete": "Complete pooling", "partial": "Partial pooling"}
 
-_COUNT_MEANING = {
-    "alpha": "prior successes of the population",
-    "beta": "prior failures of the population",
-    "mu": "population mean success probability, α/(α+β)",
-    "kappa": "prior sample size, α+β (trials)",
-}
-
-#: The report's words (HTML) for each family: its data, its spread, its shrinkage and its grid.
-_WORDS = {
-    "beta-binomial": {
+#: The report's words (HTML) for each kind of data (:attr:`~poolwise.families.registry.Family.data`);
+#: those about the population are the family's (``display.report``).
+_DATA_WORDS = {
+    "binomial": {
         "data": "successes y of n trials.",
         "raw": "raw rate",
-        "spread": "κ",
-        "spread_name": "kappa",
-        "hyper": "concentration κ.",
         "marker": "marker area grows with the square root of the trials",
-        "weight": "E[κ/(κ+n) | y]",
         "conjugate": "Beta",
-        "axes": "(logit μ, log κ)",
-        "new_rule": "θ<sub>new</sub> ∼ Beta(α, β), averaged over α, β",
-        "meaning": _COUNT_MEANING,
     },
-    "logit-normal": {
-        "data": "successes y of n trials.",
-        "raw": "raw rate",
-        "spread": "σ",
-        "spread_name": "sigma",
-        "hyper": "spread σ of the log-odds.",
-        "marker": "marker area grows with the square root of the trials",
-        "weight": "1 − Var(θ<sub>i</sub> | y) / Var(θ<sub>i</sub> | y<sub>i</sub>)",
-        "conjugate": "Beta",
-        "axes": "(μ, asinh(σ / c))",
-        "new_rule": "logit θ<sub>new</sub> ∼ N(μ, σ²), averaged over μ, σ",
-        "meaning": {"mu": "population mean log-odds", "sigma": "standard deviation of the log-odds"},
-    },
-    "normal-normal": {
+    "estimates": {
         "data": "an estimate and its standard error.",
         "raw": "estimate",
-        "spread": "τ",
-        "spread_name": "tau",
-        "hyper": "spread τ.",
         "marker": "marker area grows with the estimate's precision",
-        "weight": "E[s²/(s²+τ²) | y]",
         "conjugate": "normal",
-        "axes": "",
-        "new_rule": "θ<sub>new</sub> ∼ N(μ, τ²), averaged over μ, τ",
-        "meaning": {"mu": "population mean effect", "tau": "standard deviation of the true effects"},
     },
-    "gamma-poisson": {
+    "rates": {
         "data": "events y in an exposure E; the rate θ is events per unit of exposure.",
         "raw": "raw rate",
-        "spread": "α",
-        "spread_name": "alpha",
-        "hyper": "shape α (the rates' coefficient of variation is 1/√α).",
         "marker": "marker area grows with the square root of the exposure",
-        "weight": "E[β/(β+E) | y]",
         "conjugate": "Gamma",
-        "axes": "(log μ, log α)",
-        "new_rule": "θ<sub>new</sub> ∼ Gamma(α, β), averaged over α, β",
-        "meaning": {
-            "alpha": "shape of the population's Gamma: 1/√α is the rates' coefficient of variation",
-            "beta": "rate of the population's Gamma (in units of exposure): its prior exposure",
-            "mu": "population mean rate, α/β (its mean may not exist: read the interval)",
-        },
     },
 }
 _VERSIONED = (
@@ -272,76 +229,56 @@ def _formula(line: str) -> str:
 
 
 def _words(f: Fit, group: str, data) -> str:
-    if f.family == "normal-normal":
-        return _normal_words(f, group)
-    if f.family == "gamma-poisson":
-        return _rate_words(f, group, data)
-    if f.family == "logit-normal" and f.model.pooling == "partial":
-        return (
-            f"Each {group} has its own θ<sub>i</sub>, whose log-odds are drawn from a normal population "
-            "with mean μ and standard deviation σ learned from the data (the model of lme4, brms and "
-            f"INLA). A {group} with few trials is pulled towards the population, one with many trials "
-            "stays near its own rate. Complete pooling (σ = 0) is its limit."
-        )
-    total_y, total_n = int(np.sum(data.successes)), int(np.sum(data.trials))
-    if f.model.pooling == "none":
+    """Describe a model in a paragraph: partial pooling in the family's words, the others in the data's."""
+    family = registry.get(f.family)
+    if f.model.pooling == "partial":
+        return family.display.report.partial.format(group=group)
+    return _ALONE[family.data](f.model.pooling, group, data)
+
+
+def _binomial_words(pooling: str, group: str, data) -> str:
+    if pooling == "none":
         return (
             f"Each {group} on its own: its success probability θ<sub>i</sub> is estimated from its own "
             "successes and trials only, with the same prior for every one. Nothing is shared, so a "
             f"{group} with few trials keeps a wide interval."
         )
-    if f.model.pooling == "complete":
-        return (
-            f"One success probability θ shared by every {group}: the counts are added up "
-            f"({total_y:,} successes in {total_n:,} trials) and differences between groups are "
-            "treated as noise."
-        )
+    total_y, total_n = int(np.sum(data.successes)), int(np.sum(data.trials))
     return (
-        f"Each {group} has its own θ<sub>i</sub>, drawn from a common Beta(α, β) population whose mean "
-        "μ = α/(α+β) and concentration κ = α+β are learned from the data. A group with few trials is "
-        "pulled towards μ, one with many trials stays near its own rate. No pooling (κ → 0) and "
-        "complete pooling (κ → ∞) are its limits."
+        f"One success probability θ shared by every {group}: the counts are added up "
+        f"({total_y:,} successes in {total_n:,} trials) and differences between groups are "
+        "treated as noise."
     )
 
 
-def _rate_words(f: Fit, group: str, data) -> str:
-    if f.model.pooling == "none":
+def _rate_words(pooling: str, group: str, data) -> str:
+    if pooling == "none":
         return (
             f"Each {group} on its own: its rate θ<sub>i</sub> is estimated from its own events and "
             f"exposure only, with the same prior for every one. Nothing is shared, so a {group} with "
             "little exposure keeps a wide interval."
         )
-    if f.model.pooling == "complete":
-        return (
-            f"One rate θ shared by every {group}: the counts are added up ({int(np.sum(data.events)):,} "
-            f"events in {np.sum(data.exposure):,.6g} exposure) and differences between groups are "
-            "treated as noise."
-        )
     return (
-        f"Each {group} has its own rate θ<sub>i</sub>, drawn from a common Gamma(α, β) population whose "
-        f"mean μ = α/β and shape α are learned from the data (the BUGS Pumps model). A {group} with "
-        "little exposure is pulled towards μ, one with much exposure stays near its own rate. No "
-        "pooling (α → 0) and complete pooling (α → ∞) are its limits."
+        f"One rate θ shared by every {group}: the counts are added up ({int(np.sum(data.events)):,} "
+        f"events in {np.sum(data.exposure):,.6g} exposure) and differences between groups are "
+        "treated as noise."
     )
 
 
-def _normal_words(f: Fit, group: str) -> str:
-    if f.model.pooling == "none":
+def _estimate_words(pooling: str, group: str, data) -> str:
+    if pooling == "none":
         return (
             f"Each {group} on its own: its true effect θ<sub>i</sub> is estimated from its own estimate "
             "and standard error only. Nothing is shared."
         )
-    if f.model.pooling == "complete":
-        return (
-            f"One true effect θ shared by every {group}: the estimates are averaged with weights "
-            "1/s<sub>i</sub>², and differences between groups are treated as sampling noise."
-        )
     return (
-        f"Each {group} has its own true effect θ<sub>i</sub>, drawn from a normal population with mean μ "
-        "and standard deviation τ learned from the data (a random-effects meta-analysis). An imprecise "
-        "estimate is pulled towards μ, a precise one stays near itself. No pooling (τ → ∞) and complete "
-        "pooling (τ = 0) are its limits."
+        f"One true effect θ shared by every {group}: the estimates are averaged with weights "
+        "1/s<sub>i</sub>², and differences between groups are treated as sampling noise."
     )
+
+
+#: No and complete pooling in words, by the kind of data: ``(pooling, group, data) -> HTML``.
+_ALONE = {"binomial": _binomial_words, "estimates": _estimate_words, "rates": _rate_words}
 
 
 def _section(anchor: str, number: int, title: str, intro: str, body: str) -> str:
@@ -377,7 +314,9 @@ class _Study:
         self.shrink = compute.shrinkage_table(self.fits, kind, prob) if self.partial is not None else None
         self.binomial = isinstance(self.data, BinomialData)
         self.rates = isinstance(self.data, RateData)
-        self.words = _WORDS[self.first.family]
+        self.family = registry.get(self.first.family)
+        self.words = _DATA_WORDS[self.family.data]
+        self.population = self.family.display.report
         self.exposure = exposure
         self.trials = self.counts = None
         if self.binomial:
@@ -635,7 +574,7 @@ def _questions_section(s: _Study) -> str:
         parts.append(_calls_table(s))
     if s.sensitivity is not None:
         t = s.sensitivity
-        spread = s.words["spread_name"]
+        spread = s.family.spread
         # Where a mean may not exist (gamma-Poisson's mu and theta_new) the table has medians.
         centre = "mean" if "mu_mean" in t else "median"
         rows = [
@@ -660,7 +599,7 @@ def _questions_section(s: _Study) -> str:
                 [
                     "hyperprior",
                     f"μ {centre} [{s.what}]",
-                    f"{s.words['spread']} median [{s.what}]",
+                    f"{SYMBOLS[spread]} median [{s.what}]",
                     f"θ<sub>new</sub> {centre}",
                     "largest shift (sd)",
                 ],
@@ -886,17 +825,9 @@ def _shrinkage_section(s: _Study) -> str:
             ]
         )
     note = (
-        f"Moved: partial-pooling mean minus {s.words['raw']}. B = {s.words['weight']}, "
-        "the weight of the population mean μ in a group's estimate given the hyperparameters: 0 is "
-        "its own data only (no pooling), 1 the population only (complete pooling). Most shrunk first."
+        f"Moved: partial-pooling mean minus {s.words['raw']}. B = {s.population.shrinkage_weight}, "
+        f"{s.population.shrinkage_meaning}. Most shrunk first."
     )
-    if s.partial.family == "logit-normal":
-        note = (
-            "Moved: partial-pooling mean minus raw rate. B = 1 − Var(θ<sub>i</sub> | y) / "
-            "Var(θ<sub>i</sub> | y<sub>i</sub>), the share of the group's own-data variance that pooling "
-            "removed (about κ/(κ+n) for a Beta population): 0 is its own data only, 1 the population "
-            "only. Most shrunk first."
-        )
     table = _table(head, rows, classes=classes, caption=note, fit=True)
     return f'<div class="side"><div>{fig}</div><div>{table}</div></div>'
 
@@ -930,7 +861,7 @@ def _estimates_section(s: _Study) -> str:
         ),
     ]
     if s.partial is not None:
-        meaning = s.words["meaning"]
+        meaning = s.population.meaning
         summary = s.summaries["partial"]
         rows = []
         for name in display(s.partial.family).hyperparameters:
@@ -966,7 +897,7 @@ def _hyper_section(s: _Study) -> str:
     return _figure(
         lambda: plots.plot_hyperparameters(s.fits, ci_kind=s.kind, ci_prob=s.prob),
         "Posterior of the hyperparameters",
-        f"Left and centre: the posterior of μ and {s.words['spread']} with mode, mean and "
+        f"Left and centre: the posterior of μ and {SYMBOLS[s.family.spread]} with mode, mean and "
         "interval (the seed analysis wrote the MAP of μ on its plot). Right: their joint posterior, the "
         "regions holding 50%, 80%, 95% and 99% of the mass.",
     )
@@ -1010,7 +941,7 @@ def _new_group_section(s: _Study) -> str:
     rule = {
         "none": "the prior: no group informs another",
         "complete": "the shared θ",
-        "partial": s.words["new_rule"],
+        "partial": s.population.new_group,
     }
     rows = []
     for p, f in s.fits.items():
@@ -1074,8 +1005,8 @@ def _diagnostics_section(s: _Study) -> str:
         d = dict(f.diagnostics or {})
         pairs = [("engine", f"<code>{_e(f.engine)}</code>")]
         if not d:
-            conjugate = _WORDS[f.family]["conjugate"]
-            pairs.append(("method", f"closed form (conjugate {conjugate}): exact, nothing to check"))
+            method = f"closed form (conjugate {s.words['conjugate']}): exact, nothing to check"
+            pairs.append(("method", method))
         pairs += [(_e(_DIAGNOSTIC_NAMES.get(k, k.replace("_", " "))), _e(_plain(v))) for k, v in d.items()]
         warn = "".join(f'<div class="callout"><b>Warning:</b> {_e(w)}</div>' for w in f.warnings)
         if not warn:
@@ -1086,16 +1017,16 @@ def _diagnostics_section(s: _Study) -> str:
         if has_diagnostics_figure(f):
             kinds = ["trace"] if f.engine == "exact" else ["trace", "rank"]
             for kind in kinds:
-                if f.engine == "exact" and f.family == "normal-normal":
+                grid = registry.get(f.family).display.grid
+                if f.engine == "exact" and grid is None:
                     caption = (
                         "Left: the exact engine's line over u = asinh(τ / c), the posterior mass per node "
                         "(log scale), which must fall far below the warning level before the far end. "
                         "Right: the posterior of τ at each resolution tried; they must agree."
                     )
                 elif f.engine == "exact":
-                    axes = _WORDS[f.family]["axes"]
                     caption = (
-                        f"Left: the exact engine's grid over {axes}, coloured by each cell's "
+                        f"Left: the exact engine's grid over {grid.words}, coloured by each cell's "
                         "posterior probability; the posterior must sit well inside the red edge ring. "
                         "Right: the mass along each grid axis, which must fall far below the warning "
                         "level before the edges."
@@ -1333,7 +1264,7 @@ def render_html(
         (
             "hyperparameters",
             "Hyperparameters",
-            "The population that partial pooling learns: its mean μ and " + s.words["hyper"],
+            "The population that partial pooling learns: its mean μ and " + s.population.spread,
             _hyper_section(s),
         ),
         (

@@ -16,6 +16,7 @@ from ..analysis.checks import ppc
 from ..analysis.comparison import compare
 from ..analysis.predict import new_group_with_data, predictive_counts
 from ..analysis.questions import pairwise, prob_above, prob_best, prob_top, ranks, threshold_test
+from ..families import registry
 from ..fitting import fit as fitting
 
 
@@ -74,7 +75,7 @@ class Fit(fitting.Fit):
 
     def ppc(self) -> pd.DataFrame:
         """Posterior predictive checks; see :func:`poolwise.checks.ppc`."""
-        if self.family != "gamma-poisson":  # event counts have their own statistics (checks.RATE_STATISTICS)
+        if not registry.get(self.family).display.counts:  # events have theirs (checks.RATE_STATISTICS)
             self.require_binomial("ppc (its statistics count successes or events)")
         return ppc(self)
 
@@ -83,10 +84,10 @@ class Fit(fitting.Fit):
 
         For event counts (gamma-Poisson) the two are the new group's events and its exposure.
         """
-        if self.family == "normal-normal":
+        if not registry.get(self.family).display.counts:
             raise NotImplementedError(
                 "predict_new is for counts (successes of trials, events in an exposure); this fit is "
-                "normal-normal"
+                f"{self.family}"
             )
         return new_group_with_data(self, successes, trials)
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 import numpy as np
 
 from ...analysis import shrinkage as compute
 from ...engines.exact import EDGE_MASS
-from ...families.logit_normal import SIGMA_SCALE
+from ...families import registry
 from ...families.normal_normal import log_dtau_du, log_posterior, to_tau, to_u
 from ...study.fits import Fit
 from ._common import ALERT, COLORS, INK, LABELS, MUTED, new_figure, number, styled, text
@@ -124,14 +123,14 @@ def plot_diagnostics(fits: Fit | Mapping[str, Fit], *, kind: str = "trace"):
     fit = _pick(fits)
     if kind not in ("trace", "rank"):
         raise ValueError(f"kind must be 'trace' or 'rank', got {kind!r}")
+    family = registry.get(fit.family)
     if fit.engine == "exact":
         if fit.model.pooling != "partial":
-            shape = _CONJUGATE.get(fit.family, "Beta")
             raise ValueError(
-                f"{fit.model.title} is a closed-form conjugate {shape} under the exact engine: "
-                "no grid, no sampler, nothing to diagnose"
+                f"{fit.model.title} is a closed-form conjugate {_CLOSED_FORM[family.data]} under the exact "
+                "engine: no grid, no sampler, nothing to diagnose"
             )
-        return _line_figure(fit) if compute.is_normal(fit) else _grid_figure(fit)
+        return _line_figure(fit) if family.display.grid is None else _grid_figure(fit, family)
     return _sampler_figure(fit, kind)
 
 
@@ -226,10 +225,11 @@ def _line_figure(fit: Fit):
     return fig
 
 
-def _grid_figure(fit: Fit):
+def _grid_figure(fit: Fit, family: registry.Family):
     g = fit.posterior.grid  # every family's grid: cell centres u, v and their probabilities
     u, v, w = g.u, g.v, g.weights
-    axes_of = _GRIDS[fit.family]
+    labels = family.display.grid
+    mu = dict(family.grid_axes).get("mu")  # the transform of a grid axis over mu, if one is
     d = fit.diagnostics
     fig, axes = new_figure((13.0, 4.6), 1, 2, width_ratios=[1.05, 1.0])
     ax, mx = axes[0, 0], axes[0, 1]
@@ -266,10 +266,10 @@ def _grid_figure(fit: Fit):
     ax.set_xlim(ue[0], ue[-1])
     ax.set_ylim(ve[0], ve[-1])
     ax.grid(False)
-    ax.set_xlabel(axes_of.xlabel)
-    ax.set_ylabel(axes_of.ylabel)
-    if axes_of.mu is not None:  # mu itself along the top
-        to_mu, from_mu, ticks, label = axes_of.mu
+    ax.set_xlabel(labels.x)
+    ax.set_ylabel(labels.y)
+    if mu is not None:  # mu itself along the top
+        to_mu, from_mu, ticks, label = _MU_AXIS[mu]
         top = ax.secondary_xaxis("top", functions=(to_mu, from_mu))
         top.set_xticks(ticks(float(ue[0]), float(ue[-1])))
         top.xaxis.set_major_formatter(FuncFormatter(lambda value, _: label(value)))
@@ -280,7 +280,7 @@ def _grid_figure(fit: Fit):
     ax.text(
         0.02,
         0.02,
-        "black: 95% highest-density region\nred: the edge ring of cells" + axes_of.note,
+        "black: 95% highest-density region\nred: the edge ring of cells" + labels.note,
         transform=ax.transAxes,
         fontsize=7.5,
         color=MUTED,
@@ -298,7 +298,7 @@ def _grid_figure(fit: Fit):
         lw=1.6,
         marker="o",
         ms=2.5,
-        label=f"mass per column (u = {axes_of.u})",
+        label=f"mass per column (u = {labels.u})",
     )
     mx.semilogy(
         pos_v,
@@ -308,7 +308,7 @@ def _grid_figure(fit: Fit):
         ls="--",
         marker="s",
         ms=2.2,
-        label=f"mass per row (v = {axes_of.v})",
+        label=f"mass per row (v = {labels.v})",
     )
     mx.axhline(EDGE_MASS, color=ALERT, lw=1.2, label=f"warning level for the edge ring ({EDGE_MASS:g})")
     smallest = min(float(along_u.min()), float(along_v.min()), EDGE_MASS)
@@ -338,60 +338,21 @@ def _exp_ticks(lo: float, hi: float) -> list[float]:
     return [10.0**e for e in range(first, last + 1, step)]
 
 
-@dataclass(frozen=True)
-class _GridAxes:
-    """How a family's exact grid is labelled."""
-
-    xlabel: str
-    ylabel: str
-    u: str  # short names of the axes, for the legend
-    v: str
-    # (u -> mu, mu -> u, ticks of mu between two u, tick label) for a top axis of mu
-    mu: tuple | None = None
-    note: str = ""
-
-
-_GRIDS = {
-    "beta-binomial": _GridAxes(
-        "u = logit μ (grid axis; μ = population mean success probability)",
-        "v = log κ (grid axis; κ = prior sample size in trials)",
-        "logit μ",
-        "log κ",
-        (_expit, _logit, lambda lo, hi: _mu_ticks(_expit(lo), _expit(hi)), lambda value: f"{value:g}"),
-    ),
-    "logit-normal": _GridAxes(
-        "u = μ (grid axis; μ = population mean log-odds)",
-        f"v = asinh(σ / {SIGMA_SCALE:g}) (grid axis; σ = sd of the log-odds)",
-        "μ",
-        "asinh σ/c",
-        note="\n(σ = 0, the bottom edge, is a bound of σ: mass may lie there)",
-    ),
-    "gamma-poisson": _GridAxes(
-        "u = log μ (grid axis; μ = α/β = population mean rate)",
-        "v = log α (grid axis; α = shape of the rates' population)",
-        "log μ",
-        "log α",
-        (_exp, _log, _exp_ticks, _power_of_ten),
-        note="\n(it reaches far along u: μ's tail is heavy, its mean may be infinite)",
-    ),
+#: The top axis of mu over a grid axis ``u`` = transform(mu), by the transform: (u -> mu,
+#: mu -> u, ticks of mu between two u, tick label).
+_MU_AXIS = {
+    "logit": (_expit, _logit, lambda lo, hi: _mu_ticks(_expit(lo), _expit(hi)), lambda value: f"{value:g}"),
+    "log": (_exp, _log, _exp_ticks, _power_of_ten),
 }
 
-#: The closed form of no and complete pooling, per family (Beta otherwise).
-_CONJUGATE = {"normal-normal": "Normal", "gamma-poisson": "Gamma"}
-
-#: A sampler's hyperparameters traced under partial pooling, per family.
-_SAMPLER_HYPER = {
-    "beta-binomial": ("mu", "kappa"),
-    "normal-normal": ("mu", "tau"),
-    "logit-normal": ("mu", "sigma"),
-    "gamma-poisson": ("mu", "alpha", "beta"),
-}
+#: The closed form of no and complete pooling, by the kind of data: its likelihood's conjugate.
+_CLOSED_FORM = {"binomial": "Beta", "estimates": "Normal", "rates": "Gamma"}
 
 
 def _sampler_vars(fit: Fit) -> tuple[list[str], dict | None]:
     post = fit.idata["posterior"]
     if fit.model.pooling == "partial":
-        names = [n for n in _SAMPLER_HYPER.get(fit.family, ()) if n in post] or [
+        names = [n for n in registry.get(fit.family).display.traced if n in post] or [
             n for n in ("alpha", "beta") if n in post
         ]
         return names, None

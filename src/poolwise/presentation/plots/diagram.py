@@ -7,6 +7,7 @@ the diagram states the whole model, as ``pm.model_to_graphviz`` does for the see
 
 from __future__ import annotations
 
+from ...families import registry
 from ...families.models import Model
 from ._common import COLORS, INK, MUTED, new_figure, styled, text
 
@@ -21,19 +22,13 @@ _GREEK = {
 }
 
 
-#: Each family in the diagram: the likelihood of y_i given theta (``{theta}`` is filled in), the
-#: known constant per group (mathtext), the population of the theta_i, and the parameter drawn
-#: beside mu when its priors are given on (mu, spread).
-_FAMILY = {
-    "beta-binomial": (r"$\sim$ Binomial($n_i$, {theta})", "n_i", r"$\sim$ Beta($\alpha$, $\beta$)", "kappa"),
-    "logit-normal": (
-        r"$\sim$ Binomial($n_i$, {theta})",
-        "n_i",
-        r"logit $\sim$ N($\mu$, $\sigma^2$)",
-        "sigma",
-    ),
-    "normal-normal": (r"$\sim$ N({theta}, $s_i^2$)", "s_i", r"$\sim$ N($\mu$, $\tau^2$)", "tau"),
-    "gamma-poisson": (r"$\sim$ Poisson($E_i\,${theta})", "E_i", r"$\sim$ Gamma($\alpha$, $\beta$)", "alpha"),
+#: Each kind of data in the diagram (:attr:`~poolwise.families.registry.Family.data`): the
+#: likelihood of y_i given theta (``{theta}`` is filled in) and the known constant per group
+#: (mathtext). The population of the theta_i is the family's (``display.population_tex``).
+_DATA = {
+    "binomial": (r"$\sim$ Binomial($n_i$, {theta})", "n_i"),
+    "estimates": (r"$\sim$ N({theta}, $s_i^2$)", "s_i"),
+    "rates": (r"$\sim$ Poisson($E_i\,${theta})", "E_i"),
 }
 
 
@@ -91,7 +86,8 @@ def plot_model_diagram(model: Model, *, n_groups: int | None = None, group_name:
     ax.axis("off")
     color = COLORS[model.pooling]
     priors = model.priors
-    likelihood, constant, population, spread = _FAMILY[model.family]
+    family = registry.get(model.family)
+    likelihood, constant = _DATA[family.data]
     theta_y, y_y = 0.5, 0.2
     plate = FancyBboxPatch(
         (0.18, 0.05), 0.64, 0.58, boxstyle="round,pad=0.01,rounding_size=0.03", fc="none", ec=MUTED
@@ -122,7 +118,7 @@ def plot_model_diagram(model: Model, *, n_groups: int | None = None, group_name:
             ax.text(
                 0.57,
                 theta_y,
-                population,
+                family.display.population_tex,
                 ha="left",
                 va="center",
                 fontsize=7.5,
@@ -131,7 +127,8 @@ def plot_model_diagram(model: Model, *, n_groups: int | None = None, group_name:
             if "alpha,beta" in priors:
                 pairs = [("(\\alpha, \\beta)", str(priors["alpha,beta"]), 0.5)]
             else:
-                names = ("mu", spread) if "mu" in priors else ("alpha", "beta")
+                # the parameter beside mu is the spread its priors are given on
+                names = ("mu", family.spread) if "mu" in priors else ("alpha", "beta")
                 pairs = [
                     (_GREEK[name], str(priors[name]), x) for name, x in zip(names, (0.24, 0.76), strict=True)
                 ]

@@ -11,6 +11,7 @@ from scipy import special
 
 from ..._core.validation import check_ci, ci_columns
 from ...analysis import shrinkage as compute
+from ...families import registry
 from ...study.fits import Fit
 from ._common import COLORS, INK, LABELS, MUTED, interval_name, log_ticks, new_figure, styled, text
 
@@ -56,11 +57,10 @@ class _Terms:
     orders: dict[str, str] | None = None  # the order words that differ from _ORDER_WORDS
 
 
-_COUNTS = _Terms(_counts_labels, "successes/trials", lambda data: "θ: success probability per trial")
+#: Each kind of data's terms (:attr:`~poolwise.families.registry.Family.data`).
 _TERMS = {
-    "beta-binomial": _COUNTS,
-    "logit-normal": _COUNTS,
-    "normal-normal": _Terms(
+    "binomial": _Terms(_counts_labels, "successes/trials", lambda data: "θ: success probability per trial"),
+    "estimates": _Terms(
         _estimate_labels,
         "estimate ± standard error",
         lambda data: f"θ: effect, on the scale of {text(data.estimate_column, 30)}",
@@ -68,7 +68,7 @@ _TERMS = {
         "observed estimate",
         {"raw_rate": "highest estimate first", "trials": "most precise (smallest standard error) first"},
     ),
-    "gamma-poisson": _Terms(
+    "rates": _Terms(
         _event_labels,
         "events/exposure",
         lambda data: (
@@ -175,7 +175,8 @@ def plot_forest(
         raise ValueError(f"per_page must be a whole number >= 1, got {per_page!r}")
     tables = {p: f.group_table(kind, prob) for p, f in found.items()}
     first = next(iter(found.values()))
-    terms = _TERMS[first.family]
+    family = registry.get(first.family)
+    terms = _TERMS[family.data]
     ref = next(iter(tables.values()))
     means = tables["partial"]["mean"] if "partial" in tables else None
     rows = compute.order_groups(ref, order, means)
@@ -322,7 +323,7 @@ def plot_forest(
             handles.append(Line2D([], [], color=COLORS[p], lw=6, alpha=0.35, label=f"{LABELS[p]} ({what})"))
         else:
             label = LABELS[p]
-            if compute.is_normal(first) and p == "none" and not found["none"].model.priors["theta"].proper:
+            if family.data == "estimates" and p == "none" and not found["none"].model.priors["theta"].proper:
                 z = float(special.ndtri(0.5 + prob / 2))
                 label += f" (= estimate ± {z:.2f}·s)"
             handles.append(Line2D([], [], color=COLORS[p], lw=1.6, marker="o", ms=4.5, label=label))

@@ -8,55 +8,16 @@ import numpy as np
 
 from ..._core.validation import check_ci
 from ...analysis import shrinkage as compute
+from ...families import registry
+from ...families.display import SYMBOLS
 from ...study.fits import Fit
 from ._common import COLORS, INK, MUTED, interval_name, log_ticks, new_figure, number, styled
 
-_AXIS = {
-    "mu": "μ = α/(α+β): population mean success probability",
-    "kappa": "κ = α+β: population's prior sample size (trials)",
-    "alpha": "α: prior successes of the population (trials)",
-    "beta": "β: prior failures of the population (trials)",
-}
-_SYMBOL = {"mu": "μ", "kappa": "κ", "alpha": "α", "beta": "β", "tau": "τ", "sigma": "σ"}
-_UNIT = {
-    "mu": "per unit of μ",
-    "kappa": "per trial of κ",
-    "alpha": "per trial of α",
-    "beta": "per trial of β",
-}
-#: The normal-normal family's hyperparameters, on the effect's scale.
-_AXIS_NORMAL = {
-    "mu": "μ: population mean effect",
-    "tau": "τ: population sd of the effects (between groups)",
-}
-_UNIT_NORMAL = {"mu": "per unit of μ", "tau": "per unit of τ"}
-#: The logit-normal family's hyperparameters, on the log-odds scale.
-_AXIS_LOGIT = {
-    "mu": "μ: population mean log-odds",
-    "sigma": "σ: population sd of the log-odds (between groups)",
-}
-_UNIT_LOGIT = {"mu": "per unit of μ", "sigma": "per unit of σ"}
-#: The gamma-Poisson family's hyperparameters: the rates' population Gamma(alpha, beta).
-_AXIS_GAMMA = {
-    "mu": "μ = α/β: population mean rate (events per unit exposure)",
-    "alpha": "α: shape of the rates' population (their CV is 1/√α)",
-    "beta": "β: rate of the population's Gamma (per unit of exposure)",
-}
-_UNIT_GAMMA = {"mu": "per unit of μ", "alpha": "per unit of α", "beta": "per unit of β"}
-
-#: Axis labels and density units of each family's hyperparameters.
-_AXES = {
-    "beta-binomial": (_AXIS, _UNIT),
-    "normal-normal": (_AXIS_NORMAL, _UNIT_NORMAL),
-    "logit-normal": (_AXIS_LOGIT, _UNIT_LOGIT),
-    "gamma-poisson": (_AXIS_GAMMA, _UNIT_GAMMA),
-}
-#: The spread parameter each family shows beside mu (for the Gamma, its shape: the smaller alpha,
-#: the more the rates vary; alpha -> inf is complete pooling, as kappa is for the Beta).
-SPREAD = {"beta-binomial": "kappa", "normal-normal": "tau", "logit-normal": "sigma", "gamma-poisson": "alpha"}
-
 #: Probability masses of the joint plot's highest-density regions.
 MASSES = (0.5, 0.8, 0.95, 0.99)
+
+#: What a sampling engine's densities are drawn from.
+_KDE = "kernel density of the draws"
 
 
 @styled
@@ -91,10 +52,10 @@ def plot_hyper_density(
     matplotlib.axes.Axes
     """
     fit = compute.partial_fit(fits, f"the posterior of {name}")
-    normal = fit.family != "beta-binomial"  # mu on an unbounded scale
-    axis, unit = _AXES[fit.family]
-    if name not in axis:
-        raise ValueError(f"name must be one of {', '.join(axis)} for the {fit.family} family, got {name!r}")
+    family = registry.get(fit.family)
+    labels = family.display.hyper_axes
+    if name not in labels:
+        raise ValueError(f"name must be one of {', '.join(labels)} for the {fit.family} family, got {name!r}")
     kind, prob = check_ci(ci_kind, ci_prob)
     row = fit.summary(kind, prob).loc[name]
     lb, ub = float(row.iloc[2]), float(row.iloc[3])
@@ -106,7 +67,9 @@ def plot_hyper_density(
         _, axes = new_figure((6.4, 4.0))
         ax = axes[0, 0]
     color = COLORS["partial"]
-    if name != "mu" or normal:  # long tails: show the central 99.8% and the whole interval
+    # Long tails: show the central 99.8% and the whole interval; but a mu sampled on the logit
+    # scale is a probability, drawn on the whole of [0, 1].
+    if name != "mu" or family.links["mu"] != "logit":
         # A tail too heavy for a mean (mu = alpha/beta of the Gamma) would take most of the axis
         # (pumps: 99.9% below 6, 95% below 1.9): its central 99% then.
         heavy = not compute.means_exist(fit, name).all()
@@ -127,7 +90,7 @@ def plot_hyper_density(
     ax.vlines(mode, 0, peak, color=INK, lw=1.3)
     how, centre = compute.centre(fit, name, float(row["mean"]))
     ax.vlines(centre, 0, float(np.interp(centre, x, f)), color=INK, lw=1.1, ls="--")
-    sym = _SYMBOL[name]
+    sym = SYMBOLS[name]
     what = interval_name(kind, prob)
     label = f"mode (MAP) {number(mode)}\n{how} {number(centre)}\n{what} [{number(lb)}, {number(ub)}]"
     # Write the numbers on the side away from the bulk of the density.
@@ -158,9 +121,10 @@ def plot_hyper_density(
     )
     ax.set_ylim(0, peak * 1.32 if np.isfinite(peak) and peak > 0 else None)
     ax.set_xlim(float(x[0]), float(x[-1]))
-    ax.set_xlabel(axis[name])
-    ax.set_ylabel(f"posterior density ({unit[name]})")
-    source = "exact density" if exact else "kernel density of the draws"
+    xlabel, unit = labels[name]
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(f"posterior density ({unit})")
+    source = "exact density" if exact else _KDE
     ax.set_title(f"Posterior of {sym} — partial pooling (hierarchical)", fontsize=10.5, pad=15)
     ax.text(
         1.0,
@@ -214,17 +178,14 @@ def plot_hyper_joint(
     if ax is None:
         _, axes = new_figure((6.4, 4.6))
         ax = axes[0, 0]
-    names, exact, where = _JOINTS[fit.family](ax, fit, masses)
-    symbols = f"(μ, {_SYMBOL[SPREAD[fit.family]]})"
+    family = registry.get(fit.family)
+    draw = _JOINTS[tuple(transform for _, transform in family.grid_axes)]
+    names, source = draw(ax, fit, masses)
+    ax.set_xlabel(family.display.joint_axes[0])
+    ax.set_ylabel(family.display.joint_axes[1])
+    symbols = f"(μ, {SYMBOLS[family.spread]})"
     # Shorter than the densities' titles: the joint panel has a legend and a caption to fit.
     ax.set_title(f"Joint posterior of {symbols} — partial pooling", fontsize=10.5, pad=15)
-    source = (
-        where
-        if exact
-        else "histogram of the draws"
-        if fit.family == "logit-normal"
-        else "kernel density of the draws"
-    )
     ax.text(
         1.0,
         1.008,
@@ -255,38 +216,35 @@ def _joint_logit(fit: Fit) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
     return xx, yy, counts / counts.sum(), False
 
 
-def _joint_spread(ax, fit: Fit, masses: tuple[float, ...]) -> tuple[dict, bool, str]:
-    """Draw the joint of mu (on the real line) and a spread (from 0): normal-normal, logit-normal."""
-    if compute.is_normal(fit):
+def _joint_spread(ax, fit: Fit, masses: tuple[float, ...]) -> tuple[dict, str]:
+    """Draw the joint of mu (on the real line) and a spread (from 0): the exact engine's line or grid."""
+    if registry.get(fit.family).display.grid is None:  # a line over the spread, mu given it
         mu, spread, weight, exact = compute.joint_normal(fit)
         mu, spread = np.meshgrid(mu, spread, indexing="ij")
-        where = "exact line over τ"
+        source = "exact line over τ" if exact else _KDE
     else:
         mu, spread, weight, exact = _joint_logit(fit)
-        where = "exact grid"
+        source = "exact grid" if exact else "histogram of the draws"
     names = _regions(ax, mu, spread, weight, masses)
     region = weight >= compute.hpd_thresholds(weight, (0.999,))[0]
     x0, x1 = float(mu[region].min()), float(mu[region].max())
     ax.set_xlim(x0 - 0.04 * (x1 - x0), x1 + 0.04 * (x1 - x0))
     ax.set_ylim(0.0, 1.04 * float(spread[region].max()))
-    axis = _AXES[fit.family][0]
-    ax.set_xlabel(axis["mu"])
-    ax.set_ylabel(axis[SPREAD[fit.family]])
-    return names, exact, where
+    return names, source
 
 
-def _joint_kappa(ax, fit: Fit, masses: tuple[float, ...]) -> tuple[dict, bool, str]:
-    """Draw the joint of (mu, kappa) from the grid over (logit mu, log kappa): beta-binomial."""
+def _joint_kappa(ax, fit: Fit, masses: tuple[float, ...]) -> tuple[dict, str]:
+    """Draw the joint of (mu, kappa) from the grid over (logit mu, log kappa)."""
     u, v, weight, exact = compute.joint_grid(fit)
     uu, vv = np.meshgrid(u, v, indexing="ij")
     mu, kappa = 1.0 / (1.0 + np.exp(-uu)), np.exp(vv)
     names = _regions(ax, mu, kappa, weight, masses)
     _kappa_axis(ax, mu, kappa, weight)
-    return names, exact, "exact grid"
+    return names, "exact grid" if exact else _KDE
 
 
-def _joint_rate(ax, fit: Fit, masses: tuple[float, ...]) -> tuple[dict, bool, str]:
-    """Draw the joint of (mu, alpha) on log axes from the grid over (log mu, log alpha): gamma-Poisson.
+def _joint_rate(ax, fit: Fit, masses: tuple[float, ...]) -> tuple[dict, str]:
+    """Draw the joint of (mu, alpha) on log axes from the grid over (log mu, log alpha).
 
     The grid's cells are equal in (log mu, log alpha), so its highest-density regions are those of
     the density on the log axes drawn.
@@ -303,19 +261,16 @@ def _joint_rate(ax, fit: Fit, masses: tuple[float, ...]) -> tuple[dict, bool, st
         pad = max(hi / lo, 1.5) ** 0.05
         limits(lo / pad, hi * pad)
         log_ticks(axis, lo / pad, hi * pad)
-    labels = _AXES[fit.family][0]
-    ax.set_xlabel(f"{labels['mu']}, log scale")
-    # Shorter than the density's label: it runs along the joint's (shorter) vertical axis.
-    ax.set_ylabel("α: shape (the rates' CV is 1/√α), log scale")
-    return names, exact, "exact grid over (log μ, log α)"
+    return names, "exact grid over (log μ, log α)" if exact else _KDE
 
 
-#: How each family's joint posterior of the hyperparameters is drawn.
+#: How the joint posterior of the hyperparameters is drawn, by the transforms of the exact grid's
+#: axes (:attr:`~poolwise.families.registry.Family.grid_axes`; none: the engine's own line or grid
+#: over mu and a spread from 0). Each view returns the regions' names and what they were found on.
 _JOINTS = {
-    "beta-binomial": _joint_kappa,
-    "normal-normal": _joint_spread,
-    "logit-normal": _joint_spread,
-    "gamma-poisson": _joint_rate,
+    ("logit", "log"): _joint_kappa,
+    ("log", "log"): _joint_rate,
+    (): _joint_spread,
 }
 
 
@@ -336,7 +291,7 @@ def _regions(ax, x: np.ndarray, y: np.ndarray, weight: np.ndarray, masses: tuple
 
 
 def _kappa_axis(ax, mu: np.ndarray, kappa: np.ndarray, weight: np.ndarray) -> None:
-    """Limits, log scale and labels of the (mu, kappa) plot: the region holding 99.9%."""
+    """Limits and log scale of the (mu, kappa) plot: the region holding 99.9%."""
     ax.set_yscale("log")
     from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator
 
@@ -352,8 +307,6 @@ def _kappa_axis(ax, mu: np.ndarray, kappa: np.ndarray, weight: np.ndarray) -> No
         ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
     ax.yaxis.set_minor_formatter(FuncFormatter(lambda value, _: ""))
-    ax.set_xlabel("μ = α/(α+β): population mean success probability")
-    ax.set_ylabel("κ = α+β: prior sample size (trials, log scale)")
 
 
 @styled
@@ -378,7 +331,7 @@ def plot_hyperparameters(
         Three axes: mu (:func:`plot_hyper_density`), kappa, and (mu, kappa)
         (:func:`plot_hyper_joint`); for the normal-normal family tau and (mu, tau).
     """
-    spread = SPREAD[compute.partial_fit(fits, "the hyperparameters' figure").family]
+    spread = registry.get(compute.partial_fit(fits, "the hyperparameters' figure").family).spread
     fig, axes = new_figure((15.0, 4.6), 1, 3)
     plot_hyper_density(fits, "mu", ci_kind=ci_kind, ci_prob=ci_prob, ax=axes[0, 0])
     plot_hyper_density(fits, spread, ci_kind=ci_kind, ci_prob=ci_prob, ax=axes[0, 1])

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..._core.validation import check_ci
 from ...analysis import shrinkage as compute
+from ...families import registry
 from ...study.fits import Fit
 from ._common import COLORS, INK, LABELS, MUTED, interval_name, new_figure, number, styled, text
 
@@ -263,7 +264,9 @@ def plot_y_new(
     found = compute.as_fits(fits)
     _, prob = check_ci(None, ci_prob)
     first = next(iter(found.values()))
-    keyword, what, draw = _NEW_DATA[first.family]
+    family = registry.get(first.family)
+    keyword = family.roles[1]  # the column that sizes a group's data: trials, std_error, exposure
+    what, draw = _NEW_DATA[family.data]
     given = {"trials": trials, "std_error": std_error, "exposure": exposure}
     for name, value in given.items():
         if value is not None and name != keyword:
@@ -436,12 +439,12 @@ def _y_new_normal(found: dict[str, Fit], std_error: float | None, prob: float, a
     return ax
 
 
-#: Each family's new data: the keyword that sizes it, its words, and the function drawing it.
+#: Each kind of data's new data (:attr:`~poolwise.families.registry.Family.data`): whose it is (in
+#: the message naming the keyword that sizes it), and the function drawing it.
 _NEW_DATA = {
-    "beta-binomial": ("trials", "a new group's", _y_new_counts),
-    "logit-normal": ("trials", "a new group's", _y_new_counts),
-    "normal-normal": ("std_error", "a new estimate's", _y_new_normal),
-    "gamma-poisson": ("exposure", "a new group's", _y_new_events),
+    "binomial": ("a new group's", _y_new_counts),
+    "estimates": ("a new estimate's", _y_new_normal),
+    "rates": ("a new group's", _y_new_events),
 }
 
 

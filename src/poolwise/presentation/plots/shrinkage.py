@@ -9,6 +9,7 @@ import numpy as np
 from scipy import special
 
 from ...analysis import shrinkage as compute
+from ...families import registry
 from ...study.fits import Fit
 from ._common import COLORS, FAINT, LABELS, MUTED, log_ticks, new_figure, number, styled, text
 
@@ -108,10 +109,10 @@ _COUNTS = _Terms(
     _count_cells,
     ("y/n", "raw"),
 )
+#: Each kind of data's terms (:attr:`~poolwise.families.registry.Family.data`).
 _TERMS = {
-    "beta-binomial": _COUNTS,
-    "logit-normal": replace(_COUNTS, population=_population_logit),
-    "normal-normal": _Terms(
+    "binomial": _COUNTS,
+    "estimates": _Terms(
         "estimate",
         # The information 1/s^2 is to an estimate what trials are to a rate.
         lambda st: 1.0 / st["std_error"].to_numpy(float) ** 2,
@@ -129,7 +130,7 @@ _TERMS = {
         24,
         12.8,
     ),
-    "gamma-poisson": _Terms(
+    "rates": _Terms(
         "raw_rate",
         lambda st: st["exposure"].to_numpy(float),
         _exposure_refs,
@@ -194,7 +195,11 @@ def plot_shrinkage(
     n_groups = len(st)
     if table is None:
         table = ax is None and n_groups <= TABLE_ROWS
-    terms = _TERMS[partial.family]
+    family = registry.get(partial.family)
+    terms = _TERMS[family.data]
+    # A probability theta whose mu is unconstrained: mu is a mean log-odds, not a probability.
+    if (family.links["theta"], family.links["mu"]) == ("logit", "identity"):
+        terms = replace(terms, population=_population_logit)
     if ax is None:
         if table:
             fig, axes = new_figure((terms.width, 5.6), 1, 2, width_ratios=[1.15, 1.0])
