@@ -269,7 +269,7 @@ class _NutsRanks:
 
         self.pm = nuts.import_pymc()
         self.n, self.settings, self.stats = n, settings, []
-        self.quiet = nuts._pymc_logging
+        self.quiet = nuts.pymc_logging
         # build_model reads only these three fields. Successes in a shared variable let every
         # simulation put its counts into the one compiled model; compiling anew costs seconds.
         self.successes = pytensor.shared(np.zeros(n.size, np.int64), name="successes")

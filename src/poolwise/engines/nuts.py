@@ -153,7 +153,7 @@ class NutsPosterior:
 
 
 @contextlib.contextmanager
-def _pymc_logging(quiet: bool):
+def pymc_logging(quiet: bool):
     """Silence PyMC's INFO lines ("Sampling: [y]") when the user asked for quiet."""
     logger = logging.getLogger("pymc")
     level = logger.level
@@ -288,7 +288,7 @@ def fit_nuts(
     pm_model = build_model(model, data, dim, parametrization)
     # One generator seeds both steps, as in the seed analysis (random_seed=rng).
     rng = np.random.default_rng(random_seed)
-    with _pymc_logging(quiet=not progressbar):
+    with pymc_logging(quiet=not progressbar):
         trace = pm.sample(
             draws,
             tune=tune,

@@ -243,6 +243,16 @@ class Fit:
             )
         return q
 
+    def new_group_median(self) -> float:
+        """Return the median of an unseen group's ``theta`` (what to quote where its mean may not exist).
+
+        Raises
+        ------
+        ValueError
+            Where it has no proper distribution (no pooling under an improper prior on theta).
+        """
+        return float(self._new_group_quantity().quantile(0.5)[0])
+
     def mode(self, name: str) -> float:
         """Posterior mode of a hyperparameter (``"mu"``, ``"kappa"``, ``"alpha"``, ``"beta"``, ``"tau"``...).
 

@@ -160,7 +160,7 @@ def new_group(fits: FitSet) -> Finding:
     shown = display(fit.family)
     if shown.mean_may_be_infinite:
         # A heavy-tailed prediction's mean may not exist: quote what does, the interval and median.
-        median = float(fit._new_group_quantity().quantile(0.5)[0])
+        median = fit.new_group_median()
         return Finding(
             "new group",
             f"A new group's {shown.theta} lies between {' and '.join(bounds(s[lb], s[ub]))} under partial "

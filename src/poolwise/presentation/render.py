@@ -249,7 +249,7 @@ def to_text(
             lines += ["", f"  new group: no proper prediction ({display(f.family).improper_new_group})"]
         else:
             if display(f.family).mean_may_be_infinite and f.pooling == "partial":
-                center = f"median {format_number(float(f._new_group_quantity().quantile(0.5)[0]))}"
+                center = f"median {format_number(f.new_group_median())}"
             else:
                 center = f"mean {format_number(new['mean'])}, sd {format_number(new['sd'])}"
             lines += [

@@ -1077,7 +1077,7 @@ def _mode(fit: Fit, name: str) -> float:
 
 def _median(fit: Fit) -> float:
     """Return the median of a new group's theta (where its mean may not exist)."""
-    return float(fit._new_group_quantity().quantile(0.5)[0])
+    return fit.new_group_median()
 
 
 def _plain(value: object) -> str:
