@@ -174,6 +174,7 @@ def _marginal_logp_matches_exact(priors):
         {"mu": pr.Beta(1, 1), "kappa": pr.Exponential(0.1)},
         {"mu": pr.Uniform(0, 1), "kappa": pr.Gamma(2, 0.1)},
         {"alpha,beta": pr.BDA3()},
+        {"alpha,beta": pr.Product(pr.BDA3(), pr.HalfNormal(10), pr.HalfNormal(10))},
     ],
     ids=lambda p: ",".join(f"{k}={v}" for k, v in p.items()),
 )

@@ -6,7 +6,8 @@ Each prior is a small immutable object with a vectorised log-density, a sampler 
 ``beta`` a rate), so a model written for PyMC reads the same here.
 
 A :class:`JointPrior` is a density on the pair ``(alpha, beta)`` that does not factorise, such as the
-prior of Gelman et al. (BDA3 §5.3), ``p(alpha, beta) ∝ (alpha + beta)^(-5/2)``.
+prior of Gelman et al. (BDA3 §5.3), ``p(alpha, beta) ∝ (alpha + beta)^(-5/2)``; :class:`Product`
+multiplies one by priors on ``alpha`` and ``beta`` (PyMC's rat-tumour notebook).
 
 Two improper priors serve the normal-normal family: :class:`Flat` on the real line (the usual prior
 on a mean ``mu``) and :class:`HalfFlat` on ``[0, inf)`` (BDA3's uniform prior on a scale ``tau``).
@@ -85,6 +86,7 @@ __all__ = [
     "OnVariance",
     "Pareto",
     "Prior",
+    "Product",
     "StudentT",
     "Uniform",
     "names",
@@ -701,7 +703,12 @@ class OnVariance(OnTransform):
 
 @dataclass(frozen=True)
 class JointPrior:
-    """A prior density on the pair ``(alpha, beta)`` of the beta-binomial population."""
+    """A prior density on the pair ``(alpha, beta)`` of the beta-binomial population.
+
+    A subclass gives :meth:`logpdf` (NumPy, for the exact engine) and :meth:`pymc_logp` (the same
+    density on PyMC's variables, for the NUTS twin); :meth:`pymc` then puts it on flat positive
+    ``alpha`` and ``beta``. :class:`Product` multiplies one by priors on ``alpha`` and ``beta``.
+    """
 
     proper: ClassVar[bool] = False
 
@@ -709,8 +716,57 @@ class JointPrior:
         """Log-density (up to a constant when improper) at ``(alpha, beta)``."""
         raise NotImplementedError
 
+    #: The density in words, as the model's equations print it after the prior's name.
+    formula: ClassVar[str] = ""
+
+    def pymc_logp(self, pm, alpha, beta):
+        """Return :meth:`logpdf` as a PyMC expression of the variables ``alpha`` and ``beta``."""
+        raise NotImplementedError(f"engine='nuts' has no PyMC form of the joint prior {self}")
+
+    def pymc(self, pm) -> tuple:
+        """Create ``alpha`` and ``beta`` in the current PyMC model, with this density on them.
+
+        Returns
+        -------
+        alpha, beta : pytensor.tensor.TensorVariable
+        """
+        alpha, beta = pm.HalfFlat("alpha"), pm.HalfFlat("beta")
+        pm.Potential("alpha_beta_prior", self.pymc_logp(pm, alpha, beta))
+        return alpha, beta
+
     def __str__(self) -> str:
         return f"{type(self).__name__}()"
+
+
+@dataclass(frozen=True)
+class Product(JointPrior):
+    """A joint factor times priors on ``alpha`` and ``beta``: ``p(a, b) ∝ f(a, b) p_a(a) p_b(b)``.
+
+    PyMC's rat-tumour notebook writes ``ab = pm.HalfNormal("ab", sigma=10, shape=2)`` with
+    ``pm.Potential("p(a, b)", log((a + b)^(-5/2)))``: ``Product(BDA3(), HalfNormal(10),
+    HalfNormal(10))``, which ``priors={"alpha,beta": "BDA3", "alpha": "HalfNormal(10)", "beta":
+    "HalfNormal(10)"}`` builds. Improper whenever the factor is unbounded (BDA3's is at the origin):
+    the exact engine's edge checks decide whether the posterior is proper.
+    """
+
+    factor: JointPrior
+    alpha: Prior
+    beta: Prior
+
+    @property
+    def formula(self) -> str:  # noqa: D102
+        return f"{self.factor.formula} x p_alpha(alpha) x p_beta(beta)"
+
+    def logpdf(self, alpha, beta):  # noqa: D102
+        return self.factor.logpdf(alpha, beta) + self.alpha.logpdf(alpha) + self.beta.logpdf(beta)
+
+    def pymc(self, pm) -> tuple:  # noqa: D102
+        alpha, beta = self.alpha.pymc(pm, "alpha"), self.beta.pymc(pm, "beta")
+        pm.Potential("alpha_beta_prior", self.factor.pymc_logp(pm, alpha, beta))
+        return alpha, beta
+
+    def __str__(self) -> str:
+        return f"{self.factor} x alpha ~ {self.alpha} x beta ~ {self.beta}"
 
 
 @dataclass(frozen=True)
@@ -722,8 +778,13 @@ class BDA3(JointPrior):
     successes and failures; the exact engine checks that the grid's edges hold no mass.
     """
 
+    formula: ClassVar[str] = "∝ (alpha + beta)^(-5/2)"
+
     def logpdf(self, alpha, beta):  # noqa: D102
         return -2.5 * np.log(np.asarray(alpha) + np.asarray(beta))
+
+    def pymc_logp(self, pm, alpha, beta):  # noqa: D102
+        return -2.5 * pm.math.log(alpha + beta)
 
 
 #: Longest prior text :func:`parse` reads: the longest real one, ``Uniform(lower=..., upper=...)``

@@ -167,7 +167,10 @@ class Model:
             return ["y_i ~ Binomial(n_i, theta)", f"theta ~ {self.priors['theta']}"]
         lines = ["y_i ~ Binomial(n_i, theta_i)", "theta_i ~ Beta(alpha, beta)"]
         if "alpha,beta" in self.priors:
-            lines.append(f"p(alpha, beta) = {self.priors['alpha,beta']}: ∝ (alpha + beta)^(-5/2)")
+            joint = self.priors["alpha,beta"]
+            lines.append(
+                f"p(alpha, beta) = {joint}: {joint.formula}" if joint.formula else f"p(alpha, beta) = {joint}"
+            )
         elif "mu" in self.priors:
             lines += [
                 f"mu = alpha / (alpha + beta) ~ {self.priors['mu']}",
@@ -260,11 +263,26 @@ def resolve_priors(
 def _partial_priors(given: dict) -> dict:
     kinds = [k for k in ("alpha,beta", "mu", "kappa") if k in given]
     if "alpha,beta" in given:
-        if len(given) > 1:
-            raise pr.PriorError("a joint prior on 'alpha,beta' cannot be combined with other hyperpriors")
-        if not isinstance(given["alpha,beta"], pr.JointPrior):
-            raise pr.PriorError(f"'alpha,beta' needs a joint prior such as BDA3(), got {given['alpha,beta']}")
-        return given
+        joint = given["alpha,beta"]
+        if not isinstance(joint, pr.JointPrior):
+            raise pr.PriorError(f"'alpha,beta' needs a joint prior such as BDA3(), got {joint}")
+        marginals = {k: v for k, v in given.items() if k != "alpha,beta"}
+        if not marginals:
+            return given
+        others = sorted(set(marginals) - {"alpha", "beta"})
+        if others:
+            raise pr.PriorError(
+                "a joint prior on 'alpha,beta' combines with priors on alpha and beta (their product is "
+                f"the prior), not with {', '.join(map(repr, others))}"
+            )
+        missing = sorted({"alpha", "beta"} - set(marginals))
+        if missing:
+            raise pr.PriorError(
+                f"a joint prior on 'alpha,beta' times priors on alpha and beta: {missing[0]!r} is missing"
+            )
+        for name in ("alpha", "beta"):
+            _check_positive(name, marginals[name])
+        return {"alpha,beta": pr.Product(joint, marginals["alpha"], marginals["beta"])}
     if kinds:
         if {"alpha", "beta"} & set(given):
             raise pr.PriorError("give priors on (alpha, beta) or on (mu, kappa), not a mixture of both")

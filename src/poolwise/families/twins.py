@@ -42,12 +42,7 @@ def _new_group(pm, model, theta, partial) -> None:
 def _hyperparameters(pm, priors: dict):
     """``alpha`` and ``beta`` with their priors; ``mu`` and ``kappa`` as the other two."""
     if "alpha,beta" in priors:
-        joint = priors["alpha,beta"]
-        if not isinstance(joint, pr.BDA3):
-            raise NotImplementedError(f"engine='nuts' has no PyMC form of the joint prior {joint}")
-        # p(alpha, beta) ∝ (alpha + beta)^(-5/2) on flat positive alpha, beta.
-        alpha, beta = pm.HalfFlat("alpha"), pm.HalfFlat("beta")
-        pm.Potential("bda3_prior", -2.5 * pm.math.log(alpha + beta))
+        alpha, beta = priors["alpha,beta"].pymc(pm)
     elif "mu" in priors:
         mu, kappa = prior_twin(pm, "mu", priors["mu"]), prior_twin(pm, "kappa", priors["kappa"])
         return (
