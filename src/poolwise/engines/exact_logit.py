@@ -3,11 +3,12 @@
 Each group's ``z_i = logit(theta_i)`` is integrated out by quadrature
 (:mod:`poolwise.families.logit_normal`), once per distinct ``(n, y)`` pair, and the hyperparameters
 on a two-dimensional grid over ``(mu, asinh(sigma / c))`` (:mod:`poolwise._core.grid`; the
-coordinate is explained in the family's module), refined exactly as
-the beta-binomial grid is (:func:`poolwise.engines.exact.refine`): until every summary (mean, sd
-and the quantiles in :data:`~poolwise.engines.exact.CHECKED_QUANTILES` of ``mu``, ``sigma``, each
-``theta_i`` and a new group's ``theta_new``) moves less than ``tol`` between two resolutions, with
-the same edge-mass and prior-domination checks (``sigma = 0``, complete pooling, is a natural
+coordinate is explained in the family's module), refined by the
+pipeline every family shares (:func:`poolwise.engines.refinement.integrate`, given a
+:class:`LogitGrid`): until every summary (mean, sd and the quantiles in
+:data:`~poolwise.engines.refinement.CHECKED_QUANTILES` of ``mu``, ``sigma``, each ``theta_i`` and a
+new group's ``theta_new``) moves less than ``tol`` between two resolutions, with the beta-binomial
+grid's edge-mass and prior-domination checks (``sigma = 0``, complete pooling, is a natural
 boundary of the grid, not an edge). Every ``theta_i`` is a mixture over the grid cells
 of its non-conjugate conditional ``p(z | y_i, mu, sigma)``, tabulated on the logit scale as a
 :class:`~poolwise._core.marginal.GridMarginal`; ``theta_new`` is the mixture of the
@@ -24,7 +25,7 @@ No and complete pooling are the beta-binomial family's conjugate closed forms
 from __future__ import annotations
 
 import functools
-import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,24 +33,14 @@ from scipy import special
 
 from .._core import grid as gridlib
 from .._core.marginal import GridMarginal
-from ..errors import PoolwiseWarning
 from ..families import logit_normal as family
 from ..families.beta_binomial import Pairs
 from ..priors import HalfCauchy, HalfFlat, HalfNormal, Uniform
-from .exact import (
-    EDGE_MASS,
-    LEVELS,
-    GridInfo,
-    Quantity,
-    describe_point,
-    grid_diagnostics,
-    moments,
-    not_converged_note,
-    prior_dominated_notes,
-    prune,
-    reachable,
-    refine,
-)
+from .lattice import Plane
+from .moments import moments
+from .prior_notes import describe_point, prior_dominated_notes
+from .quantity import Quantity
+from .refinement import EDGE_MASS, GridInfo, Located, grid_diagnostics, integrate
 
 #: Nats below the peak at which the grid's box ends (e^-20 ~ 2e-9; the beta-binomial's 30 would
 #: reach far into the funnel of large sigma and vague mu, and double the nodes the bulk needs). The
@@ -84,7 +75,7 @@ class LogitPosterior:
     @property
     def diagnostics(self) -> dict:
         """What the grid over ``(mu, asinh(sigma / c))`` did."""
-        return grid_diagnostics(self.grid_info, dims=2)
+        return grid_diagnostics(self.grid_info, dims=Plane.dims)
 
     def draws(self, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
         """Independent draws: ``theta`` ``(n, groups)``, ``mu`` and ``sigma`` ``(n,)``.
@@ -93,13 +84,9 @@ class LogitPosterior:
         ``logit theta_i`` is drawn exactly from ``p(z | y_i, mu, sigma)``
         (:func:`poolwise.families.logit_normal.sample_conditional`).
         """
-        g = self.grid
-        flat = g.weights.ravel()
-        cell = rng.choice(flat.size, size=n, p=flat)
-        iu, iv = np.unravel_index(cell, g.logp.shape)
-        mu = g.u[iu] + g.hu * (rng.random(n) - 0.5)
+        mu, w = Plane.draw(self.grid, n, rng)
         # a cell at sigma = 0 spans [0, hv]: its uniform point stays in sigma >= 0
-        sigma = family.to_sigma(g.v[iv] + g.hv * (rng.random(n) - 0.5))
+        sigma = family.to_sigma(w)
         trials = self.pairs.trials[self.pairs.inverse]
         successes = self.pairs.successes[self.pairs.inverse]
         theta = np.empty((n, trials.size))
@@ -109,6 +96,73 @@ class LogitPosterior:
             z = family.sample_conditional(trials, successes, mu[part, None], sigma[part, None], rng)
             theta[part] = special.expit(z)
         return {"theta": theta, "mu": mu, "sigma": sigma}
+
+
+@dataclass(frozen=True)
+class LogitGrid:
+    """Logit-normal partial pooling, as :func:`~poolwise.engines.refinement.integrate` asks it."""
+
+    pairs: Pairs
+    priors: dict
+    tol: float
+    logp: Callable
+    what = "grid"
+    subject = "posterior"
+
+    def locate(self) -> Located:
+        """Find the box that holds the posterior; mass at ``sigma = 0`` (complete pooling) is no edge."""
+        limits = family.LIMITS
+        box, at_limit = gridlib.locate(self.logp, limits, n=LOCATE_NODES, threshold=BOX_NATS)
+        # Mass at sigma = 0 (complete pooling) is legitimate; at any other limit it is not.
+        natural = box.v_lo == limits.v_lo
+        others = (box.u_lo == limits.u_lo, box.u_hi == limits.u_hi, box.v_hi == limits.v_hi)
+        at_limit = at_limit and any(others)
+        return Located(Plane(box, at_limit), at_limit, functools.partial(_edge_mass, natural=natural))
+
+    def hyperparameters(self, grid: gridlib.Grid2D) -> dict[str, Quantity]:
+        """Summarise ``mu`` and ``sigma``: :func:`_hyper_quantities`."""
+        return _hyper_quantities(grid, self.logp, self.priors, self.tol)
+
+    def groups(self, grid: gridlib.Grid2D) -> dict[str, Quantity]:
+        """Every group's theta (and a new group's: the pair ``(0, 0)``) as mixtures over the cells."""
+        (u, v), w = Plane.prune(grid)
+        pairs = self.pairs
+        trials = np.append(pairs.trials, 0)
+        successes = np.append(pairs.successes, 0)
+        sigma = family.to_sigma(v)
+        mean, sd, marginal = family.theta_mixture(u, sigma, w, trials, successes, spacing=grid.hu)
+        return {
+            "theta": Quantity("theta", mean, sd, marginal, pairs.inverse),
+            "theta_new": Quantity("theta_new", mean, sd, marginal, np.array([pairs.trials.size])),
+        }
+
+    def notes(self, grid: gridlib.Grid2D, info: GridInfo) -> list[str]:
+        """Mass at the grid's edge (or a limit reached); the prior deciding, or pulling."""
+        limits = family.LIMITS
+        notes = []
+        if info.edge_mass > EDGE_MASS or info.at_limit:
+            top = family.to_sigma(limits.v_hi)
+            notes.append(
+                f"posterior mass {info.edge_mass:.2g} lies at the edge of the hyperparameter grid (mu from "
+                f"{limits.u_lo:g} to {limits.u_hi:g}, sigma up to {top:.3g}): the posterior is improper or "
+                "dominated by the prior in that direction; choose a proper, informative prior on mu and sigma"
+            )
+        # Complete pooling is the limit sigma -> 0, just beyond the search limits.
+        return notes + prior_dominated_notes(
+            family.log_likelihood(self.pairs),
+            limits,
+            family.pooled_log_likelihood(self.pairs),
+            "sigma's lower tail",
+            "other priors on sigma",
+            grid,
+            describe_point(lambda u, v: {"mu": u, "sigma": family.to_sigma(v)}),
+        )
+
+    def posterior(
+        self, quantities: dict[str, Quantity], new: Quantity, grid, info: GridInfo, notes: tuple[str, ...]
+    ) -> LogitPosterior:
+        """Return the partial fit's posterior."""
+        return LogitPosterior("partial", quantities, new, self.pairs, grid, info, self.priors, warnings=notes)
 
 
 def _hyper_quantities(grid: gridlib.Grid2D, logp, priors: dict, tol: float) -> dict[str, Quantity]:
@@ -121,7 +175,7 @@ def _hyper_quantities(grid: gridlib.Grid2D, logp, priors: dict, tol: float) -> d
     beta-binomial engine's :data:`~poolwise.engines.exact.LINE_NODES`, leaves an error floor that
     no level removes), and costs no more than twice the grid.
     """
-    u, v, _ = prune(grid)
+    (u, v), _ = Plane.prune(grid)
     top = grid.logp.max()
     out: dict[str, Quantity] = {}
     axes = {
@@ -194,79 +248,9 @@ def _identity(z):
     return z
 
 
-def _group_level(grid: gridlib.Grid2D, pairs: Pairs) -> dict[str, Quantity]:
-    """Every group's theta (and a new group's: the pair ``(0, 0)``) as mixtures over the cells."""
-    u, v, w = prune(grid)
-    trials = np.append(pairs.trials, 0)
-    successes = np.append(pairs.successes, 0)
-    mean, sd, marginal = family.theta_mixture(u, family.to_sigma(v), w, trials, successes, spacing=grid.hu)
-    return {
-        "theta": Quantity("theta", mean, sd, marginal, pairs.inverse),
-        "theta_new": Quantity("theta_new", mean, sd, marginal, np.array([pairs.trials.size])),
-    }
-
-
 def fit_partial(
     priors: dict, trials: np.ndarray, successes: np.ndarray, *, tol: float = 1e-4
 ) -> LogitPosterior:
-    """Partial pooling on a refined grid over ``(mu, asinh(sigma / c))``; see the module docstring.
-
-    The hyperparameters' summaries and the groups' mixtures are refined separately, as in
-    :func:`poolwise.engines.exact.fit_partial_pairs`.
-    """
+    """Partial pooling on a refined grid over ``(mu, asinh(sigma / c))``; see the module docstring."""
     pairs = Pairs.from_counts(trials, successes)
-    logp = family.log_posterior(priors, pairs)
-    limits = family.LIMITS
-    with reachable(priors):
-        box, at_limit = gridlib.locate(logp, limits, n=LOCATE_NODES, threshold=BOX_NATS)
-    # Mass at sigma = 0 (complete pooling) is legitimate; at any other limit it is not.
-    natural = box.v_lo == limits.v_lo
-    others = (box.u_lo == limits.u_lo, box.u_hi == limits.u_hi, box.v_hi == limits.v_hi)
-    at_limit = at_limit and any(others)
-    levels = LEVELS if not at_limit else LEVELS[:6]
-
-    @functools.cache  # the two refinements below share their grids
-    def evaluate(n: int) -> gridlib.Grid2D:
-        return gridlib.evaluate(logp, box, n, at_limit=at_limit)
-
-    grid, quantities, tried, change = refine(
-        levels, evaluate, lambda g: _hyper_quantities(g, logp, priors, tol), tol
-    )
-    group_grid, groups, _, group_change = refine(levels, evaluate, lambda g: _group_level(g, pairs), tol)
-    new = groups.pop("theta_new")
-    change = max(change, group_change)
-    info = GridInfo(
-        n=grid.u.size,
-        group_n=group_grid.u.size,
-        levels=tuple(tried),
-        max_change=float(change),
-        converged=bool(change < tol),
-        edge_mass=_edge_mass(grid, natural),
-        at_limit=at_limit,
-        log_evidence=grid.log_integral,
-    )
-    notes = []
-    if not info.converged:
-        notes.append(not_converged_note("grid", change, tol, f"{info.n}x{info.n} nodes"))
-    if info.edge_mass > EDGE_MASS or at_limit:
-        top = family.to_sigma(limits.v_hi)
-        notes.append(
-            f"posterior mass {info.edge_mass:.2g} lies at the edge of the hyperparameter grid (mu from "
-            f"{limits.u_lo:g} to {limits.u_hi:g}, sigma up to {top:.3g}): the posterior is improper or "
-            "dominated by the prior in that direction; choose a proper, informative prior on mu and sigma"
-        )
-    # Complete pooling is the limit sigma -> 0, just beyond the search limits.
-    notes += prior_dominated_notes(
-        family.log_likelihood(pairs),
-        limits,
-        family.pooled_log_likelihood(pairs),
-        "sigma's lower tail",
-        "other priors on sigma",
-        grid,
-        describe_point(lambda u, v: {"mu": u, "sigma": family.to_sigma(v)}),
-    )
-    for note in notes:
-        warnings.warn(note, PoolwiseWarning, stacklevel=3)
-    return LogitPosterior(
-        "partial", {**groups, **quantities}, new, pairs, grid, info, priors, warnings=tuple(notes)
-    )
+    return integrate(LogitGrid(pairs, priors, tol, family.log_posterior(priors, pairs)))

@@ -2,12 +2,13 @@
 
 No and complete pooling are closed-form normals. Partial pooling integrates every ``theta_i`` and
 ``mu`` out analytically (:mod:`poolwise.families.normal_normal`) and ``tau`` on a uniform grid of
-``u = asinh(tau / c)`` (:mod:`poolwise._core.line`), refined as the beta-binomial grid is
-(:func:`poolwise.engines.exact.refine`): until every summary (mean, sd and the quantiles in
-:data:`~poolwise.engines.exact.CHECKED_QUANTILES` of ``mu``, ``tau``, each ``theta_i`` and a new
-group's ``theta_new``) moves less than ``tol`` (relative above one) between two resolutions.
-Given ``tau`` everything is normal, so ``mu``, every ``theta_i`` and ``theta_new`` are mixtures of
-normals over the nodes, tabulated as :class:`~poolwise._core.marginal.GridMarginal` rows.
+``u = asinh(tau / c)`` (an :class:`~poolwise.engines.lattice.Axis`), refined by the pipeline every
+family shares (:func:`poolwise.engines.refinement.integrate`, given a :class:`TauLine`): until every
+summary (mean, sd and the quantiles in :data:`~poolwise.engines.refinement.CHECKED_QUANTILES` of
+``mu``, ``tau``, each ``theta_i`` and a new group's ``theta_new``) moves less than ``tol`` (relative
+above one) between two resolutions. Given ``tau`` everything is normal, so ``mu``, every ``theta_i``
+and ``theta_new`` are mixtures of normals over the nodes, tabulated as
+:class:`~poolwise._core.marginal.GridMarginal` rows.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,23 +24,13 @@ from scipy import special
 
 from .._core import line as linelib
 from .._core.marginal import GridMarginal, NormalRows
-from ..errors import PoolwiseWarning, PriorError
+from ..errors import PriorError
 from ..families import normal_normal as family
 from ..priors import HalfFlat, Jeffreys
-from .exact import (
-    EDGE_MASS,
-    PRUNE_MASS,
-    GridInfo,
-    Quantity,
-    grid_diagnostics,
-    not_converged_note,
-    reachable,
-    refine,
-    which_moments_exist,
-)
-
-#: Nodes of the line over ``u = asinh(tau / c)`` tried in turn (intervals; the nodes are one more).
-LEVELS = (32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048)
+from .lattice import Axis
+from .moments import which_moments_exist
+from .quantity import Quantity
+from .refinement import EDGE_MASS, GridInfo, Located, grid_diagnostics, integrate
 
 #: Fewest groups for which BDA3's uniform prior on ``tau`` gives a proper posterior.
 MIN_GROUPS_UNIFORM_TAU = 3
@@ -50,7 +41,7 @@ class NormalPosterior:
     """Everything the exact engine knows about one fitted normal-normal model.
 
     ``new_group`` is None under no pooling with a flat prior on ``theta``: an unseen group's
-    effect then has an improper distribution.
+    effect then has an improper distribution. ``line`` and ``grid_info`` are partial pooling's.
     """
 
     pooling: str
@@ -62,12 +53,11 @@ class NormalPosterior:
     grid_info: GridInfo | None = None
     warnings: tuple[str, ...] = field(default=())
     engine: str = "exact"
-    grid: None = None  # no two-dimensional hyperparameter grid
 
     @property
     def diagnostics(self) -> dict:
         """What the line over ``tau`` did (empty for the closed forms)."""
-        return grid_diagnostics(self.grid_info, dims=1)
+        return grid_diagnostics(self.grid_info, dims=Axis.dims)
 
     def draws(self, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
         """Independent draws: ``theta`` ``(n, groups)`` or ``(n,)``, and ``mu``, ``tau`` ``(n,)``.
@@ -79,11 +69,8 @@ class NormalPosterior:
             post = self.quantities["theta"].marginal
             size = (n, post.mean.size) if self.pooling == "none" else n
             return {"theta": rng.normal(post.mean, post.sd, size=size)}
-        grid, data = self.line, self.data
-        node = rng.choice(grid.logp.size, size=n, p=grid.weights)
-        lo, hi = grid.lo, grid.nodes[-1]
-        u = grid.nodes[node] + grid.h * (rng.random(n) - 0.5)
-        u = hi - np.abs(hi - (lo + np.abs(u - lo)))
+        data = self.data
+        (u,) = Axis.draw(self.line, n, rng)
         tau = family.to_tau(u, data.scale)
         mu_hat, v_mu = family.mu_given_tau(tau, data, self.priors["mu"])
         mu = rng.normal(mu_hat, np.sqrt(v_mu))
@@ -192,12 +179,90 @@ def _new_group_moments(
     return np.array([mean if has_mean else np.nan]), np.array([sd if has_sd else np.nan]), has_mean
 
 
-def _prune(grid: linelib.Line) -> tuple[np.ndarray, np.ndarray]:
-    """Nodes that carry all but PRUNE_MASS of the probability, as ``(u, weight)``."""
-    w = grid.weights
-    order = np.argsort(w)
-    keep = np.sort(order[~(np.cumsum(w[order]) < PRUNE_MASS)])
-    return grid.nodes[keep], w[keep] / w[keep].sum()
+@dataclass(frozen=True)
+class TauLine:
+    """Normal-normal partial pooling, as :func:`~poolwise.engines.refinement.integrate` asks it.
+
+    ``limit_lo`` and ``limit_hi`` bound the line by ``tau``'s support (0, or the prior's bounds)
+    and, above, by ``u_max``, where the line stops short of a support without end.
+    """
+
+    data: family.Estimates
+    priors: dict
+    tol: float
+    logp: Callable
+    limit_lo: float
+    limit_hi: float
+    u_max: float
+    what = "line over tau"
+    subject = "posterior of tau"
+
+    def locate(self) -> Located:
+        """Find the interval that holds the posterior; its ends are edges unless they are tau's bounds."""
+        lo, hi, _, at_hi = linelib.locate(self.logp, self.limit_lo, self.limit_hi)
+        # Mass at tau's natural bounds (0, or the prior's) is legitimate; at u_max it is not.
+        at_limit = at_hi and self.limit_hi == self.u_max
+        open_lo, open_hi = lo > self.limit_lo, hi < self.limit_hi or at_limit
+
+        def edge_mass(line: linelib.Line) -> float:
+            """Return the ends' mass, except at a natural bound of tau (0, or the prior's support)."""
+            w = line.weights
+            return float((w[0] if open_lo else 0.0) + (w[-1] if open_hi else 0.0))
+
+        return Located(Axis(lo, hi), at_limit, edge_mass)
+
+    def hyperparameters(self, line: linelib.Line) -> dict[str, Quantity]:
+        """``mu`` (a normal mixture over the nodes) and ``tau``."""
+        data, priors, tol = self.data, self.priors, self.tol
+        natural_start = line.lo == 0.0
+        tau = family.to_tau(line.nodes, data.scale)
+        mu_hat, v_mu = family.mu_given_tau(tau, data, priors["mu"])
+        mean, sd, marginal = family.mixture(mu_hat[None, :], v_mu[None, :], line.weights)
+        marginal = dataclasses.replace(marginal, exact=_mixture_log_density(mu_hat, v_mu, line.weights))
+        # mu given tau is N(mu_hat, v_mu), and v_mu grows like tau^2 / J: mu's variance exists only
+        # where tau's second moment does (BDA3's uniform prior with 4 groups: p(tau) ~ tau^-3)
+        tail = functools.partial(linelib.moment_tail, line.weights, closed_lo=natural_start)
+        deviation = np.sqrt(v_mu + (mu_hat - mean[0]) ** 2)
+        has_mean, has_sd = which_moments_exist(tail, np.abs(mu_hat) + np.sqrt(v_mu), deviation, tol)
+        mean, sd = np.where(has_mean, mean, np.nan), np.where(has_sd, sd, np.nan)
+        one = np.zeros(1, np.int64)
+        mu = Quantity("mu", mean, sd, marginal, one, has_mean)
+        return {"mu": mu, "tau": _tau_quantity(line, self.logp, data.scale, natural_start, tol)}
+
+    def groups(self, line: linelib.Line) -> dict[str, Quantity]:
+        """Every group's ``theta`` and a new group's: normal mixtures over the nodes that carry mass."""
+        data, priors = self.data, self.priors
+        (u,), w = Axis.prune(line)
+        tau = family.to_tau(u, data.scale)
+        mu_hat, v_mu = family.mu_given_tau(tau, data, priors["mu"])
+        theta_mean, theta_var = family.theta_given_tau(tau, data, mu_hat, v_mu)
+        mean, sd, marginal = family.mixture(theta_mean, theta_var, w)
+        _, _, new_marginal = family.mixture(mu_hat[None, :], (v_mu + tau**2)[None, :], w)
+        new_mean, new_sd, has_mean = _new_group_moments(line, data, priors["mu"], line.lo == 0.0, self.tol)
+        one = np.zeros(1, np.int64)
+        return {
+            "theta": Quantity("theta", mean, sd, marginal, np.arange(data.y.size)),
+            "theta_new": Quantity("theta_new", new_mean, new_sd, new_marginal, one, has_mean),
+        }
+
+    def notes(self, line: linelib.Line, info: GridInfo) -> list[str]:
+        """Mass at an end of the line that is not a bound of tau."""
+        if not (info.at_limit or info.edge_mass > EDGE_MASS):
+            return []
+        top = family.to_tau(self.u_max, self.data.scale)
+        return [
+            f"posterior mass {info.edge_mass:.2g} lies at the edge of the line over tau (up to "
+            f"{top:.2g}): the posterior is improper or dominated by the "
+            "prior there; choose a proper, informative prior on tau"
+        ]
+
+    def posterior(
+        self, quantities: dict[str, Quantity], new: Quantity, line, info: GridInfo, notes: tuple[str, ...]
+    ) -> NormalPosterior:
+        """Return the partial fit's posterior."""
+        return NormalPosterior(
+            "partial", quantities, new, self.data, self.priors, line=line, grid_info=info, warnings=notes
+        )
 
 
 def fit_partial(priors: dict, data: family.Estimates, *, tol: float = 1e-4) -> NormalPosterior:
@@ -215,79 +280,4 @@ def fit_partial(priors: dict, data: family.Estimates, *, tol: float = 1e-4) -> N
     limit_lo = float(family.to_u(max(lower, 0.0), scale))
     u_max = data.u_max
     limit_hi = float(min(family.to_u(upper, scale), u_max))
-    with reachable(priors):
-        lo, hi, _, at_hi = linelib.locate(logp, limit_lo, limit_hi)
-    # Mass at tau's natural bounds (0, or the prior's) is legitimate; at u_max it is not.
-    at_limit = at_hi and limit_hi == u_max
-
-    @functools.cache  # the two refinements below share their lines
-    def evaluate(n: int) -> linelib.Line:
-        return linelib.evaluate(logp, lo, hi, n)
-
-    def hyperparameters(grid: linelib.Line) -> dict[str, Quantity]:
-        tau = family.to_tau(grid.nodes, scale)
-        mu_hat, v_mu = family.mu_given_tau(tau, data, priors["mu"])
-        mean, sd, marginal = family.mixture(mu_hat[None, :], v_mu[None, :], grid.weights)
-        marginal = dataclasses.replace(marginal, exact=_mixture_log_density(mu_hat, v_mu, grid.weights))
-        # mu given tau is N(mu_hat, v_mu), and v_mu grows like tau^2 / J: mu's variance exists only
-        # where tau's second moment does (BDA3's uniform prior with 4 groups: p(tau) ~ tau^-3)
-        tail = functools.partial(linelib.moment_tail, grid.weights, closed_lo=lo == 0.0)
-        deviation = np.sqrt(v_mu + (mu_hat - mean[0]) ** 2)
-        has_mean, has_sd = which_moments_exist(tail, np.abs(mu_hat) + np.sqrt(v_mu), deviation, tol)
-        mean, sd = np.where(has_mean, mean, np.nan), np.where(has_sd, sd, np.nan)
-        one = np.zeros(1, np.int64)
-        mu = Quantity("mu", mean, sd, marginal, one, has_mean)
-        return {"mu": mu, "tau": _tau_quantity(grid, logp, scale, lo == 0.0, tol)}
-
-    def groups(grid: linelib.Line) -> dict[str, Quantity]:
-        u, w = _prune(grid)
-        tau = family.to_tau(u, scale)
-        mu_hat, v_mu = family.mu_given_tau(tau, data, priors["mu"])
-        theta_mean, theta_var = family.theta_given_tau(tau, data, mu_hat, v_mu)
-        mean, sd, marginal = family.mixture(theta_mean, theta_var, w)
-        _, _, new_marginal = family.mixture(mu_hat[None, :], (v_mu + tau**2)[None, :], w)
-        new_mean, new_sd, has_mean = _new_group_moments(grid, data, priors["mu"], lo == 0.0, tol)
-        one = np.zeros(1, np.int64)
-        return {
-            "theta": Quantity("theta", mean, sd, marginal, np.arange(data.y.size)),
-            "theta_new": Quantity("theta_new", new_mean, new_sd, new_marginal, one, has_mean),
-        }
-
-    grid, hyper, tried, change = refine(LEVELS, evaluate, hyperparameters, tol)
-    group_grid, group, _, group_change = refine(LEVELS, evaluate, groups, tol)
-    new = group.pop("theta_new")
-    change = max(change, group_change)
-    w = grid.weights
-    # The ends' mass, except at a natural bound of tau (0, or the prior's support).
-    edge = (w[0] if lo > limit_lo else 0.0) + (w[-1] if hi < limit_hi or at_limit else 0.0)
-    info = GridInfo(
-        n=grid.logp.size,
-        group_n=group_grid.logp.size,
-        levels=tuple(tried),
-        max_change=float(change),
-        converged=bool(change < tol),
-        edge_mass=float(edge),
-        at_limit=at_limit,
-        log_evidence=grid.log_integral,
-    )
-    notes = []
-    if not info.converged:
-        notes.append(not_converged_note("line over tau", change, tol, f"{info.n} nodes", "posterior of tau"))
-    if at_limit or info.edge_mass > EDGE_MASS:
-        notes.append(
-            f"posterior mass {info.edge_mass:.2g} lies at the edge of the line over tau (up to "
-            f"{family.to_tau(u_max, scale):.2g}): the posterior is improper or dominated by the "
-            "prior there; choose a proper, informative prior on tau"
-        )
-    for note in notes:
-        warnings.warn(note, PoolwiseWarning, stacklevel=3)
-    return NormalPosterior(
-        "partial",
-        {**group, **hyper},
-        new,
-        data,
-        priors,
-        line=grid,
-        grid_info=info,
-        warnings=tuple(notes),
-    )
+    return integrate(TauLine(data, priors, tol, logp, limit_lo, limit_hi, u_max))

@@ -49,7 +49,7 @@ from ..data import BinomialData, EstimateData, RateData
 from ..errors import PoolwiseWarning
 from ..families import registry
 from ..families.models import Model
-from .exact import Quantity
+from .quantity import Quantity
 
 #: The seed analysis's ``pm.sample`` settings, the defaults of ``engine="nuts"``.
 SEED_SETTINGS = {"draws": 5000, "tune": 5000, "chains": 4, "target_accept": 0.95}
@@ -139,7 +139,7 @@ def _quantity(name: str, draws: np.ndarray, scale: str, index: np.ndarray) -> Sa
 
 @dataclass(frozen=True)
 class NutsPosterior:
-    """Everything the NUTS engine returns for one fitted model (the shape of ``ExactPosterior``)."""
+    """Everything the NUTS engine returns for one fitted model (a :class:`~.posterior.Posterior`)."""
 
     pooling: str
     quantities: dict[str, Quantity]
@@ -148,8 +148,23 @@ class NutsPosterior:
     pymc_model: Any
     diagnostics: dict
     warnings: tuple[str, ...] = field(default=())
-    grid: None = None
     engine: str = "nuts"
+
+    def draws(self, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """Return ``n`` of the draws at random: ``theta`` ``(n, groups)`` or ``(n,)``, the others ``(n,)``.
+
+        The draws are those of :attr:`idata` (chains pooled), without replacement while there are
+        enough: they are correlated within a chain, so ``n`` of them are not ``n`` independent draws.
+        """
+        posterior = self.idata["posterior"]
+        total = posterior.sizes["chain"] * posterior.sizes["draw"]
+        pick = rng.choice(total, size=n, replace=n > total)
+        out = {}
+        for name in ("theta", *_HYPER):
+            if name in posterior:
+                values = posterior[name].values
+                out[name] = values.reshape(total, *values.shape[2:])[pick]
+        return out
 
 
 @contextlib.contextmanager

@@ -29,6 +29,7 @@ from .. import __version__
 from .._core.validation import check_ci, check_tol, ci_columns
 from ..data import BinomialData, EstimateData, RateData
 from ..engines import exact, exact_logit, exact_normal
+from ..engines.posterior import OnGrid, Posterior
 from ..families import registry
 from ..families.models import Model, PriorSpec, build
 
@@ -93,7 +94,7 @@ class Fit:
         self,
         model: Model,
         data: BinomialData | EstimateData | RateData,
-        posterior: exact.ExactPosterior | exact_normal.NormalPosterior | exact_logit.LogitPosterior,
+        posterior: Posterior,
         *,
         draws: int,
         chains: int,
@@ -110,7 +111,7 @@ class Fit:
         self.diagnostics = posterior.diagnostics
 
     @property
-    def posterior(self) -> exact.ExactPosterior | exact_normal.NormalPosterior | exact_logit.LogitPosterior:
+    def posterior(self) -> Posterior:
         """The engine's posterior (read-only): quantities, new group, draws, diagnostics, warnings."""
         return self._posterior
 
@@ -311,7 +312,7 @@ class Fit:
         """
         if not registry.get(self.family).for_pooling(self.pooling).grid_axes:  # Beta's, Gamma's
             self.require_beta_population("hyper_grid (the grid over alpha and beta)")
-        grid = self.posterior.grid
+        grid = self.posterior.grid if isinstance(self.posterior, OnGrid) else None
         if grid is None and self.engine != "exact":
             raise ValueError(f"engine={self.engine!r} samples the hyperparameters; it has no grid")
         if grid is None:
