@@ -363,7 +363,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_source(report)
     _add_fit_options(report, defaults=False)
-    report.add_argument("-o", "--output", default="poolwise-report.html", help="the HTML file to write")
+    report.add_argument(
+        "-o",
+        "--output",
+        default=None,
+        help="the HTML file to write (default: poolwise-report.html; --report FILE says the same)",
+    )
     compare = commands.add_parser(
         "compare",
         help="which pooling do the data support? exact leave-one-group-out CV and PSIS-LOO",
@@ -425,11 +430,35 @@ def build_parser() -> argparse.ArgumentParser:
     calibration.add_argument(
         "--trials", required=True, type=_trials, help="trials per group, comma-separated (e.g. 10,10,5,300)"
     )
-    calibration.add_argument("--pooling", choices=["none", "complete", "partial"], default="partial")
-    calibration.add_argument("--prior", action="append", type=_prior, default=[], metavar="NAME=PRIOR")
-    calibration.add_argument("--simulations", type=_positive_int, default=200)
-    calibration.add_argument("--false-alarm", type=_probability, default=0.01)
-    calibration.add_argument("--seed", type=int, default=0)
+    calibration.add_argument(
+        "--pooling",
+        choices=["none", "complete", "partial"],
+        default="partial",
+        help="the model calibrated (default: partial)",
+    )
+    calibration.add_argument(
+        "--prior",
+        action="append",
+        type=_prior,
+        default=[],
+        metavar="NAME=PRIOR",
+        help="override a prior, as for fit (it must be proper: the truth is drawn from it)",
+    )
+    calibration.add_argument(
+        "--simulations",
+        type=_positive_int,
+        default=200,
+        help="data sets simulated and fitted (default: 200)",
+    )
+    calibration.add_argument(
+        "--false-alarm",
+        type=_probability,
+        default=0.01,
+        help="probability that a correct engine fails the check, over all parameters (default: 0.01)",
+    )
+    calibration.add_argument(
+        "--seed", type=int, default=0, help="random seed of the simulations and the sampler (default: 0)"
+    )
     calibration.add_argument(
         "--engine",
         choices=["exact", "nuts"],
@@ -437,6 +466,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the engine calibrated (nuts: PyMC, 500 draws after 500 tuning steps in 2 chains, about "
         "a second per simulation)",
     )
+    calibration.add_argument("--quiet", "-q", action="store_true", help="no progress bar on standard error")
     meta = commands.add_parser(
         "meta",
         help="frequentist random-effects meta-analysis (REML, DL, PM, ML, EB, SJ, HE), as metafor reports it",
@@ -652,13 +682,19 @@ def _run_fit(args: argparse.Namespace) -> int:
     from .presentation import render
     from .presentation.explain import study
 
-    report = args.output if args.command == "report" else args.report
+    report, option = args.report, "--report"
+    if args.command == "report":
+        if args.output is not None and report is not None and args.output != report:
+            raise ValueError(
+                f"report: two files for the one report, -o {args.output!r} and --report {report!r}; give one"
+            )
+        if args.output is not None:
+            report, option = args.output, "--output"
+        report = report or "poolwise-report.html"
     if args.command is None and report is None and not args.no_report:
         report = "poolwise-report.html"
     # A path that cannot be written fails now, not after a fit of minutes.
-    check_output_paths(
-        [("--out", args.out), ("--output" if args.command == "report" else "--report", report)]
-    )
+    check_output_paths([("--out", args.out), (option, report)])
     # bad held-out columns and sizes fail before the fit, not after it
     heldout = _heldout(args)
     sizes = _new_size(args)
@@ -738,10 +774,35 @@ def check_output_paths(options: list[tuple[str, str | None]], *, directory: bool
             raise ValueError(f"{option} {path!r}: is a directory, not a file")
 
 
-def _stream_progress(step: int, rows: int) -> None:
-    """One stderr line per batch, rewritten in place: the pass and the rows done."""
-    sys.stderr.write(f"\rpass {step} of 2: {rows:,} rows")
-    sys.stderr.flush()
+class _StreamProgress:
+    """A tqdm bar per pass of ``stream`` on standard error: rows done of the file's, and time left."""
+
+    #: The rows in words (``pass 1 of 2: 2,000 rows of 5,000``), then the bar and the time left.
+    FORMAT = "{desc}: {n:,} rows of {total:,} |{bar}| {percentage:3.0f}% [{elapsed}<{remaining}]"
+
+    def __init__(self, path: str) -> None:
+        self.path, self.step, self.bar = path, 0, None
+
+    def __call__(self, step: int, rows: int) -> None:
+        if step != self.step:
+            import pyarrow.parquet as pq
+            from tqdm import tqdm
+
+            self.close()
+            # Called after a batch was read, so the file opens; its footer holds the row count.
+            total = pq.ParquetFile(self.path).metadata.num_rows
+            # A batch is a million rows by default: draw every one, however quick.
+            self.bar = tqdm(
+                total=total, desc=f"pass {step} of 2", file=sys.stderr, mininterval=0, bar_format=self.FORMAT
+            )
+            self.step = step
+        self.bar.update(rows - self.bar.n)
+
+    def close(self) -> None:
+        """End the current pass's bar (its line stays, complete or where it stopped)."""
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
 def _run_stream(args: argparse.Namespace) -> int:
@@ -764,14 +825,14 @@ def _run_stream(args: argparse.Namespace) -> int:
     else:
         from .fitting.stream import fit_parquet
 
-        progress = None if args.quiet else _stream_progress
+        progress = None if args.quiet else _StreamProgress(args.data)
         try:
             result = fit_parquet(
                 args.data, args.output, batch_rows=args.batch_rows, progress=progress, **options
             )
         finally:
             if progress is not None:
-                sys.stderr.write("\n")
+                progress.close()
     pooling = {"none": "no pooling", "complete": "complete pooling"}.get(result.pooling, "partial pooling")
     print(f"{result.n_groups:,} groups, {result.n_pairs:,} distinct (n, y) pairs; {pooling}")
     print(result.hyperparameters.to_string(float_format=lambda v: f"{v:.4g}"))
@@ -792,6 +853,7 @@ def _run_calibration(args: argparse.Namespace) -> int:
         random_seed=args.seed,
         false_alarm=args.false_alarm,
         engine=args.engine,
+        progress=not args.quiet,
     )
     located = "PIT of the truth" if args.engine == "exact" else "rank of the truth among thinned NUTS draws"
     print(

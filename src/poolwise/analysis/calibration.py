@@ -16,6 +16,7 @@ false-alarm rate corrected for the number of parameters (Bonferroni).
 from __future__ import annotations
 
 import math
+import sys
 import types
 import warnings
 from dataclasses import dataclass
@@ -91,6 +92,7 @@ def check_calibration(
     chains: int | None = None,
     target_accept: float | None = None,
     parametrization: str | None = None,
+    progress: bool = False,
 ) -> Calibration:
     """Run simulation-based calibration of an engine for a design.
 
@@ -113,6 +115,8 @@ def check_calibration(
         The engine calibrated. ``"nuts"`` needs PyMC and takes about a second per simulation.
     draws, tune, chains, target_accept, parametrization : optional
         ``engine="nuts"`` only, as for :func:`poolwise.fit`; defaults in :data:`NUTS_SETTINGS`.
+    progress : bool, optional
+        Show a progress bar of the simulations, with the time left, on standard error (tqdm).
 
     Returns
     -------
@@ -174,7 +178,7 @@ def check_calibration(
     checked = min(groups_checked, n.size)
     ranks = _NutsRanks(model, n, {**NUTS_SETTINGS, **given}) if engine == "nuts" else None
     rows = []
-    for _ in range(n_simulations):
+    for _ in _simulations(n_simulations, progress):
         truth, y = _simulate(model, n, rng)
         values = _checked(truth, model.pooling, checked)
         if ranks is not None:
@@ -199,6 +203,15 @@ def check_calibration(
         tests[name] = {"chi2": statistic, "p_value": p_value, "calibrated": p_value > per_test}
     sampler = None if ranks is None else pd.DataFrame(ranks.stats)
     return Calibration(pit, pd.DataFrame.from_dict(tests, orient="index"), false_alarm, sampler)
+
+
+def _simulations(n_simulations: int, progress: bool):
+    """Count the simulations, through a tqdm bar on standard error when ``progress`` is true."""
+    if not progress:
+        return range(n_simulations)
+    from tqdm import tqdm  # only when asked: ``import poolwise`` stays light
+
+    return tqdm(range(n_simulations), desc="simulations", unit="fit", file=sys.stderr)
 
 
 def _design(trials) -> np.ndarray:

@@ -33,6 +33,18 @@ def _index(fit: Fit) -> pd.Index:
     return pd.Index(fit.data.groups, name=fit.data.group_column)
 
 
+def without_data(fit: Fit) -> pd.Index:
+    """Return the groups with no data (0 trials, 0 exposure): each one's posterior is a new group's.
+
+    Estimates always carry data (a standard error above zero), so none of theirs is returned.
+    """
+    family = registry.get(fit.family)
+    if family.display.amount is None:
+        return _index(fit)[:0]
+    size = np.asarray(getattr(fit.data, family.display.amount), dtype=float)
+    return _index(fit)[size == 0]
+
+
 def prob_above(fit: Fit, threshold: float) -> pd.Series:
     """Exact ``P(theta_i > threshold | y)`` for every group.
 

@@ -11,6 +11,7 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from .._core.validation import check_ci
 from ..analysis.comparison import Comparison, compare
@@ -20,7 +21,7 @@ from ..families import registry
 from ..families.display import display, least_data
 from ..fitting.fit import DRAWS_GROUP_LIMIT
 from ..study.fits import FitSet
-from .render import bounds, printable
+from .render import bounds, listed, printable
 
 #: Differences in elpd within this many standard errors are called "not clearly different".
 SE_MULTIPLE = 2.0
@@ -38,6 +39,12 @@ class Finding:
 
 def _fmt(x: float) -> str:
     return f"{x:.3g}"
+
+
+def _interval_name(lb: str) -> str:
+    """Name an interval by its lower bound's column: ``"eti89_lb"`` -> ``"89% ETI"``."""
+    label = lb.removesuffix("_lb")
+    return f"{label[3:]}% {label[:3].upper()}"
 
 
 def which_pooling(comparison: Comparison) -> Finding:
@@ -119,20 +126,35 @@ PAIRWISE_LIMIT = 200
 
 
 def indistinct(fits: FitSet) -> Finding:
-    """Say which groups the data cannot put in order (under partial pooling, from the draws)."""
-    from ..analysis.questions import pairwise
+    """Say which groups the data cannot put in order (under partial pooling, from the draws).
 
-    table = pairwise(fits["partial"])
+    Pairs of groups with identical data are left out: each is exactly as likely above the other as
+    below it, which the data say before any fit, so a probability of 0.50 there is no finding. So
+    are pairs with a group that has no data: its place is a new group's, not the data's.
+    """
+    from ..analysis.questions import pairwise, without_data
+
+    fit = fits["partial"]
+    table = pairwise(fit)
     p = table.to_numpy()
+    names = table.index
     upper = np.triu_indices_from(p, k=1)
+    observed = fit.group_table().loc[names, list(registry.get(fit.family).observed)].to_numpy(float)
+    empty = names.isin(without_data(fit))
+    trivial = np.all(observed[upper[0]] == observed[upper[1]], axis=1) | empty[upper[0]] | empty[upper[1]]
+    upper = (upper[0][~trivial], upper[1][~trivial])
+    left_out = ""
+    if trivial.any():
+        pairs = "pair" if trivial.sum() == 1 else "pairs"
+        left_out = f" ({int(trivial.sum())} {pairs} left out: identical data, or a group with none)"
     sure = np.maximum(p[upper], 1 - p[upper])
     unsure = sure < ORDER_CONFIDENCE
-    names = table.index
     if not unsure.any():
         return Finding(
             "cannot tell apart",
-            f"The data order every pair of groups with at least {ORDER_CONFIDENCE:.0%} probability.",
-            {"pairs": 0},
+            f"The data order every pair of groups with at least {ORDER_CONFIDENCE:.0%} probability"
+            f"{left_out}.",
+            {"pairs": 0, "left_out": int(trivial.sum())},
             "forest plot",
         )
     k = int(np.argmin(np.where(unsure, sure, np.inf)))
@@ -144,19 +166,51 @@ def indistinct(fits: FitSet) -> Finding:
     return Finding(
         "cannot tell apart",
         f"The data cannot put {count} of {total} pairs of groups in order with {ORDER_CONFIDENCE:.0%} "
-        f"confidence; the closest: {closest}.",
-        {"pairs": count, "of": total, "closest": (names[a], names[b]), "probability": float(p[a, b])},
+        f"confidence{left_out}; the closest: {closest}.",
+        {
+            "pairs": count,
+            "of": total,
+            "left_out": int(trivial.sum()),
+            "closest": (names[a], names[b]),
+            "probability": float(p[a, b]),
+        },
         "forest plot",
     )
 
 
-def new_group(fits: FitSet) -> Finding:
+def no_data(fits: FitSet, ci_kind: str | None = None, ci_prob: float | None = None) -> Finding | None:
+    """Name the groups with no data (0 trials, 0 exposure), whose posterior is a new group's.
+
+    Returns None when every group has data.
+    """
+    from ..analysis.questions import without_data
+
+    fit = fits["partial"]
+    empty = without_data(fit)
+    if empty.empty:
+        return None
+    s = fit.new_group(ci_kind, ci_prob).summary
+    lb, ub = s.index[2], s.index[3]
+    shown = display(fit.family)
+    words = ("has", "its", "it ranks", "it"), ("have", "each one's", "they rank", "them")
+    has, its, rank, it = words[len(empty) > 1]
+    prior = ", under no pooling the prior" if "none" in fits else ""
+    return Finding(
+        "no data",
+        f"{listed(list(empty))} {has} no data (0 {shown.amount}): under partial pooling {its} "
+        f"{shown.theta} is a new group's ({_interval_name(lb)} {' to '.join(bounds(s[lb], s[ub]))})"
+        f'{prior}; where {rank} says nothing about {it}, so "who is best?" lists {it} last.',
+        {"groups": list(empty)},
+        "forest plot",
+    )
+
+
+def new_group(fits: FitSet, ci_kind: str | None = None, ci_prob: float | None = None) -> Finding:
     """Say what an unseen group is expected to do, under partial pooling."""
     fit = fits["partial"]
-    s = fit.new_group().summary
+    s = fit.new_group(ci_kind, ci_prob).summary
     lb, ub = s.index[2], s.index[3]
-    label = lb.removesuffix("_lb")  # e.g. "hdi94"
-    interval = f"{label[3:]}% {label[:3].upper()}"
+    interval = _interval_name(lb)
     shown = display(fit.family)
     if shown.mean_may_be_infinite:
         # A heavy-tailed prediction's mean may not exist: quote what does, the interval and median.
@@ -177,15 +231,21 @@ def new_group(fits: FitSet) -> Finding:
     )
 
 
-def bet(fits: FitSet, group: str, threshold: float = 0.5) -> Finding:
+def bet(
+    fits: FitSet,
+    group: str,
+    threshold: float = 0.5,
+    ci_kind: str | None = None,
+    ci_prob: float | None = None,
+) -> Finding:
     """Answer the seed's question: would you bet on ``group``? P(theta > threshold) per pooling."""
     names = {"none": "no pooling", "complete": "complete pooling", "partial": "partial pooling"}
     probs, parts = {}, []
     for name, fit in fits.items():
         probs[name] = float(prob_above(fit, threshold).loc[group])
-        row = fit.group_table().loc[group]
+        row = fit.group_table(ci_kind, ci_prob).loc[group]
         lb, ub = row.index[-2], row.index[-1]
-        interval = f"{lb.removesuffix('_lb')[3:]}% {lb[:3].upper()}"
+        interval = _interval_name(lb)
         parts.append(
             f"{probs[name]:.2f} under {names[name]} (theta {_fmt(row['mean'])}, {interval} "
             f"{_fmt(row[lb])} to {_fmt(row[ub])})"
@@ -200,19 +260,30 @@ def bet(fits: FitSet, group: str, threshold: float = 0.5) -> Finding:
 
 
 def findings(
-    fits: FitSet, comparison: Comparison | None = None, *, bet_on: str | None = None
+    fits: FitSet,
+    comparison: Comparison | None = None,
+    *,
+    bet_on: str | None = None,
+    ci_kind: str | None = None,
+    ci_prob: float | None = None,
 ) -> list[Finding]:
-    """All findings for a set of fits (the comparison and the bet when given)."""
+    """All findings for a set of fits (the comparison and the bet when given).
+
+    ``ci_kind`` and ``ci_prob`` name the intervals the findings quote, as the tables' do.
+    """
     out = []
     if comparison is not None and len(comparison.table) > 1:
         out.append(which_pooling(comparison))
     if "partial" in fits:
         out.append(shrunk_most(fits))
+        empty = no_data(fits, ci_kind, ci_prob)
+        if empty is not None:
+            out.append(empty)
         if fits.data.n_groups <= PAIRWISE_LIMIT:
             out.append(indistinct(fits))
-        out.append(new_group(fits))
+        out.append(new_group(fits, ci_kind, ci_prob))
     if bet_on is not None:
-        out.append(bet(fits, bet_on))
+        out.append(bet(fits, bet_on, ci_kind=ci_kind, ci_prob=ci_prob))
     return out
 
 
@@ -242,6 +313,8 @@ class Study:
     counts : pandas.DataFrame or None
         A new group's successes in a chosen number of trials (events in a chosen exposure) under
         every pooling, when asked.
+    no_data : tuple
+        The groups with no data (0 trials, 0 exposure), listed last in ``ranks``.
     """
 
     comparison: Comparison | None = None
@@ -253,6 +326,7 @@ class Study:
     new_groups: object = None
     heldout: object = None
     counts: object = None
+    no_data: tuple = ()
 
 
 def study(
@@ -294,7 +368,7 @@ def study(
     PAIRWISE_LIMIT.
     """
     from ..analysis.predict import counts_table, events_table, heldout_table, new_groups_table
-    from ..analysis.questions import rank_table
+    from ..analysis.questions import rank_table, without_data
     from ..analysis.sensitivity import prior_sensitivity
 
     _, prob = check_ci(ci_kind, ci_prob)
@@ -320,9 +394,14 @@ def study(
         bet_on = data.groups[with_trials[np.argmin(data.trials[with_trials])]] if with_trials.size else None
     partial = fits.get("partial")
     sensitivity = calls = ranked = pairs = None
+    empty = ()
     if partial is not None:
+        empty = tuple(without_data(partial))
         if few:
+            # A group with no data ranks where a new group would: listed last, not among the evidence.
             ranked = rank_table(partial, prob)
+            last = ranked.index.isin(empty)
+            ranked = pd.concat([ranked[~last], ranked[last]])
         if data.n_groups <= PAIRWISE_LIMIT:
             pairs = partial.pairwise()
         if partial.engine == "exact":
@@ -334,10 +413,12 @@ def study(
     comparison = None
     if len(fits) > 1 and all(f.engine == "exact" for f in fits.values()):
         comparison = compare(fits, psis=few)
-    found = findings(fits, comparison, bet_on=bet_on) if partial is not None else []
+    found = []
+    if partial is not None:
+        found = findings(fits, comparison, bet_on=bet_on, ci_kind=ci_kind, ci_prob=ci_prob)
     later = heldout_table(fits, *heldout) if heldout is not None else None
     new = new_groups_table(fits, new_groups, ci_kind, ci_prob) if new_groups else None
     predicted = counts_table(fits, new_trials, prob) if new_trials is not None else None
     if new_exposure is not None:
         predicted = events_table(fits, new_exposure, prob)
-    return Study(comparison, found, sensitivity, calls, ranked, pairs, new, later, predicted)
+    return Study(comparison, found, sensitivity, calls, ranked, pairs, new, later, predicted, empty)

@@ -57,6 +57,13 @@ def format_number(value: float, digits: int = 3) -> str:
     return f"{value:.{digits}f}" if abs(value) < 10 else f"{value:.{max(digits - 1, 1)}f}"
 
 
+def listed(names, limit: int = 5) -> str:
+    """List group names for a sentence, printable: the first ``limit``, then how many more."""
+    names = list(names)
+    shown = ", ".join(printable(name) for name in names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
 def bounds(lo: float, hi: float) -> tuple[str, str]:
     """Format an interval's two ends; an end below 1e-6 of the larger one's size prints as zero.
 
@@ -350,6 +357,10 @@ def study_text(answers, *, pairwise: bool = False) -> str:
     if answers.ranks is not None:
         lines += ["", _heading("who is best? (partial pooling; rank 1 = highest theta)")]
         lines += _rank_lines(answers.ranks)
+        if answers.no_data:
+            lines.append(
+                f"  (no data, so ranked as a new group would be and listed last: {listed(answers.no_data)})"
+            )
     if pairwise and answers.pairwise is not None:
         if len(answers.pairwise) <= PAIRWISE_TEXT_GROUPS:
             lines += ["", "  P(row's theta > column's theta):"]
@@ -434,6 +445,8 @@ def study_dict(answers) -> dict:
         out["threshold_calls"] = _group_records(answers.calls)
     if answers.ranks is not None:
         out["ranks"] = _group_records(answers.ranks)
+    if answers.no_data:
+        out["no_data"] = [str(g) for g in answers.no_data]
     if answers.pairwise is not None:
         pairwise = answers.pairwise
         out["pairwise"] = {

@@ -40,6 +40,7 @@ from .render import (
     bounds,
     data_columns,
     format_number,
+    listed,
     moments_exist,
     new_group_summary,
     printable,
@@ -322,7 +323,9 @@ class _Study:
         if self.binomial:
             self.trials = compute.default_trials(self.first) if trials is None else trials
             self.counts = {p: compute.predictive_counts(f, self.trials) for p, f in self.fits.items()}
-        answers = study if study is not None else explain.study(FitSet(dict(self.fits)))
+        answers = study
+        if answers is None:  # the findings quote the report's interval, as its tables do
+            answers = explain.study(FitSet(dict(self.fits)), ci_kind=kind, ci_prob=prob)
         self.comparison, self.findings = answers.comparison, answers.findings
         few = self.data.n_groups <= DRAWS_GROUP_LIMIT
         self.ppc = {p: _ppc(f) for p, f in self.fits.items()} if few else {}
@@ -556,6 +559,12 @@ def _questions_section(s: _Study) -> str:
                     f"the overall rate {s.threshold:.3g}."
                     if s.binomial or s.rates
                     else "0 (a positive effect)."
+                )
+                + (
+                    f" Listed last, with no data: {_e(listed(s.answers.no_data))} (ranked as a new group "
+                    "would be, which says nothing about it)."
+                    if s.answers.no_data
+                    else ""
                 ),
             )
         )
