@@ -152,6 +152,8 @@ class ConjugateGrid:
         mean, sd, marginal = family.mixture(a, b, w)
         new_row = np.array([pairs.count.size])
         exist = family.moments_exist(pairs.with_new_group())
+        # a mean not sure to exist is not printed as a number (a new pump's rate: that of mu)
+        mean, sd = np.where(exist, mean, np.nan), np.where(exist, sd, np.nan)
         return {
             "theta": Quantity("theta", mean, sd, marginal, pairs.inverse, exist),
             "theta_new": Quantity("theta_new", mean, sd, marginal, new_row, exist),
