@@ -326,13 +326,18 @@ def mixture(a: np.ndarray, b: np.ndarray, weight: np.ndarray) -> tuple[np.ndarra
     m = a / s
     mean = m @ weight
     var = (a * b / (s * s * (s + 1)) + (m - mean[:, None]) ** 2) @ weight
+    lbeta = special.betaln(a, b)
     # Moments of z = logit(theta): E = digamma(a) - digamma(b), Var = trigamma(a) + trigamma(b).
     mz = special.digamma(a) - special.digamma(b)
-    sz = np.sqrt(mixturelib.trigamma(a) + mixturelib.trigamma(b))
-    # log density of z under Beta(a, b) is a log s(z) + b log s(-z) - log B(a, b)
-    nodes, pdf = mixturelib.tabulate_components(
-        mixturelib.stretch(mz, sz, weight), _logit_basis, [a, b], -special.betaln(a, b), weight, mz, sz
-    )
+    sz = np.sqrt(special.polygamma(1, a) + special.polygamma(1, b))
+    nodes = mixturelib.stretch(mz, sz, weight)
+
+    # log density of z under Beta(a, b) is a log s(z) + b log s(-z) - log B(a, b): one product.
+    def log_density(z: np.ndarray, row: int, k: np.ndarray) -> np.ndarray:
+        basis = np.stack([_log_sigmoid(z), _log_sigmoid(-z), np.ones(z.size)], axis=1)
+        return basis @ np.stack([a[row, k], b[row, k], -lbeta[row, k]])
+
+    pdf = mixturelib.tabulate(nodes, log_density, weight, mz, sz)
     marginal = GridMarginal(
         nodes.y0,
         nodes.h,
@@ -344,11 +349,6 @@ def mixture(a: np.ndarray, b: np.ndarray, weight: np.ndarray) -> tuple[np.ndarra
         scale=nodes.scale,
     )
     return mean, np.sqrt(np.maximum(var, 0.0)), marginal
-
-
-def _logit_basis(z: np.ndarray) -> np.ndarray:
-    """``log s(z)`` and ``log s(-z)`` (``s`` the logistic function), shape ``(X, 2)``."""
-    return np.stack([_log_sigmoid(z), _log_sigmoid(-z)], axis=1)
 
 
 def _log_dtheta_dz(z: np.ndarray) -> np.ndarray:

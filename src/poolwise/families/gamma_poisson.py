@@ -251,23 +251,23 @@ def mixture(a: np.ndarray, b: np.ndarray, weight: np.ndarray) -> tuple[np.ndarra
     mean = m @ weight
     var = (m / b + (m - mean[:, None]) ** 2) @ weight  # a / b^2, which overflows for b of 1e300
     log_b = np.log(b)
+    lgamma_a = special.gammaln(a)
     # Moments of z = log(lambda): E = digamma(a) - log b, Var = trigamma(a).
     mz = special.digamma(a) - log_b
-    sz = np.sqrt(mixturelib.trigamma(a))
-    # log density of z under Gamma(a, b) is a z - b e^z + a log b - lgamma(a)
-    nodes, pdf = mixturelib.tabulate_components(
-        mixturelib.stretch(mz, sz, weight), _log_basis, [a, b], a * log_b - special.gammaln(a), weight, mz, sz
-    )
+    sz = np.sqrt(special.polygamma(1, a))
+    nodes = mixturelib.stretch(mz, sz, weight)
+
+    # log density of z under Gamma(a, b) is a z - b e^z + a log b - lgamma(a): one product.
+    def log_density(z: np.ndarray, row: int, k: np.ndarray) -> np.ndarray:
+        # e^z capped below overflow: -inf * b would be nan where b underflowed to 0
+        basis = np.stack([z, -np.exp(np.minimum(z, 709.0)), np.ones(z.size)], axis=1)
+        return basis @ np.stack([a[row, k], b[row, k], a[row, k] * log_b[row, k] - lgamma_a[row, k]])
+
+    pdf = mixturelib.tabulate(nodes, log_density, weight, mz, sz)
     marginal = GridMarginal(
         nodes.y0, nodes.h, pdf, np.exp, _identity, np.log, loc=nodes.centre, scale=nodes.scale
     )
     return mean, np.sqrt(np.maximum(var, 0.0)), marginal
-
-
-def _log_basis(z: np.ndarray) -> np.ndarray:
-    """``z`` and ``-e^z``, shape ``(X, 2)``."""
-    # e^z capped below overflow: -inf * b would be nan where b underflowed to 0
-    return np.stack([z, -np.exp(np.minimum(z, 709.0))], axis=1)
 
 
 def poisson_logpmf(events: np.ndarray, exposure: np.ndarray, rate: np.ndarray) -> np.ndarray:
