@@ -96,7 +96,10 @@ def test_the_factor_changes_the_answer(rats):
     "priors, match",
     [
         ({"alpha,beta": "BDA3", "alpha": "HalfNormal(10)"}, "'beta' is missing"),
-        ({"alpha,beta": "BDA3", "mu": "Beta(1, 1)", "kappa": "Exponential(0.1)"}, "not with 'kappa', 'mu'"),
+        (
+            {"alpha,beta": "BDA3", "mu": "Beta(1, 1)", "kappa": "Exponential(0.1)"},
+            "cannot be combined with 'kappa', 'mu'",
+        ),
         ({"alpha,beta": "BDA3", "alpha": "Normal(0, 1)", "beta": "HalfNormal(1)"}, "alpha"),
     ],
 )

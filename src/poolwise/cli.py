@@ -690,7 +690,8 @@ def _run_fit(args: argparse.Namespace) -> int:
             )
         if args.output is not None:
             report, option = args.output, "--output"
-        report = report or "poolwise-report.html"
+        if report is None:  # an empty path is refused below, not replaced
+            report = "poolwise-report.html"
     if args.command is None and report is None and not args.no_report:
         report = "poolwise-report.html"
     # A path that cannot be written fails now, not after a fit of minutes.

@@ -272,13 +272,14 @@ def _partial_priors(given: dict) -> dict:
         others = sorted(set(marginals) - {"alpha", "beta"})
         if others:
             raise pr.PriorError(
-                "a joint prior on 'alpha,beta' combines with priors on alpha and beta (their product is "
-                f"the prior), not with {', '.join(map(repr, others))}"
+                f"a joint prior on 'alpha,beta' cannot be combined with {', '.join(map(repr, others))}: only "
+                "with priors on both alpha and beta (their product is the prior)"
             )
         missing = sorted({"alpha", "beta"} - set(marginals))
         if missing:
             raise pr.PriorError(
-                f"a joint prior on 'alpha,beta' times priors on alpha and beta: {missing[0]!r} is missing"
+                f"a joint prior on 'alpha,beta' cannot be combined with a prior on one of alpha and beta "
+                f"alone: give both (their product is the prior); {missing[0]!r} is missing"
             )
         for name in ("alpha", "beta"):
             _check_positive(name, marginals[name])
