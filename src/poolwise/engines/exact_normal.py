@@ -157,25 +157,22 @@ def _mixture_log_density(mean: np.ndarray, var: np.ndarray, weight: np.ndarray):
     return log_density
 
 
-def _new_group_moments(
-    grid: linelib.Line, data: family.Estimates, mu_prior, natural_start: bool, tol: float
+def _mixture_moments(
+    centre: np.ndarray, var: np.ndarray, weight: np.ndarray, natural_start: bool, tol: float
 ) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Return a new group's mean and sd over every node, NaN where they do not exist.
+    """Return the mean and sd of ``sum_k weight_k N(centre_k, var_k)`` over the line's nodes.
 
-    A group's theta tends to its estimate as tau grows, but a new group's spreads like tau, so its
-    moments are tau's (BDA3's uniform prior with 3 groups: no mean). Every node, not the pruned
-    ones its mixture is drawn from: under such tails the pruned probability (1e-7) still holds
-    1e-4 of the mean.
+    NaN where the line's tail leaves them undetermined (:func:`~.moments.which_moments_exist`):
+    ``var`` grows like ``tau^2`` (mu's ``V_mu ~ tau^2 / J``, a new group's ``+ tau^2``), so these
+    moments exist only where tau's do (BDA3's uniform prior: 3 groups no mean, 4 no variance).
+    ``weight`` covers every node, not the pruned ones a mixture is drawn from: under such tails
+    the pruned probability (1e-7) still holds 1e-4 of the mean.
     """
-    tau = family.to_tau(grid.nodes, data.scale)
-    mu_hat, v_mu = family.mu_given_tau(tau, data, mu_prior)
-    v_new = v_mu + tau**2
-    w = grid.weights
-    mean = float(mu_hat @ w)
-    sd = math.sqrt(max(float((v_new + (mu_hat - mean) ** 2) @ w), 0.0))
-    tail = functools.partial(linelib.moment_tail, w, closed_lo=natural_start)
-    deviation = np.sqrt(v_new + (mu_hat - mean) ** 2)
-    has_mean, has_sd = which_moments_exist(tail, np.abs(mu_hat) + np.sqrt(v_new), deviation, tol)
+    mean = float(centre @ weight)
+    spread = var + (centre - mean) ** 2
+    sd = math.sqrt(max(float(spread @ weight), 0.0))
+    tail = functools.partial(linelib.moment_tail, weight, closed_lo=natural_start)
+    has_mean, has_sd = which_moments_exist(tail, np.abs(centre) + np.sqrt(var), np.sqrt(spread), tol)
     return np.array([mean if has_mean else np.nan]), np.array([sd if has_sd else np.nan]), has_mean
 
 
@@ -217,14 +214,9 @@ class TauLine:
         natural_start = line.lo == 0.0
         tau = family.to_tau(line.nodes, data.scale)
         mu_hat, v_mu = family.mu_given_tau(tau, data, priors["mu"])
-        mean, sd, marginal = family.mixture(mu_hat[None, :], v_mu[None, :], line.weights)
+        _, _, marginal = family.mixture(mu_hat[None, :], v_mu[None, :], line.weights)
         marginal = dataclasses.replace(marginal, exact=_mixture_log_density(mu_hat, v_mu, line.weights))
-        # mu given tau is N(mu_hat, v_mu), and v_mu grows like tau^2 / J: mu's variance exists only
-        # where tau's second moment does (BDA3's uniform prior with 4 groups: p(tau) ~ tau^-3)
-        tail = functools.partial(linelib.moment_tail, line.weights, closed_lo=natural_start)
-        deviation = np.sqrt(v_mu + (mu_hat - mean[0]) ** 2)
-        has_mean, has_sd = which_moments_exist(tail, np.abs(mu_hat) + np.sqrt(v_mu), deviation, tol)
-        mean, sd = np.where(has_mean, mean, np.nan), np.where(has_sd, sd, np.nan)
+        mean, sd, has_mean = _mixture_moments(mu_hat, v_mu, line.weights, natural_start, tol)
         one = np.zeros(1, np.int64)
         mu = Quantity("mu", mean, sd, marginal, one, has_mean)
         return {"mu": mu, "tau": _tau_quantity(line, self.logp, data.scale, natural_start, tol)}
@@ -238,7 +230,11 @@ class TauLine:
         theta_mean, theta_var = family.theta_given_tau(tau, data, mu_hat, v_mu)
         mean, sd, marginal = family.mixture(theta_mean, theta_var, w)
         _, _, new_marginal = family.mixture(mu_hat[None, :], (v_mu + tau**2)[None, :], w)
-        new_mean, new_sd, has_mean = _new_group_moments(line, data, priors["mu"], line.lo == 0.0, self.tol)
+        tau_all = family.to_tau(line.nodes, data.scale)
+        mu_all, v_all = family.mu_given_tau(tau_all, data, priors["mu"])
+        new_mean, new_sd, has_mean = _mixture_moments(
+            mu_all, v_all + tau_all**2, line.weights, line.lo == 0.0, self.tol
+        )
         one = np.zeros(1, np.int64)
         return {
             "theta": Quantity("theta", mean, sd, marginal, np.arange(data.y.size)),
